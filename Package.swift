@@ -1,0 +1,61 @@
+// swift-tools-version: 6.0
+import Foundation
+import PackageDescription
+
+// libtorch comes from LIBTORCH (a torch folder with include/ and lib/, e.g. a PyTorch
+// install's site-packages/torch) or from .deps/libtorch/torch, where
+// `scripts/setup-libtorch` puts it. Without it the CTorch shim stops with an #error
+// that names the set-up command.
+let packageDirectory = Context.packageDirectory
+let libtorch = Context.environment["LIBTORCH"] ?? "\(packageDirectory)/.deps/libtorch/torch"
+
+let libtorchIncludes: [String] = [
+    "-isystem", "\(libtorch)/include",
+    "-isystem", "\(libtorch)/include/torch/csrc/api/include",
+]
+let libtorchLinking: [LinkerSetting] = [
+    .unsafeFlags([
+        "-L\(libtorch)/lib",
+        "-Xlinker", "-rpath", "-Xlinker", "\(libtorch)/lib",
+    ]),
+    .linkedLibrary("torch_cpu"),
+    .linkedLibrary("c10"),
+    .linkedLibrary("m"),
+]
+
+let package = Package(
+    name: "swift-ddpo",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Torch", targets: ["Torch"]),
+        .library(name: "TorchNN", targets: ["TorchNN"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .target(
+            name: "CTorch",
+            cxxSettings: [
+                .unsafeFlags(libtorchIncludes + ["-Wno-unused-parameter"]),
+                .define("_GLIBCXX_USE_CXX11_ABI", to: "1"),
+            ],
+            linkerSettings: libtorchLinking
+        ),
+        .target(name: "Torch", dependencies: ["CTorch"]),
+        .target(name: "TorchNN", dependencies: ["Torch"]),
+        .executableTarget(
+            name: "torch-bench",
+            dependencies: ["Torch", "TorchNN", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/torch-bench"
+        ),
+        .testTarget(
+            name: "TorchTests",
+            dependencies: ["Torch"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "TorchNNTests", dependencies: ["TorchNN"]),
+    ],
+    swiftLanguageModes: [.v5],
+    cxxLanguageStandard: .cxx20
+)
