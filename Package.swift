@@ -7,17 +7,25 @@ import PackageDescription
 // `scripts/setup-libtorch` puts it. Without it the CTorch shim stops with an #error
 // that names the set-up command.
 let packageDirectory = Context.packageDirectory
-let libtorch = Context.environment["LIBTORCH"] ?? "\(packageDirectory)/.deps/libtorch/torch"
+let libtorch: String = {
+    if let path = Context.environment["LIBTORCH"], !path.isEmpty { return path }
+    return "\(packageDirectory)/.deps/libtorch/torch"
+}()
 
 let libtorchIncludes: [String] = [
     "-isystem", "\(libtorch)/include",
     "-isystem", "\(libtorch)/include/torch/csrc/api/include",
 ]
+// A libtorch with CUDA kernels (scripts/setup-libtorch --cuda, or a PyTorch install)
+// is linked with --no-as-needed: nothing references libtorch_cuda's symbols
+// directly, so the linker would otherwise drop it and CUDA would silently be absent.
+let hasCUDA = FileManager.default.fileExists(atPath: "\(libtorch)/lib/libtorch_cuda.so")
+let cudaFlags = hasCUDA ? ["-Xlinker", "--no-as-needed", "-ltorch_cuda", "-ltorch", "-Xlinker", "--as-needed"] : []
 let libtorchLinking: [LinkerSetting] = [
     .unsafeFlags([
         "-L\(libtorch)/lib",
         "-Xlinker", "-rpath", "-Xlinker", "\(libtorch)/lib",
-    ]),
+    ] + cudaFlags),
     .linkedLibrary("torch_cpu"),
     .linkedLibrary("c10"),
     .linkedLibrary("m"),

@@ -1,1 +1,86 @@
-print("bench")
+// Micro-benchmarks of the tensor layer: the cost of one op through the shim, and a
+// conv2d forward + backward (kernel time, the same kernels PyTorch runs). Each
+// figure is the median of several timed repeats after a warm-up.
+import ArgumentParser
+import Foundation
+import Torch
+
+struct Measurement: Codable {
+    var name: String
+    var threads: Int
+    var unit: String
+    var median: Double
+    var samples: [Double]
+}
+
+@main
+struct TorchBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "torch-bench", abstract: "Micro-benchmarks of the Torch layer (medians of repeats).")
+
+    @Option(help: "Comma-separated intra-op thread counts to run at.")
+    var threads: String = "1,2"
+
+    @Option(help: "Timed repeats per benchmark (the median is reported).")
+    var repeats: Int = 7
+
+    @Option(help: "Also write the measurements as JSON to this file.")
+    var json: String?
+
+    func validate() throws {
+        guard repeats > 0 else { throw ValidationError("--repeats must be positive") }
+        guard !threadCounts.isEmpty else { throw ValidationError("--threads must list positive integers, e.g. 1,2") }
+    }
+
+    var threadCounts: [Int] { threads.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 } }
+
+    func run() throws {
+        print("libtorch \(Runtime.version); medians of \(repeats) repeats")
+        var results: [Measurement] = []
+        for count in threadCounts {
+            Runtime.threadCount = count
+            results.append(measure("op dispatch (add, 4 elements)", threads: count, unit: "µs/op") {
+                let a = Tensor.ones([4])
+                let b = Tensor.ones([4])
+                let iterations = 20_000
+                let start = DispatchTime.now()
+                for _ in 0..<iterations { _ = a + b }
+                return seconds(since: start) / Double(iterations) * 1e6
+            })
+            results.append(measure("conv2d 3x3 64->64 fwd+bwd [8,64,32,32]", threads: count, unit: "ms") {
+                let generator = Generator(seed: 0)
+                let x = Tensor.randn([8, 64, 32, 32], generator: generator).requiringGrad()
+                let w = (Tensor.randn([64, 64, 3, 3], generator: generator) * 0.05).requiringGrad()
+                let start = DispatchTime.now()
+                let y = conv2d(x, weight: w, padding: 1)
+                y.sum().backward()
+                return seconds(since: start) * 1e3
+            })
+        }
+        for r in results {
+            print(String(format: "%-42@ threads=%d  %10.3f %@", r.name as NSString, r.threads, r.median, r.unit as NSString))
+        }
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(path: json, bytes: Array(try encoder.encode(results)))
+            print("wrote \(json)")
+        }
+    }
+
+    func measure(_ name: String, threads: Int, unit: String, _ body: () -> Double) -> Measurement {
+        _ = body()  // warm-up: allocator, kernel selection
+        let samples = (0..<repeats).map { _ in body() }
+        return Measurement(name: name, threads: threads, unit: unit, median: median(samples), samples: samples)
+    }
+}
+
+func seconds(since start: DispatchTime) -> Double {
+    Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    let mid = sorted.count / 2
+    return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}

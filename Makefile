@@ -1,0 +1,35 @@
+# swift-ddpo — every target installs what it needs on a fresh machine.
+#   make demo    the main job on the bundled model (release build)
+#   make test    set-up (libtorch, Debian packages) + build + all tests
+#   make bench   micro-benchmarks, printed as medians
+#   make setup   only the set-up (LIBTORCH=/path/to/torch uses an existing install)
+SWIFT ?= swift
+
+.PHONY: all setup build test demo bench fixtures clean
+
+all: build
+
+setup:
+	@scripts/setup-libtorch
+
+build: setup
+	$(SWIFT) build
+
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+demo: setup
+	@echo "make demo: the bundled tiny model and 'ddpo train' are coming soon (see the issues on the bundled model and the trainer)."
+
+bench: setup
+	$(SWIFT) build -c release --product torch-bench
+	$(SWIFT) run -c release --skip-build torch-bench
+
+# Regenerates the golden test fixtures with PyTorch (needs PyPI; never run by CI).
+fixtures:
+	scripts/golden/make-venv
+	scripts/golden/.venv/bin/python scripts/golden/torch_ops.py
+
+clean:
+	rm -rf .build
