@@ -37,6 +37,7 @@ let package = Package(
     products: [
         .library(name: "Torch", targets: ["Torch"]),
         .library(name: "TorchNN", targets: ["TorchNN"]),
+        .library(name: "Schedulers", targets: ["Schedulers"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -52,6 +53,7 @@ let package = Package(
         ),
         .target(name: "Torch", dependencies: ["CTorch"]),
         .target(name: "TorchNN", dependencies: ["Torch"]),
+        .target(name: "Schedulers", dependencies: ["Torch"]),
         .executableTarget(
             name: "torch-bench",
             dependencies: ["Torch", "TorchNN", .product(name: "ArgumentParser", package: "swift-argument-parser")],

@@ -142,6 +142,7 @@ tt_tensor tt_argmax(tt_tensor x, int64_t dim, bool has_dim, bool keepdim, bool i
 }
 
 tt_tensor tt_cumsum(tt_tensor x, int64_t dim) { TT_TENSOR(at::cumsum(get(x), dim)) }
+tt_tensor tt_cumprod(tt_tensor x, int64_t dim) { TT_TENSOR(at::cumprod(get(x), dim)) }
 
 int tt_sort(tt_tensor x, int64_t dim, bool descending, tt_tensor *values, tt_tensor *indices) {
   TT_STATUS(

@@ -76,6 +76,7 @@ extension Tensor {
     }
 
     public func cumsum(dim: Int) -> Tensor { wrap(tt_cumsum(handle, Int64(dim)), "cumsum") }
+    public func cumprod(dim: Int) -> Tensor { wrap(tt_cumprod(handle, Int64(dim)), "cumprod") }
 
     /// Sorted values along `dim` and the int64 permutation that sorts them.
     public func sorted(dim: Int = -1, descending: Bool = false) -> (values: Tensor, indices: Tensor) {

@@ -115,6 +115,7 @@ tt_tensor tt_var(tt_tensor x, const int64_t *dims, int ndims, double correction,
 int tt_max_dim(tt_tensor x, int64_t dim, bool keepdim, bool is_min, tt_tensor *values, tt_tensor *indices);
 tt_tensor tt_argmax(tt_tensor x, int64_t dim, bool has_dim, bool keepdim, bool is_min);
 tt_tensor tt_cumsum(tt_tensor x, int64_t dim);
+tt_tensor tt_cumprod(tt_tensor x, int64_t dim);
 int tt_sort(tt_tensor x, int64_t dim, bool descending, tt_tensor *values, tt_tensor *indices);
 
 // ---- linear algebra and neural-network ops ----------------------------------

@@ -1,0 +1,126 @@
+import Foundation
+import Torch
+
+/// One DDIM step's results.
+public struct DDIMStep {
+    /// x_{t-1}: the drawn sample, or the given one when re-scoring a trajectory.
+    public var previousSample: Tensor
+    /// log p(x_{t-1} | x_t), MEANED over all non-batch dimensions, shape [B].
+    public var logProbability: Tensor
+    /// The Gaussian mean mu of p(x_{t-1} | x_t).
+    public var mean: Tensor
+    /// sigma_t, shaped [B, 1, ..., 1].
+    public var standardDeviation: Tensor
+    /// The model's estimate of x_0.
+    public var predictedOriginal: Tensor
+}
+
+/// DDIM (Song et al. 2020) as diffusers' `DDIMScheduler` computes it
+/// (schedulers/scheduling_ddim.py: same float32 ops in the same order, noise drawn
+/// with `randn` of the model output's shape), extended for DDPO:
+/// - timesteps are a [B] tensor, so every sample may sit at a different step;
+/// - a given previous sample can be re-scored instead of drawing one;
+/// - the step returns the Gaussian log-probability of x_{t-1} (ALGORITHM.md §2).
+/// Limitations: no dynamic thresholding; eta must be positive for a log-probability.
+public struct DDIMScheduler {
+    public let schedule: NoiseSchedule
+    public var configuration: SchedulerConfiguration { schedule.configuration }
+
+    public init(configuration: SchedulerConfiguration = .stableDiffusion) {
+        schedule = NoiseSchedule(configuration)
+    }
+
+    /// The timesteps of an N-step sampling run, from noisiest to cleanest.
+    public func timesteps(inferenceSteps n: Int) -> [Int] {
+        let train = configuration.numTrainTimesteps
+        precondition(n > 0 && n <= train, "DDIMScheduler: inference steps must be in 1...\(train), got \(n)")
+        switch configuration.timestepSpacing {
+        case .leading:
+            let ratio = train / n
+            return (0..<n).reversed().map { $0 * ratio + configuration.stepsOffset }
+        case .trailing:
+            let ratio = Double(train) / Double(n)
+            // np.arange(train, 0, -ratio) rounded half to even, minus one.
+            var values: [Int] = []
+            var t = Double(train)
+            while t > 0 {
+                values.append(Int(t.rounded(.toNearestOrEven)) - 1)
+                t -= ratio
+            }
+            return values
+        case .linspace:
+            guard n > 1 else { return [0] }
+            let last = Double(train - 1)
+            return (0..<n).map { Int((last * Double($0) / Double(n - 1)).rounded(.toNearestOrEven)) }.reversed()
+        }
+    }
+
+    /// The distance between consecutive timesteps (diffusers' prev_timestep offset).
+    public func stepSize(inferenceSteps n: Int) -> Int { configuration.numTrainTimesteps / n }
+
+    /// One reverse step x_t -> x_{t-1} with its log-probability.
+    /// - Parameters:
+    ///   - modelOutput: the (guided) network output for `sample`.
+    ///   - timesteps: int64 [B], the current timestep of each sample.
+    ///   - sample: x_t.
+    ///   - eta: the DDIM noise scale; must be > 0.
+    ///   - previousSample: when given, x_{t-1} is not drawn; its log-probability is computed (no gradient flows through it).
+    ///   - generator: the generator the noise is drawn from (the device default when nil).
+    public func step(modelOutput: Tensor, timesteps: Tensor, sample: Tensor, inferenceSteps: Int, eta: Double,
+                     previousSample: Tensor? = nil, generator: Generator? = nil) -> DDIMStep {
+        precondition(eta > 0, "DDIMScheduler.step: eta must be positive for a log-probability, got \(eta)")
+        let rank = sample.rank
+        let t = timesteps.to(device: sample.device)
+        let prevT = t - stepSize(inferenceSteps: inferenceSteps)
+        let alphaProd = schedule.alphaCumprod(at: t, rank: rank)
+        let gathered = schedule.alphaCumprod(at: prevT.clamped(min: 0), rank: rank)
+        let final = schedule.finalAlphaCumprod.to(device: sample.device)
+        let alphaProdPrev = Tensor.where(
+            (prevT .>= 0.0).reshaped(gathered.shape), gathered, final.expanded(to: gathered.shape))
+        let betaProd = 1.0 - alphaProd
+
+        var predictedOriginal: Tensor
+        let predictedEpsilon: Tensor
+        switch configuration.predictionType {
+        case .epsilon:
+            predictedOriginal = (sample - betaProd.pow(0.5) * modelOutput) / alphaProd.pow(0.5)
+            predictedEpsilon = modelOutput
+        case .sample:
+            predictedOriginal = modelOutput
+            predictedEpsilon = (sample - alphaProd.pow(0.5) * predictedOriginal) / betaProd.pow(0.5)
+        case .vPrediction:
+            predictedOriginal = alphaProd.pow(0.5) * sample - betaProd.pow(0.5) * modelOutput
+            predictedEpsilon = alphaProd.pow(0.5) * modelOutput + betaProd.pow(0.5) * sample
+        }
+        if configuration.clipSample {
+            let range = configuration.clipSampleRange
+            predictedOriginal = predictedOriginal.clamped(min: -range, max: range)
+        }
+
+        let variance = ((1.0 - alphaProdPrev) / betaProd) * (1.0 - alphaProd / alphaProdPrev)
+        let standardDeviation = eta * variance.pow(0.5)
+        let direction = (1.0 - alphaProdPrev - standardDeviation.pow(2)).pow(0.5) * predictedEpsilon
+        let mean = alphaProdPrev.pow(0.5) * predictedOriginal + direction
+
+        let previous: Tensor
+        if let previousSample {
+            previous = previousSample
+        } else {
+            let noise = Tensor.randn(modelOutput.shape, dtype: modelOutput.dtype, device: modelOutput.device,
+                                     generator: generator)
+            previous = mean + standardDeviation * noise
+        }
+        let logProbability = Self.gaussianLogProbability(of: previous.detached(), mean: mean,
+                                                         standardDeviation: standardDeviation)
+        return DDIMStep(previousSample: previous, logProbability: logProbability, mean: mean,
+                        standardDeviation: standardDeviation, predictedOriginal: predictedOriginal)
+    }
+
+    /// log N(x; mean, std^2) per element, meaned over all non-batch dimensions.
+    /// The mean (not the sum) keeps PPO ratios finite and matches the clip range's scale.
+    public static func gaussianLogProbability(of x: Tensor, mean: Tensor, standardDeviation: Tensor) -> Tensor {
+        let logDensity = -((x - mean).pow(2)) / (2.0 * standardDeviation.pow(2))
+            - standardDeviation.log() - Foundation.log((2 * Double.pi).squareRoot())
+        return logDensity.mean(dims: Array(1..<x.rank))
+    }
+}
