@@ -38,6 +38,7 @@ let package = Package(
         .library(name: "Torch", targets: ["Torch"]),
         .library(name: "TorchNN", targets: ["TorchNN"]),
         .library(name: "Schedulers", targets: ["Schedulers"]),
+        .library(name: "DiffusionModels", targets: ["DiffusionModels"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -54,6 +55,7 @@ let package = Package(
         .target(name: "Torch", dependencies: ["CTorch"]),
         .target(name: "TorchNN", dependencies: ["Torch"]),
         .target(name: "Schedulers", dependencies: ["Torch"]),
+        .target(name: "DiffusionModels", dependencies: ["Torch", "TorchNN"]),
         .executableTarget(
             name: "torch-bench",
             dependencies: ["Torch", "TorchNN", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -65,6 +67,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "TorchNNTests", dependencies: ["TorchNN"]),
+        .testTarget(name: "SchedulersTests", dependencies: ["Schedulers"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx20

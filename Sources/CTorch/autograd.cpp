@@ -8,7 +8,14 @@ using ctorch::wrap;
 
 extern "C" {
 
-int tt_set_requires_grad(tt_tensor x, bool requires_grad) { TT_STATUS(get(x); x->t.set_requires_grad(requires_grad);) }
+int tt_set_requires_grad(tt_tensor x, bool requires_grad) {
+  TT_STATUS(
+    // PyTorch's rule: only leaves may change the flag (a computed tensor would silently keep it).
+    if (!get(x).is_leaf())
+      throw std::invalid_argument("you can only change requires_grad flags of leaf variables; "
+                                  "use detached() to cut a computed tensor from the graph");
+    x->t.set_requires_grad(requires_grad);)
+}
 bool tt_requires_grad(tt_tensor x) { TT_GUARD(false, return get(x).requires_grad();) }
 bool tt_is_leaf(tt_tensor x) { TT_GUARD(false, return get(x).is_leaf();) }
 int tt_backward(tt_tensor x, tt_tensor grad, bool retain_graph) {

@@ -1,6 +1,8 @@
 // Element-wise ops and reductions.
 #include "shim.h"
 
+#include <cmath>
+
 using ctorch::get;
 using ctorch::wrap;
 
@@ -87,8 +89,15 @@ tt_tensor tt_binary_scalar(int op, tt_tensor a, double s, bool integral, bool sc
 }
 tt_tensor tt_where(tt_tensor cond, tt_tensor a, tt_tensor b) { TT_TENSOR(at::where(get(cond), get(a), get(b))) }
 tt_tensor tt_clamp(tt_tensor x, double min, double max, bool has_min, bool has_max) {
-  TT_TENSOR(at::clamp(get(x), has_min ? std::optional<at::Scalar>(min) : std::nullopt,
-                      has_max ? std::optional<at::Scalar>(max) : std::nullopt))
+  TT_GUARD(nullptr,
+    const auto &t = get(x);
+    // Whole-number bounds keep an integer tensor integral (a double Scalar would promote it).
+    auto bound = [&](bool has, double v) -> std::optional<at::Scalar> {
+      if (!has) return std::nullopt;
+      if (!t.is_floating_point() && std::floor(v) == v) return at::Scalar(static_cast<int64_t>(v));
+      return at::Scalar(v);
+    };
+    return wrap(at::clamp(t, bound(has_min, min), bound(has_max, max)));)
 }
 tt_tensor tt_lerp(tt_tensor a, tt_tensor b, double weight) { TT_TENSOR(at::lerp(get(a), get(b), weight)) }
 

@@ -40,14 +40,10 @@ public struct DDIMScheduler {
             return (0..<n).reversed().map { $0 * ratio + configuration.stepsOffset }
         case .trailing:
             let ratio = Double(train) / Double(n)
-            // np.arange(train, 0, -ratio) rounded half to even, minus one.
-            var values: [Int] = []
-            var t = Double(train)
-            while t > 0 {
-                values.append(Int(t.rounded(.toNearestOrEven)) - 1)
-                t -= ratio
-            }
-            return values
+            // np.arange(train, 0, -ratio): ceil(train / ratio) values train - i * ratio,
+            // rounded half to even, minus one.
+            let count = Int((Double(train) / ratio).rounded(.up))
+            return (0..<count).map { Int((Double(train) - Double($0) * ratio).rounded(.toNearestOrEven)) - 1 }
         case .linspace:
             guard n > 1 else { return [0] }
             let last = Double(train - 1)

@@ -77,7 +77,7 @@ public struct SchedulerConfiguration: Codable, Equatable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
             // JSON null means "default" in diffusers configs.
-            if try c.decodeNil(forKey: key) { return fallback }
+            guard c.contains(key), try !c.decodeNil(forKey: key) else { return fallback }
             return try c.decodeIfPresent(T.self, forKey: key) ?? fallback
         }
         numTrainTimesteps = try value(.numTrainTimesteps, 1000)

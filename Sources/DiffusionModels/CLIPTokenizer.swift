@@ -1,0 +1,177 @@
+import Foundation
+import Torch
+
+/// CLIP's byte-level BPE tokenizer, reading a diffusers `tokenizer/` folder
+/// (vocab.json, merges.txt, special_tokens_map.json, tokenizer_config.json).
+///
+/// It reproduces transformers' CLIPTokenizer (tokenizers backend): NFC, runs of
+/// whitespace to one space, lower-casing; special tokens kept whole; the split
+/// pattern `<|startoftext|>|<|endoftext|>|'s|'t|'re|'ve|'m|'ll|'d|\p{L}+|\p{N}|[^\s\p{L}\p{N}]+`;
+/// bytes mapped through CLIP's byte-to-unicode table; BPE with `</w>` on each
+/// word's last symbol; start and end tokens around the ids.
+public struct CLIPTokenizer: Sendable {
+    public let vocabulary: [String: Int]
+    public let startTokenID: Int
+    public let endTokenID: Int
+    public let paddingTokenID: Int
+    /// Sequence length after padding/truncation (77 for Stable Diffusion).
+    public let maxLength: Int
+    private let mergeRanks: [SymbolPair: Int]
+    private let specialTokens: [String: Int]
+
+    struct SymbolPair: Hashable, Sendable {
+        var left: String
+        var right: String
+    }
+
+    public init(vocabulary: [String: Int], merges: [(String, String)], startToken: String = "<|startoftext|>",
+                endToken: String = "<|endoftext|>", paddingToken: String = "<|endoftext|>", maxLength: Int = 77) throws {
+        func id(_ token: String, _ role: String) throws -> Int {
+            guard let id = vocabulary[token] else {
+                throw TokenizerError(message: "the \(role) token '\(token)' is not in the vocabulary")
+            }
+            return id
+        }
+        self.vocabulary = vocabulary
+        startTokenID = try id(startToken, "start")
+        endTokenID = try id(endToken, "end")
+        paddingTokenID = try id(paddingToken, "padding")
+        self.maxLength = maxLength
+        var ranks: [SymbolPair: Int] = [:]
+        for (rank, pair) in merges.enumerated() where ranks[SymbolPair(left: pair.0, right: pair.1)] == nil {
+            ranks[SymbolPair(left: pair.0, right: pair.1)] = rank
+        }
+        mergeRanks = ranks
+        specialTokens = [startToken: startTokenID, endToken: endTokenID]
+    }
+
+    /// Reads a diffusers/transformers tokenizer folder.
+    public init(directory: URL) throws {
+        let vocabURL = directory.appendingPathComponent("vocab.json")
+        let mergesURL = directory.appendingPathComponent("merges.txt")
+        let vocabulary: [String: Int]
+        do {
+            vocabulary = try JSONDecoder().decode([String: Int].self, from: Data(contentsOf: vocabURL))
+        } catch {
+            throw TokenizerError(message: "\(vocabURL.path): cannot read the vocabulary (\(error.localizedDescription))")
+        }
+        let mergesText: String
+        do {
+            mergesText = try String(contentsOf: mergesURL, encoding: .utf8)
+        } catch {
+            throw TokenizerError(message: "\(mergesURL.path): cannot read the merges (\(error.localizedDescription))")
+        }
+        var merges: [(String, String)] = []
+        for (number, line) in mergesText.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            if line.hasPrefix("#version") || line.isEmpty { continue }
+            let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+            guard parts.count == 2 else {
+                throw TokenizerError(message: "\(mergesURL.path): line \(number + 1) is not a pair of symbols: '\(line)'")
+            }
+            merges.append((String(parts[0]), String(parts[1])))
+        }
+        let settings = TokenizerSettings.read(directory: directory)
+        try self.init(vocabulary: vocabulary, merges: merges,
+                      startToken: settings.startToken ?? "<|startoftext|>",
+                      endToken: settings.endToken ?? "<|endoftext|>",
+                      paddingToken: settings.paddingToken ?? "<|endoftext|>",
+                      maxLength: settings.maxLength.map { Swift.min($0, 77) } ?? 77)
+    }
+
+    /// Token ids of `text` without start/end tokens, padding or truncation.
+    public func tokenize(_ text: String) -> [Int] {
+        var ids: [Int] = []
+        for segment in splitSpecialTokens(text) {
+            switch segment {
+            case .special(let id):
+                ids.append(id)
+            case .text(let piece):
+                for word in CLIPPreTokenizer.words(in: CLIPPreTokenizer.normalize(piece)) {
+                    ids.append(contentsOf: bpe(CLIPByteEncoder.encode(word)))
+                }
+            }
+        }
+        return ids
+    }
+
+    /// Start token, the ids, end token (no truncation).
+    public func encode(_ text: String) -> [Int] {
+        [startTokenID] + tokenize(text) + [endTokenID]
+    }
+
+    /// Exactly `length` ids: truncated to keep room for the start and end tokens,
+    /// then padded with the padding token.
+    public func encodePadded(_ text: String, length: Int? = nil) -> [Int] {
+        let length = length ?? maxLength
+        let body = tokenize(text).prefix(Swift.max(length - 2, 0))
+        let ids = [startTokenID] + body + [endTokenID]
+        return ids + Array(repeating: paddingTokenID, count: Swift.max(length - ids.count, 0))
+    }
+
+    /// Padded ids of each prompt as an int64 tensor [B, maxLength].
+    public func callAsFunction(_ prompts: [String]) -> Tensor {
+        let ids = prompts.flatMap { encodePadded($0).map(Int64.init) }
+        return Tensor(ids, shape: [prompts.count, maxLength])
+    }
+
+    private enum Segment {
+        case text(String)
+        case special(Int)
+    }
+
+    /// Special tokens are matched in the raw text, before normalisation.
+    private func splitSpecialTokens(_ text: String) -> [Segment] {
+        var segments: [Segment] = []
+        var rest = Substring(text)
+        while !rest.isEmpty {
+            let next = specialTokens.keys.compactMap { token in rest.range(of: token).map { (token, $0) } }
+                .min { $0.1.lowerBound < $1.1.lowerBound }
+            guard let (token, range) = next else { break }
+            if range.lowerBound > rest.startIndex { segments.append(.text(String(rest[..<range.lowerBound]))) }
+            segments.append(.special(specialTokens[token]!))
+            rest = rest[range.upperBound...]
+        }
+        if !rest.isEmpty { segments.append(.text(String(rest))) }
+        return segments
+    }
+
+    /// Byte-pair encoding of one word (already byte-encoded): start from single
+    /// symbols with `</w>` on the last, and merge the best-ranked pair until none applies.
+    func bpe(_ word: String) -> [Int] {
+        var symbols = word.unicodeScalars.map { String($0) }
+        guard !symbols.isEmpty else { return [] }
+        symbols[symbols.count - 1] += "</w>"
+        while symbols.count > 1 {
+            var best: (rank: Int, index: Int)?
+            for i in 0..<(symbols.count - 1) {
+                if let rank = mergeRanks[SymbolPair(left: symbols[i], right: symbols[i + 1])],
+                   best == nil || rank < best!.rank {
+                    best = (rank, i)
+                }
+            }
+            guard let (_, _) = best else { break }
+            let pair = (symbols[best!.index], symbols[best!.index + 1])
+            // Merge every occurrence of the pair, left to right.
+            var merged: [String] = []
+            var i = 0
+            while i < symbols.count {
+                if i < symbols.count - 1 && symbols[i] == pair.0 && symbols[i + 1] == pair.1 {
+                    merged.append(pair.0 + pair.1)
+                    i += 2
+                } else {
+                    merged.append(symbols[i])
+                    i += 1
+                }
+            }
+            symbols = merged
+        }
+        // Every byte symbol is in a CLIP vocabulary; a broken vocabulary falls back to the end token, as unk does.
+        return symbols.map { vocabulary[$0] ?? endTokenID }
+    }
+}
+
+/// A tokenizer folder that cannot be used.
+public struct TokenizerError: Error, CustomStringConvertible, Equatable {
+    public var message: String
+    public var description: String { message }
+}
