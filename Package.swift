@@ -38,6 +38,7 @@ let package = Package(
         .library(name: "Torch", targets: ["Torch"]),
         .library(name: "TorchNN", targets: ["TorchNN"]),
         .library(name: "Schedulers", targets: ["Schedulers"]),
+        .library(name: "ImageCodecs", targets: ["ImageCodecs"]),
         .library(name: "DiffusionModels", targets: ["DiffusionModels"]),
     ],
     dependencies: [
@@ -55,6 +56,11 @@ let package = Package(
         .target(name: "Torch", dependencies: ["CTorch"]),
         .target(name: "TorchNN", dependencies: ["Torch"]),
         .target(name: "Schedulers", dependencies: ["Torch"]),
+        .target(
+            name: "CImageCodecs",
+            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
+        ),
+        .target(name: "ImageCodecs", dependencies: ["CImageCodecs", "Torch"]),
         .target(name: "DiffusionModels", dependencies: ["Torch", "TorchNN"]),
         .executableTarget(
             name: "torch-bench",
@@ -68,6 +74,7 @@ let package = Package(
         ),
         .testTarget(name: "TorchNNTests", dependencies: ["TorchNN"]),
         .testTarget(name: "SchedulersTests", dependencies: ["Schedulers"]),
+        .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx20
