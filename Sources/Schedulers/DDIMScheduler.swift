@@ -102,8 +102,10 @@ public struct DDIMScheduler {
         if let previousSample {
             previous = previousSample
         } else {
-            let noise = Tensor.randn(modelOutput.shape, dtype: modelOutput.dtype, device: modelOutput.device,
-                                     generator: generator)
+            // Drawn on the generator's device, then moved: a CPU generator gives the same
+            // noise whatever device the model runs on (diffusers' randn_tensor does the same).
+            let noise = Tensor.randn(modelOutput.shape, dtype: modelOutput.dtype, device: generator?.device ?? modelOutput.device,
+                                     generator: generator).to(device: modelOutput.device)
             previous = mean + standardDeviation * noise
         }
         let logProbability = Self.gaussianLogProbability(of: previous.detached(), mean: mean,

@@ -4,9 +4,12 @@ import CTorch
 /// generator, the same one `torch.Generator` wraps, so equal seeds give equal draws.
 public final class Generator {
     let handle: tt_generator
+    /// The device whose random numbers this generator produces.
+    public let device: Device
 
-    private init(handle: tt_generator) {
+    private init(handle: tt_generator, device: Device) {
         self.handle = handle
+        self.device = device
     }
 
     /// A new generator seeded with `seed` (torch.Generator(device).manual_seed(seed)).
@@ -14,7 +17,7 @@ public final class Generator {
         guard let handle = tt_generator_new(seed, device.code) else {
             fatalError("Torch.Generator: \(lastTorchErrorMessage())")
         }
-        self.init(handle: handle)
+        self.init(handle: handle, device: device)
     }
 
     deinit {
@@ -26,7 +29,7 @@ public final class Generator {
         guard let handle = tt_generator_default(device.code) else {
             fatalError("Torch.Generator.defaultGenerator: \(lastTorchErrorMessage())")
         }
-        return Generator(handle: handle)
+        return Generator(handle: handle, device: device)
     }
 
     /// Restarts the sequence from `seed`.
