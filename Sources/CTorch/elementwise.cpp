@@ -87,6 +87,13 @@ tt_tensor tt_binary_scalar(int op, tt_tensor a, double s, bool integral, bool sc
     auto n = wrapped_number(s, integral, at::Device(at::kCPU));
     return wrap(scalar_on_left ? binary(op, n, x) : binary(op, x, n));)
 }
+tt_tensor tt_pow_scalar(tt_tensor x, double exponent) {
+  TT_GUARD(nullptr,
+    // A whole exponent stays an integer Scalar, as Python passes `x ** 2`.
+    if (std::floor(exponent) == exponent && std::fabs(exponent) < 1e15)
+      return wrap(at::pow(get(x), at::Scalar(static_cast<int64_t>(exponent))));
+    return wrap(at::pow(get(x), at::Scalar(exponent)));)
+}
 tt_tensor tt_where(tt_tensor cond, tt_tensor a, tt_tensor b) { TT_TENSOR(at::where(get(cond), get(a), get(b))) }
 tt_tensor tt_clamp(tt_tensor x, double min, double max, bool has_min, bool has_max) {
   TT_GUARD(nullptr,

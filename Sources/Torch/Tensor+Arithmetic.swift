@@ -42,7 +42,8 @@ extension Tensor {
     public static prefix func - (a: Tensor) -> Tensor { a.unary(TT_NEG, "neg") }
 
     public func pow(_ exponent: Tensor) -> Tensor { binaryOp(TT_POW, self, exponent, "pow") }
-    public func pow(_ exponent: Double) -> Tensor { scalarOp(TT_POW, self, exponent, integral: false, left: false, "pow") }
+    /// self ** exponent as PyTorch computes `x ** number` (2 squares, 0.5 takes the square root).
+    public func pow(_ exponent: Double) -> Tensor { wrap(tt_pow_scalar(handle, exponent), "pow") }
     public func maximum(_ other: Tensor) -> Tensor { binaryOp(TT_MAXIMUM, self, other, "maximum") }
     public func minimum(_ other: Tensor) -> Tensor { binaryOp(TT_MINIMUM, self, other, "minimum") }
     public func remainder(_ other: Tensor) -> Tensor { binaryOp(TT_REMAINDER, self, other, "remainder") }

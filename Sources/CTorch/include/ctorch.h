@@ -101,6 +101,8 @@ tt_tensor tt_binary(int op, tt_tensor a, tt_tensor b);
 // A Swift/Python number on one side, with PyTorch's wrapped-number type promotion.
 // integral: the number is a Swift Int (an int tensor stays int, as in Python).
 tt_tensor tt_binary_scalar(int op, tt_tensor a, double s, bool integral, bool scalar_on_left);
+// x ** exponent with a number exponent (PyTorch's pow(Tensor, Scalar): 2 squares, 0.5 is sqrt).
+tt_tensor tt_pow_scalar(tt_tensor x, double exponent);
 tt_tensor tt_where(tt_tensor cond, tt_tensor a, tt_tensor b);
 tt_tensor tt_clamp(tt_tensor x, double min, double max, bool has_min, bool has_max);
 tt_tensor tt_lerp(tt_tensor a, tt_tensor b, double weight);
