@@ -86,6 +86,14 @@ final class CLIPTextModelLoadingTests: XCTestCase {
         try writeConfiguration(try sourceConfiguration())
         try Data([0x80, 0x02]).write(to: directory.appendingPathComponent("pytorch_model.bin"))
         assertLoadFails(mentioning: ["pytorch_model.bin", "never loaded", "safe_serialization=True", "model.safetensors"])
+        try Data([0x80, 0x02]).write(to: directory.appendingPathComponent("pytorch_model.fp16.bin"))
+        assertLoadFails(variant: "fp16", mentioning: ["pytorch_model.fp16.bin", "model.fp16.safetensors"])
+    }
+
+    func testShardedWeightsAreRefusedClearly() throws {
+        try writeConfiguration(try sourceConfiguration())
+        try Data("{}".utf8).write(to: directory.appendingPathComponent("model.safetensors.index.json"))
+        assertLoadFails(mentioning: ["model.safetensors.index.json", "not supported"])
     }
 
     func testMissingWeightsFileIsNamed() throws {
