@@ -75,6 +75,8 @@ let package = Package(
         .testTarget(name: "TorchNNTests", dependencies: ["TorchNN"]),
         .testTarget(name: "SchedulersTests", dependencies: ["Schedulers"]),
         .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs"]),
+        // Reads Tests/Fixtures (shared by several targets) through #filePath, not as resources.
+        .testTarget(name: "DiffusionModelsTests", dependencies: ["DiffusionModels", "Torch", "TorchNN"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx20

@@ -1,8 +1,12 @@
 import Foundation
 
-/// Text normalisation and word splitting of CLIP's tokenizer.
+/// Text normalisation and word splitting of CLIP's tokenizer, as transformers'
+/// CLIPTokenizer configures the `tokenizers` library.
 enum CLIPPreTokenizer {
     /// NFC, each run of whitespace to one space, lower-case (per code point, no context rules).
+    ///
+    /// Whitespace is Unicode's White_Space property, which is what the `\s` of the
+    /// tokenizers library's regex matches (U+0085 yes, U+001C–U+001F and U+200B no).
     static func normalize(_ text: String) -> String {
         var out = String.UnicodeScalarView()
         var inWhitespace = false
@@ -18,44 +22,66 @@ enum CLIPPreTokenizer {
         return String(out)
     }
 
-    private static let contractions: [[Unicode.Scalar]] = ["'s", "'t", "'re", "'ve", "'m", "'ll", "'d"].map {
-        Array($0.unicodeScalars)
+    private static func scalars(_ texts: [String]) -> [[Unicode.Scalar]] {
+        texts.map { Array($0.unicodeScalars) }
     }
 
-    /// The matches of CLIP's split pattern, in order; whitespace between them is dropped.
+    private static let contractions = scalars(["'s", "'t", "'re", "'ve", "'m", "'ll", "'d"])
+    /// CLIP's pattern names the special tokens first. They only matter here when
+    /// lower-casing made one ("<|ENDOFTEXT|>"), since the real ones are split off
+    /// before normalisation; such a piece is split again by the ByteLevel step.
+    private static let specialTokenNames = scalars(["<|startoftext|>", "<|endoftext|>"])
+
+    /// The words BPE sees, in order, for normalised text.
+    ///
+    /// Two splits run one after the other, as in transformers: CLIP's pattern
+    /// `<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|\p{L}+|\p{N}|[^\s\p{L}\p{N}]+`
+    /// (whitespace between matches dropped), then the GPT-2 pattern of the ByteLevel
+    /// pre-tokenizer on each piece. On whitespace-free pieces the second split only
+    /// changes a lower-cased special-token name: "<|endoftext|>" → "<|", "endoftext", "|>"
+    /// (and so "<|ENDOFTEXT|>!!" ends in "|>", "!!", not "|>!!").
     static func words(in text: String) -> [String] {
-        let scalars = Array(text.unicodeScalars)
-        var words: [String] = []
-        var i = 0
-        func take(_ end: Int) {
-            words.append(String(String.UnicodeScalarView(scalars[i..<end])))
-            i = end
-        }
-        while i < scalars.count {
-            if let match = contractions.first(where: { c in
-                i + c.count <= scalars.count && zip(c, scalars[i..<(i + c.count)]).allSatisfy { $0 == $1 }
-            }) {
-                take(i + match.count)
-            } else if isLetter(scalars[i]) {
-                var end = i + 1
-                while end < scalars.count && isLetter(scalars[end]) { end += 1 }
-                take(end)
-            } else if isNumber(scalars[i]) {
-                take(i + 1)
-            } else if scalars[i].properties.isWhitespace {
-                i += 1
-            } else {
-                var end = i + 1
-                while end < scalars.count && !isLetter(scalars[end]) && !isNumber(scalars[end])
-                    && !scalars[end].properties.isWhitespace {
-                    end += 1
-                }
-                take(end)
-            }
-        }
-        return words
+        let clipPieces = matches(in: Array(text.unicodeScalars), literals: specialTokenNames + contractions,
+                                 singleDigits: true)
+        return clipPieces.flatMap { piece in
+            matches(in: piece, literals: contractions, singleDigits: false)
+        }.map { String(String.UnicodeScalarView($0)) }
     }
 
+    /// The matches of `literals|\p{L}+|\p{N}(+)|[^\s\p{L}\p{N}]+`, leftmost first
+    /// (the first alternative that matches at a position wins, as in the regex),
+    /// skipping whitespace. `singleDigits`: `\p{N}` (CLIP) rather than `\p{N}+` (GPT-2).
+    private static func matches(in scalars: [Unicode.Scalar], literals: [[Unicode.Scalar]],
+                                singleDigits: Bool) -> [[Unicode.Scalar]] {
+        var pieces: [[Unicode.Scalar]] = []
+        var start = 0
+        func run(while belongs: (Unicode.Scalar) -> Bool) -> Int {
+            var end = start + 1
+            while end < scalars.count && belongs(scalars[end]) { end += 1 }
+            return end
+        }
+        while start < scalars.count {
+            let scalar = scalars[start]
+            let end: Int
+            if let literal = literals.first(where: { scalars[start...].starts(with: $0) }) {
+                end = start + literal.count
+            } else if isLetter(scalar) {
+                end = run(while: isLetter)
+            } else if isNumber(scalar) {
+                end = singleDigits ? start + 1 : run(while: isNumber)
+            } else if scalar.properties.isWhitespace {
+                start += 1
+                continue
+            } else {
+                end = run { !isLetter($0) && !isNumber($0) && !$0.properties.isWhitespace }
+            }
+            pieces.append(Array(scalars[start..<end]))
+            start = end
+        }
+        return pieces
+    }
+
+    /// `\p{L}`: the letter categories Lu, Ll, Lt, Lm, Lo.
     static func isLetter(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.properties.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return true
@@ -63,6 +89,7 @@ enum CLIPPreTokenizer {
         }
     }
 
+    /// `\p{N}`: the number categories Nd, Nl, No.
     static func isNumber(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.properties.generalCategory {
         case .decimalNumber, .letterNumber, .otherNumber: return true
@@ -89,31 +116,5 @@ enum CLIPByteEncoder {
         var out = String.UnicodeScalarView()
         for byte in word.utf8 { out.append(table[Int(byte)]) }
         return String(out)
-    }
-}
-
-/// Special-token names and lengths from tokenizer_config.json / special_tokens_map.json.
-struct TokenizerSettings {
-    var startToken: String?
-    var endToken: String?
-    var paddingToken: String?
-    var maxLength: Int?
-
-    static func read(directory: URL) -> TokenizerSettings {
-        var settings = TokenizerSettings()
-        for file in ["tokenizer_config.json", "special_tokens_map.json"] {
-            guard let data = try? Data(contentsOf: directory.appendingPathComponent(file)),
-                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { continue }
-            // A token is either a string or an AddedToken object with "content".
-            func token(_ key: String) -> String? {
-                if let text = object[key] as? String { return text }
-                return (object[key] as? [String: Any])?["content"] as? String
-            }
-            settings.startToken = token("bos_token") ?? settings.startToken
-            settings.endToken = token("eos_token") ?? settings.endToken
-            settings.paddingToken = token("pad_token") ?? settings.paddingToken
-            if let length = object["model_max_length"] as? Int { settings.maxLength = length }
-        }
-        return settings
     }
 }

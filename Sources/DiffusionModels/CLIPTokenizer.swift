@@ -4,30 +4,41 @@ import Torch
 /// CLIP's byte-level BPE tokenizer, reading a diffusers `tokenizer/` folder
 /// (vocab.json, merges.txt, special_tokens_map.json, tokenizer_config.json).
 ///
-/// It reproduces transformers' CLIPTokenizer (tokenizers backend): NFC, runs of
-/// whitespace to one space, lower-casing; special tokens kept whole; the split
-/// pattern `<|startoftext|>|<|endoftext|>|'s|'t|'re|'ve|'m|'ll|'d|\p{L}+|\p{N}|[^\s\p{L}\p{N}]+`;
-/// bytes mapped through CLIP's byte-to-unicode table; BPE with `</w>` on each
-/// word's last symbol; start and end tokens around the ids.
+/// It reproduces transformers' CLIPTokenizer (tokenizers backend): special and
+/// added tokens (start, end, padding, unknown) matched verbatim in the raw text
+/// first, longest first at the leftmost position; in the text between them NFC,
+/// runs of whitespace to one space, lower-casing; CLIP's split pattern, then
+/// ByteLevel's (see `CLIPPreTokenizer.words`); bytes mapped through CLIP's
+/// byte-to-unicode table; BPE with `</w>` on each word's last symbol; start and
+/// end tokens around the ids.
+///
+/// SD 2.x pads with "!", which is then a special token: every "!" in a prompt
+/// becomes that id rather than a BPE word, exactly as in transformers.
 public struct CLIPTokenizer: Sendable {
     public let vocabulary: [String: Int]
     public let startTokenID: Int
     public let endTokenID: Int
     public let paddingTokenID: Int
+    /// The id of symbols the vocabulary lacks (none do in a real CLIP vocabulary).
+    public let unknownTokenID: Int
     /// Sequence length after padding/truncation (77 for Stable Diffusion).
     public let maxLength: Int
     private let mergeRanks: [SymbolPair: Int]
-    private let specialTokens: [String: Int]
+    /// Tokens matched verbatim before normalisation, as unicode scalars, longest first.
+    private let specialTokens: [(scalars: [Unicode.Scalar], id: Int)]
 
     struct SymbolPair: Hashable, Sendable {
         var left: String
         var right: String
     }
 
+    /// `addedTokens` (token → id) are matched verbatim like the special tokens;
+    /// their ids take precedence over the vocabulary's, as in transformers.
     public init(vocabulary: [String: Int], merges: [(String, String)], startToken: String = "<|startoftext|>",
-                endToken: String = "<|endoftext|>", paddingToken: String = "<|endoftext|>", maxLength: Int = 77) throws {
+                endToken: String = "<|endoftext|>", paddingToken: String = "<|endoftext|>",
+                unknownToken: String = "<|endoftext|>", addedTokens: [String: Int] = [:], maxLength: Int = 77) throws {
         func id(_ token: String, _ role: String) throws -> Int {
-            guard let id = vocabulary[token] else {
+            guard let id = addedTokens[token] ?? vocabulary[token] else {
                 throw TokenizerError(message: "the \(role) token '\(token)' is not in the vocabulary")
             }
             return id
@@ -36,13 +47,21 @@ public struct CLIPTokenizer: Sendable {
         startTokenID = try id(startToken, "start")
         endTokenID = try id(endToken, "end")
         paddingTokenID = try id(paddingToken, "padding")
+        unknownTokenID = try id(unknownToken, "unknown")
         self.maxLength = maxLength
         var ranks: [SymbolPair: Int] = [:]
         for (rank, pair) in merges.enumerated() where ranks[SymbolPair(left: pair.0, right: pair.1)] == nil {
             ranks[SymbolPair(left: pair.0, right: pair.1)] = rank
         }
         mergeRanks = ranks
-        specialTokens = [startToken: startTokenID, endToken: endTokenID]
+        var special = addedTokens
+        for (token, id) in [(startToken, startTokenID), (endToken, endTokenID), (paddingToken, paddingTokenID),
+                            (unknownToken, unknownTokenID)] {
+            special[token] = id
+        }
+        specialTokens = special.filter { !$0.key.isEmpty }
+            .map { (Array($0.key.unicodeScalars), $0.value) }
+            .sorted { ($0.scalars.count, $1.id) > ($1.scalars.count, $0.id) }
     }
 
     /// Reads a diffusers/transformers tokenizer folder.
@@ -70,11 +89,13 @@ public struct CLIPTokenizer: Sendable {
             }
             merges.append((String(parts[0]), String(parts[1])))
         }
-        let settings = TokenizerSettings.read(directory: directory)
+        let settings = try CLIPTokenizerSettings.read(directory: directory)
         try self.init(vocabulary: vocabulary, merges: merges,
                       startToken: settings.startToken ?? "<|startoftext|>",
                       endToken: settings.endToken ?? "<|endoftext|>",
                       paddingToken: settings.paddingToken ?? "<|endoftext|>",
+                      unknownToken: settings.unknownToken ?? "<|endoftext|>",
+                      addedTokens: settings.addedTokens,
                       maxLength: settings.maxLength.map { Swift.min($0, 77) } ?? 77)
     }
 
@@ -119,19 +140,31 @@ public struct CLIPTokenizer: Sendable {
         case special(Int)
     }
 
-    /// Special tokens are matched in the raw text, before normalisation.
+    /// Special tokens are matched in the raw text, before normalisation, on
+    /// unicode scalars (as the tokenizers library matches bytes: a "!" followed by
+    /// a combining accent is still the token "!"). At each position the longest
+    /// token wins.
     private func splitSpecialTokens(_ text: String) -> [Segment] {
+        let scalars = Array(text.unicodeScalars)
         var segments: [Segment] = []
-        var rest = Substring(text)
-        while !rest.isEmpty {
-            let next = specialTokens.keys.compactMap { token in rest.range(of: token).map { (token, $0) } }
-                .min { $0.1.lowerBound < $1.1.lowerBound }
-            guard let (token, range) = next else { break }
-            if range.lowerBound > rest.startIndex { segments.append(.text(String(rest[..<range.lowerBound]))) }
-            segments.append(.special(specialTokens[token]!))
-            rest = rest[range.upperBound...]
+        var textStart = 0
+        var position = 0
+        func flushText() {
+            if textStart < position {
+                segments.append(.text(String(String.UnicodeScalarView(scalars[textStart..<position]))))
+            }
         }
-        if !rest.isEmpty { segments.append(.text(String(rest))) }
+        while position < scalars.count {
+            guard let token = specialTokens.first(where: { scalars[position...].starts(with: $0.scalars) }) else {
+                position += 1
+                continue
+            }
+            flushText()
+            segments.append(.special(token.id))
+            position += token.scalars.count
+            textStart = position
+        }
+        flushText()
         return segments
     }
 
@@ -165,8 +198,8 @@ public struct CLIPTokenizer: Sendable {
             }
             symbols = merged
         }
-        // Every byte symbol is in a CLIP vocabulary; a broken vocabulary falls back to the end token, as unk does.
-        return symbols.map { vocabulary[$0] ?? endTokenID }
+        // Every byte symbol is in a CLIP vocabulary; another one falls back to the unknown token.
+        return symbols.map { vocabulary[$0] ?? unknownTokenID }
     }
 }
 
