@@ -1,0 +1,2 @@
+// DDPO: trajectory sampling, advantages, policy-gradient objectives, the trainer (ALGORITHM.md §2).
+import Torch
