@@ -1,2 +1,0 @@
-// DDPO: trajectory sampling, advantages, policy-gradient objectives, the trainer (ALGORITHM.md §2).
-import Torch
