@@ -39,6 +39,8 @@ let package = Package(
         .library(name: "TorchNN", targets: ["TorchNN"]),
         .library(name: "Schedulers", targets: ["Schedulers"]),
         .library(name: "ImageCodecs", targets: ["ImageCodecs"]),
+        .library(name: "Rewards", targets: ["Rewards"]),
+        .library(name: "DDPO", targets: ["DDPO"]),
         .library(name: "DiffusionModels", targets: ["DiffusionModels"]),
     ],
     dependencies: [
@@ -62,6 +64,8 @@ let package = Package(
         ),
         .target(name: "ImageCodecs", dependencies: ["CImageCodecs", "Torch"]),
         .target(name: "DiffusionModels", dependencies: ["Torch", "TorchNN"]),
+        .target(name: "Rewards", dependencies: ["Torch", "ImageCodecs"]),
+        .target(name: "DDPO", dependencies: ["Torch", "TorchNN", "Schedulers", "DiffusionModels", "ImageCodecs", "Rewards"]),
         .executableTarget(
             name: "torch-bench",
             dependencies: ["Torch", "TorchNN", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -77,6 +81,8 @@ let package = Package(
         .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs"]),
         // Reads Tests/Fixtures (shared by several targets) through #filePath, not as resources.
         .testTarget(name: "DiffusionModelsTests", dependencies: ["DiffusionModels", "Torch", "TorchNN"]),
+        .testTarget(name: "RewardsTests", dependencies: ["Rewards"]),
+        .testTarget(name: "DDPOTests", dependencies: ["DDPO"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx20
