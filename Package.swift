@@ -75,6 +75,7 @@ let package = Package(
         .testTarget(name: "TorchNNTests", dependencies: ["TorchNN"]),
         .testTarget(name: "SchedulersTests", dependencies: ["Schedulers"]),
         .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs"]),
+        .testTarget(name: "DiffusionModelsTests", dependencies: ["DiffusionModels"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx20
