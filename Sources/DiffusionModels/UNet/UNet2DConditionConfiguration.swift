@@ -115,6 +115,11 @@ public struct UNet2DConditionConfiguration: Codable, Equatable {
         }
         normNumGroups = try optional(.normNumGroups, normNumGroups)
         normEps = try optional(.normEps, normEps)
+        if case .array(let values)? = try c.decodeIfPresent(JSONValue.self, forKey: .transformerLayersPerBlock),
+           values.contains(where: { $0.arrayValues != nil }) {
+            throw UnsupportedConfigurationError(field: "transformer_layers_per_block",
+                                                message: "lists per layer (SDXL style) are not supported")
+        }
         transformerLayersPerBlock = try optional(.transformerLayersPerBlock, transformerLayersPerBlock)
         numAttentionHeads = try c.decodeIfPresent(PerBlockValue<Int>.self, forKey: .numAttentionHeads)
         useLinearProjection = try optional(.useLinearProjection, useLinearProjection)
