@@ -1,0 +1,108 @@
+/// The fields of diffusers' `vae/config.json` (AutoencoderKL). Unknown keys are
+/// ignored, absent ones take diffusers' defaults; required: `block_out_channels`,
+/// `down_block_types`, `up_block_types`.
+public struct AutoencoderKLConfiguration: Codable, Equatable {
+    public var inChannels: Int = 3
+    public var outChannels: Int = 3
+    /// Each "DownEncoderBlock2D".
+    public var downBlockTypes: [String]
+    /// Each "UpDecoderBlock2D".
+    public var upBlockTypes: [String]
+    public var blockOutChannels: [Int]
+    public var layersPerBlock: Int = 1
+    /// "silu" (or its alias "swish").
+    public var actFn: String = "silu"
+    public var latentChannels: Int = 4
+    public var normNumGroups: Int = 32
+    /// Latents the UNet sees are `encode(x).sample() * scalingFactor`; decode takes them
+    /// back with `decode(latents / scalingFactor)` (see `AutoencoderKL.decodeScaled`).
+    public var scalingFactor: Double = 0.18215
+    /// Shift of SD3-style latents (z = (x - shift) · scale); null for SD 1.x/2.x.
+    public var shiftFactor: Double?
+    /// Per-channel latent statistics some pipelines use; stored, not used by the model.
+    public var latentsMean: [Double]?
+    public var latentsStd: [Double]?
+    /// diffusers' pipelines run this VAE in float32 even in a float16 pipeline (the
+    /// model itself does not act on it).
+    public var forceUpcast: Bool = true
+    public var useQuantConv: Bool = true
+    public var usePostQuantConv: Bool = true
+    public var midBlockAddAttention: Bool = true
+
+    enum CodingKeys: String, CodingKey {
+        case inChannels = "in_channels", outChannels = "out_channels"
+        case downBlockTypes = "down_block_types", upBlockTypes = "up_block_types"
+        case blockOutChannels = "block_out_channels", layersPerBlock = "layers_per_block", actFn = "act_fn"
+        case latentChannels = "latent_channels", normNumGroups = "norm_num_groups"
+        case scalingFactor = "scaling_factor", shiftFactor = "shift_factor"
+        case latentsMean = "latents_mean", latentsStd = "latents_std", forceUpcast = "force_upcast"
+        case useQuantConv = "use_quant_conv", usePostQuantConv = "use_post_quant_conv"
+        case midBlockAddAttention = "mid_block_add_attention"
+    }
+
+    /// A configuration with the required fields; set the others as needed.
+    public init(blockOutChannels: [Int], downBlockTypes: [String], upBlockTypes: [String]) {
+        self.blockOutChannels = blockOutChannels
+        self.downBlockTypes = downBlockTypes
+        self.upBlockTypes = upBlockTypes
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        blockOutChannels = try c.decode([Int].self, forKey: .blockOutChannels)
+        downBlockTypes = try c.decode([String].self, forKey: .downBlockTypes)
+        upBlockTypes = try c.decode([String].self, forKey: .upBlockTypes)
+        func optional<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
+            try c.decodeIfPresent(T.self, forKey: key) ?? fallback
+        }
+        inChannels = try optional(.inChannels, inChannels)
+        outChannels = try optional(.outChannels, outChannels)
+        layersPerBlock = try optional(.layersPerBlock, layersPerBlock)
+        actFn = try optional(.actFn, actFn)
+        latentChannels = try optional(.latentChannels, latentChannels)
+        normNumGroups = try optional(.normNumGroups, normNumGroups)
+        scalingFactor = try optional(.scalingFactor, scalingFactor)
+        shiftFactor = try c.decodeIfPresent(Double.self, forKey: .shiftFactor)
+        latentsMean = try c.decodeIfPresent([Double].self, forKey: .latentsMean)
+        latentsStd = try c.decodeIfPresent([Double].self, forKey: .latentsStd)
+        forceUpcast = try optional(.forceUpcast, forceUpcast)
+        useQuantConv = try optional(.useQuantConv, useQuantConv)
+        usePostQuantConv = try optional(.usePostQuantConv, usePostQuantConv)
+        midBlockAddAttention = try optional(.midBlockAddAttention, midBlockAddAttention)
+        try validate()
+    }
+
+    /// Checks that the model can be built.
+    public func validate() throws {
+        func fail(_ field: String, _ message: String) -> UnsupportedConfigurationError {
+            UnsupportedConfigurationError(field: field, message: message)
+        }
+        let count = blockOutChannels.count
+        guard count > 0, blockOutChannels.allSatisfy({ $0 > 0 }) else {
+            throw fail("block_out_channels", "must be a non-empty list of positive numbers, got \(blockOutChannels)")
+        }
+        guard downBlockTypes.count == count else {
+            throw fail("down_block_types", "has \(downBlockTypes.count) entries for \(count) block_out_channels")
+        }
+        guard upBlockTypes.count == count else {
+            throw fail("up_block_types", "has \(upBlockTypes.count) entries for \(count) block_out_channels")
+        }
+        for type in downBlockTypes where type != "DownEncoderBlock2D" {
+            throw fail("down_block_types", "\"\(type)\" is not supported (only \"DownEncoderBlock2D\")")
+        }
+        for type in upBlockTypes where type != "UpDecoderBlock2D" {
+            throw fail("up_block_types", "\"\(type)\" is not supported (only \"UpDecoderBlock2D\")")
+        }
+        guard actFn == "silu" || actFn == "swish" else {
+            throw fail("act_fn", "\"\(actFn)\" is not supported (only \"silu\")")
+        }
+        guard layersPerBlock >= 1 else { throw fail("layers_per_block", "must be at least 1") }
+        guard inChannels > 0, outChannels > 0, latentChannels > 0 else {
+            throw fail("in_channels", "in_channels, out_channels and latent_channels must be positive")
+        }
+        guard normNumGroups > 0, blockOutChannels.allSatisfy({ $0 % normNumGroups == 0 }) else {
+            throw fail("norm_num_groups", "\(normNumGroups) groups do not divide block_out_channels \(blockOutChannels)")
+        }
+        guard scalingFactor != 0 else { throw fail("scaling_factor", "must not be 0") }
+    }
+}

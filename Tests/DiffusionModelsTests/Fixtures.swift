@@ -1,0 +1,32 @@
+import Foundation
+import Torch
+import XCTest
+
+/// The golden pipelines written by scripts/golden/sd_pipelines.py (tiny random SD 1.x
+/// and 2.x folders with reference outputs of diffusers), found beside the test sources.
+enum Fixtures {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures")
+
+    static func pipeline(_ name: String) -> URL { root.appendingPathComponent(name) }
+
+    /// One tensor of a pipeline's reference.safetensors.
+    static func reference(_ pipeline: String, _ name: String) throws -> Tensor {
+        try SafetensorsFile(url: Self.pipeline(pipeline).appendingPathComponent("reference.safetensors"))
+            .tensor(named: name)
+    }
+
+    /// A fresh temporary folder, removed when the test ends.
+    static func temporaryDirectory(_ test: XCTestCase) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("DiffusionModelsTests-\(UUID())")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
+}
+
+/// The largest absolute difference between two tensors, compared in float64.
+func maxAbsDifference(_ a: Tensor, _ b: Tensor) -> Double {
+    XCTAssertEqual(a.shape, b.shape)
+    return (a.to(dtype: .float64) - b.to(dtype: .float64)).abs().amax().item()
+}
