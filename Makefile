@@ -23,13 +23,15 @@ demo: setup
 	@echo "make demo: the bundled tiny model and 'ddpo train' are coming soon (see the issues on the bundled model and the trainer)."
 
 bench: setup
-	$(SWIFT) build -c release --product torch-bench
-	$(SWIFT) run -c release --skip-build torch-bench
+	$(SWIFT) build -c release --product ddpo-bench
+	$(SWIFT) run -c release --skip-build ddpo-bench
 
 # Regenerates the golden test fixtures with PyTorch (needs PyPI; never run by CI).
 fixtures:
 	scripts/golden/make-venv
 	scripts/golden/.venv/bin/python scripts/golden/torch_ops.py
+	scripts/golden/.venv/bin/python scripts/golden/images.py
+	scripts/golden/.venv/bin/python scripts/golden/sd_pipelines.py
 
 clean:
 	rm -rf .build

@@ -42,9 +42,11 @@ let package = Package(
         .library(name: "Rewards", targets: ["Rewards"]),
         .library(name: "DDPO", targets: ["DDPO"]),
         .library(name: "DiffusionModels", targets: ["DiffusionModels"]),
+        .executable(name: "ddpo", targets: ["ddpo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .target(
@@ -63,13 +65,21 @@ let package = Package(
             linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
         ),
         .target(name: "ImageCodecs", dependencies: ["CImageCodecs", "Torch"]),
-        .target(name: "DiffusionModels", dependencies: ["Torch", "TorchNN"]),
+        .target(name: "DiffusionModels", dependencies: ["Torch", "TorchNN", "Schedulers"]),
         .target(name: "Rewards", dependencies: ["Torch", "ImageCodecs"]),
         .target(name: "DDPO", dependencies: ["Torch", "TorchNN", "Schedulers", "DiffusionModels", "ImageCodecs", "Rewards"]),
         .executableTarget(
-            name: "torch-bench",
-            dependencies: ["Torch", "TorchNN", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Benchmarks/torch-bench"
+            name: "ddpo",
+            dependencies: [
+                "DiffusionModels", "ImageCodecs", "Torch",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "ddpo-bench",
+            dependencies: ["Torch", "DiffusionModels", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/ddpo-bench"
         ),
         .testTarget(
             name: "TorchTests",
@@ -80,7 +90,7 @@ let package = Package(
         .testTarget(name: "SchedulersTests", dependencies: ["Schedulers"]),
         .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs"]),
         // Reads Tests/Fixtures (shared by several targets) through #filePath, not as resources.
-        .testTarget(name: "DiffusionModelsTests", dependencies: ["DiffusionModels", "Torch", "TorchNN"]),
+        .testTarget(name: "DiffusionModelsTests", dependencies: ["DiffusionModels", "Torch", "TorchNN", "ImageCodecs"]),
         .testTarget(name: "RewardsTests", dependencies: ["Rewards"]),
         .testTarget(name: "DDPOTests", dependencies: ["DDPO"]),
     ],

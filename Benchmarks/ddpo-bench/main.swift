@@ -2,6 +2,7 @@
 // conv2d forward + backward (kernel time, the same kernels PyTorch runs). Each
 // figure is the median of several timed repeats after a warm-up.
 import ArgumentParser
+import DiffusionModels
 import Foundation
 import Torch
 
@@ -14,9 +15,9 @@ struct Measurement: Codable {
 }
 
 @main
-struct TorchBench: ParsableCommand {
+struct DDPOBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "torch-bench", abstract: "Micro-benchmarks of the Torch layer (medians of repeats).")
+        commandName: "ddpo-bench", abstract: "Benchmarks of swift-ddpo (medians of repeats).")
 
     @Option(help: "Comma-separated intra-op thread counts to run at.")
     var threads: String = "1,2"
@@ -27,6 +28,9 @@ struct TorchBench: ParsableCommand {
     @Option(help: "Also write the measurements as JSON to this file.")
     var json: String?
 
+    @Option(help: "Diffusers pipeline folder for the sampling benchmark.")
+    var pipeline: String = "Tests/Fixtures/tiny-sd1"
+
     func validate() throws {
         guard repeats > 0 else { throw ValidationError("--repeats must be positive") }
         guard !threadCounts.isEmpty else { throw ValidationError("--threads must list positive integers, e.g. 1,2") }
@@ -36,6 +40,8 @@ struct TorchBench: ParsableCommand {
 
     func run() throws {
         print("libtorch \(Runtime.version); medians of \(repeats) repeats")
+        let model = try StableDiffusion.load(directory: URL(fileURLWithPath: pipeline))
+        let sampler = TrajectorySampler(model: model)
         var results: [Measurement] = []
         for count in threadCounts {
             Runtime.threadCount = count
@@ -56,9 +62,16 @@ struct TorchBench: ParsableCommand {
                 y.sum().backward()
                 return seconds(since: start) * 1e3
             })
+            results.append(measure("sampling, tiny SD1: 20 steps, CFG 5, batch 4", threads: count, unit: "images/s") {
+                let start = DispatchTime.now()
+                _ = sampler.sample(prompts: Array(repeating: "a red circle", count: 4),
+                                   options: SamplingOptions(steps: 20, guidanceScale: 5, eta: 1),
+                                   generator: Generator(seed: 0))
+                return 4 / seconds(since: start)
+            })
         }
         for r in results {
-            print(String(format: "%-42@ threads=%d  %10.3f %@", r.name as NSString, r.threads, r.median, r.unit as NSString))
+            print(String(format: "%-48@ threads=%d  %10.3f %@", r.name as NSString, r.threads, r.median, r.unit as NSString))
         }
         if let json {
             let encoder = JSONEncoder()

@@ -1,0 +1,103 @@
+import Foundation
+import Schedulers
+import Torch
+
+/// Settings of one sampling run.
+public struct SamplingOptions: Equatable, Sendable {
+    /// DDIM steps.
+    public var steps: Int = 50
+    /// Classifier-free guidance weight w (eps = eps_u + w (eps_c - eps_u)); 1 or less turns guidance off.
+    public var guidanceScale: Double = 5.0
+    /// DDIM noise scale; must be > 0 (the policy must be stochastic to have a log-probability).
+    public var eta: Double = 1.0
+    /// Image height and width in pixels; nil for the model's default.
+    public var height: Int? = nil
+    public var width: Int? = nil
+
+    public init(steps: Int = 50, guidanceScale: Double = 5.0, eta: Double = 1.0, height: Int? = nil, width: Int? = nil) {
+        self.steps = steps
+        self.guidanceScale = guidanceScale
+        self.eta = eta
+        self.height = height
+        self.width = width
+    }
+}
+
+/// Everything DDPO needs from a sampling run: the whole denoising trajectory.
+public struct Trajectory {
+    public var prompts: [String]
+    /// Text-encoder states of the prompts [B, 77, hidden] and of the empty prompt [1, 77, hidden].
+    public var promptEmbeddings: Tensor
+    public var negativeEmbedding: Tensor
+    /// x_T, ..., x_0 stacked: [B, steps + 1, C, h, w]. States are `latents[:, :-1]`, actions `latents[:, 1:]`.
+    public var latents: Tensor
+    /// The timestep of each step, int64 [steps].
+    public var timesteps: Tensor
+    /// log p(x_{t-1} | x_t) of each step, [B, steps].
+    public var logProbabilities: Tensor
+    /// Decoded x_0 in [0, 1], float32 [B, 3, H, W].
+    public var images: Tensor
+}
+
+/// Samples with DDIM and classifier-free guidance, drawing noise in diffusers'
+/// order (initial latents, then one draw per step) so that the same CPU generator
+/// seed reproduces diffusers' StableDiffusionPipeline with DDIMScheduler.
+public struct TrajectorySampler {
+    public let model: StableDiffusion
+
+    public init(model: StableDiffusion) {
+        self.model = model
+    }
+
+    /// Guided model output for x_t at per-sample `timesteps` [B]: one batched UNet
+    /// call for both halves ([unconditional; conditional]).
+    public func guidedNoisePrediction(latents: Tensor, timesteps: Tensor, promptEmbeddings: Tensor,
+                                      negativeEmbedding: Tensor, guidanceScale: Double) -> Tensor {
+        let batch = latents.size(0)
+        guard guidanceScale > 1 else {
+            return model.unet(latents, timesteps: timesteps, encoderHiddenStates: promptEmbeddings)
+        }
+        let negative = negativeEmbedding.expanded(to: [batch, -1, -1])
+        let output = model.unet(Tensor.cat([latents, latents]), timesteps: Tensor.cat([timesteps, timesteps]),
+                                encoderHiddenStates: Tensor.cat([negative, promptEmbeddings]))
+        let halves = output.chunked(2)
+        return halves[0] + guidanceScale * (halves[1] - halves[0])
+    }
+
+    /// Runs the reverse process for `prompts`; `progress(step, total)` is called after each step.
+    public func sample(prompts: [String], options: SamplingOptions, generator: Generator,
+                       progress: ((Int, Int) -> Void)? = nil) -> Trajectory {
+        precondition(!prompts.isEmpty, "TrajectorySampler.sample: no prompts")
+        precondition(options.eta > 0, "TrajectorySampler.sample: eta must be positive")
+        return withNoGrad {
+            let device = model.device
+            let scale = model.vaeScaleFactor
+            let height = (options.height ?? model.defaultImageSize) / scale
+            let width = (options.width ?? model.defaultImageSize) / scale
+            let promptEmbeddings = model.encode(prompts: prompts)
+            let negativeEmbedding = model.encode(prompts: [""])
+            var latents = Tensor.randn([prompts.count, model.latentChannels, height, width], dtype: model.dtype,
+                                       device: generator.device, generator: generator).to(device: device)
+            let timesteps = model.scheduler.timesteps(inferenceSteps: options.steps)
+            var states = [latents]
+            var logProbabilities: [Tensor] = []
+            for (index, t) in timesteps.enumerated() {
+                let perSample = Tensor.full([prompts.count], value: Double(t), dtype: .int64, device: device)
+                let guided = guidedNoisePrediction(latents: latents, timesteps: perSample,
+                                                   promptEmbeddings: promptEmbeddings,
+                                                   negativeEmbedding: negativeEmbedding,
+                                                   guidanceScale: options.guidanceScale)
+                let step = model.scheduler.step(modelOutput: guided, timesteps: perSample, sample: latents,
+                                                inferenceSteps: options.steps, eta: options.eta, generator: generator)
+                latents = step.previousSample.to(dtype: model.dtype)
+                states.append(latents)
+                logProbabilities.append(step.logProbability)
+                progress?(index + 1, timesteps.count)
+            }
+            return Trajectory(
+                prompts: prompts, promptEmbeddings: promptEmbeddings, negativeEmbedding: negativeEmbedding,
+                latents: Tensor.stack(states, dim: 1), timesteps: Tensor(timesteps.map(Int64.init)),
+                logProbabilities: Tensor.stack(logProbabilities, dim: 1), images: model.decode(latents: latents))
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Torch
+
+@main
+struct DDPOCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ddpo",
+        abstract: "Fine-tune text-to-image diffusion models with reinforcement learning (DDPO).",
+        subcommands: [SampleCommand.self])
+}
+
+/// Options every command that runs a model shares.
+struct RuntimeOptions: ParsableArguments {
+    @Option(help: "Device: cpu, cuda or cuda:N.")
+    var device: String = "cpu"
+
+    @Option(help: "Weights dtype: float32, float16 or bfloat16.")
+    var dtype: String = "float32"
+
+    @Option(help: "libtorch intra-op threads (default: libtorch's choice).")
+    var threads: Int?
+
+    func validate() throws {
+        guard Device(device) != nil else { throw ValidationError("--device must be cpu, cuda or cuda:N, got '\(device)'") }
+        guard parsedDType != nil else { throw ValidationError("--dtype must be float32, float16 or bfloat16, got '\(dtype)'") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    var parsedDType: DType? {
+        switch dtype {
+        case "float32": return .float32
+        case "float16": return .float16
+        case "bfloat16": return .bfloat16
+        default: return nil
+        }
+    }
+
+    /// Applies the thread count and checks the device exists.
+    func prepare() throws -> (Device, DType) {
+        if let threads { Runtime.threadCount = threads }
+        let target = Device(device)!
+        if case .cuda(let index) = target, index >= Device.cudaDeviceCount {
+            throw ValidationError("--device \(device): no such CUDA device (\(Device.cudaDeviceCount) visible)")
+        }
+        return (target, parsedDType!)
+    }
+}
+
+/// Logging goes to stderr; only this executable configures it.
+enum Logs {
+    static let bootstrap: Void = {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = ProcessInfo.processInfo.environment["DDPO_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
+            return handler
+        }
+    }()
+
+    static func logger(_ label: String) -> Logger {
+        _ = bootstrap
+        return Logger(label: label)
+    }
+}
