@@ -80,7 +80,11 @@ let package = Package(
         .testTarget(name: "SchedulersTests", dependencies: ["Schedulers"]),
         .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs"]),
         .testTarget(name: "RewardsTests", dependencies: ["Rewards"]),
-        .testTarget(name: "DDPOTests", dependencies: ["DDPO"]),
+        .testTarget(
+            name: "DDPOTests",
+            dependencies: ["DDPO"],
+            resources: [.copy("Fixtures")]
+        ),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx20
