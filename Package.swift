@@ -92,7 +92,11 @@ let package = Package(
         // Reads Tests/Fixtures (shared by several targets) through #filePath, not as resources.
         .testTarget(name: "DiffusionModelsTests", dependencies: ["DiffusionModels", "Torch", "TorchNN", "ImageCodecs"]),
         .testTarget(name: "RewardsTests", dependencies: ["Rewards"]),
-        .testTarget(name: "DDPOTests", dependencies: ["DDPO"]),
+        .testTarget(
+            name: "DDPOTests",
+            dependencies: ["DDPO"],
+            resources: [.copy("Fixtures")]
+        ),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx20
