@@ -1,0 +1,184 @@
+import DiffusionModels
+import Foundation
+import Schedulers
+import Torch
+
+/// Settings of the policy update (the `train` section of the configuration).
+public struct PolicyUpdateSettings: Equatable, Sendable {
+    public var algorithm: TrainingAlgorithm = .ddpoIS(clipRange: 1e-4)
+    public var batchSize: Int = 1
+    public var gradientAccumulationSteps: Int = 1
+    public var innerEpochs: Int = 1
+    /// Fraction of each trajectory's steps trained on (the first ones after shuffling).
+    public var timestepFraction: Double = 1.0
+    public var maxGradNorm: Double = 1.0
+    /// Recompute the guided prediction (as sampled) rather than the conditional one.
+    public var classifierFreeGuidance: Bool = true
+    public var guidanceScale: Double = 5.0
+    public var eta: Double = 1.0
+
+    public init() {}
+
+    /// Steps of each trajectory used for training.
+    func trainedSteps(of total: Int) -> Int { max(1, Int(Double(total) * timestepFraction)) }
+}
+
+/// What one epoch's update measured (means over micro-batches / optimizer steps).
+public struct PolicyUpdateStatistics: Equatable, Sendable {
+    public var loss: Double = 0
+    public var approxKL: Double = 0
+    public var clipFraction: Double = 0
+    public var gradientNorm: Double = 0
+    public var optimizerSteps: Int = 0
+    public var microBatches: Int = 0
+}
+
+/// The inner loop of DDPO (ALGORITHM.md §2, step 3): for each inner epoch, shuffle
+/// the samples and, independently per sample, the order of their steps; for each
+/// train batch and each kept step, recompute the model output and the loss, and
+/// accumulate gradients over steps × `gradientAccumulationSteps` batches before one
+/// clipped AdamW step. All randomness comes from the given generator.
+public struct PolicyUpdate {
+    public let sampler: TrajectorySampler
+    public let optimizer: AdamW
+    public let settings: PolicyUpdateSettings
+    /// Inference steps of the sampling run (sets the DDIM step size).
+    public let inferenceSteps: Int
+
+    public init(sampler: TrajectorySampler, optimizer: AdamW, settings: PolicyUpdateSettings, inferenceSteps: Int) {
+        self.sampler = sampler
+        self.optimizer = optimizer
+        self.settings = settings
+        self.inferenceSteps = inferenceSteps
+    }
+
+    public func run(on samples: EpochSamples, generator: Generator,
+                    progress: ((Int, Int) -> Void)? = nil) -> PolicyUpdateStatistics {
+        let n = samples.count
+        let steps = samples.stepCount
+        let trained = settings.trainedSteps(of: steps)
+        let batchSize = min(settings.batchSize, n)
+        let batchStarts = Array(stride(from: 0, to: n, by: batchSize))
+        let microPerOptimizerStep = settings.gradientAccumulationSteps * trained
+        let totalMicro = settings.innerEpochs * batchStarts.count * trained
+        let weights = regressionWeights(samples)
+        var stats = PolicyUpdateStatistics()
+        var pending = 0
+        optimizer.zeroGrad()
+
+        for _ in 0..<settings.innerEpochs {
+            let order = Tensor.randperm(n, generator: generator).toArray(Int.self)
+            // Row i: the order in which sample order[i] visits its steps.
+            let stepOrders = (0..<n).map { _ in Tensor.randperm(steps, generator: generator).toArray(Int.self) }
+            for start in batchStarts {
+                let rows = Array(start..<min(start + batchSize, n))
+                let sampleIndices = rows.map { order[$0] }
+                for j in 0..<trained {
+                    let stepIndices = rows.map { stepOrders[$0][j] }
+                    let (loss, kl, clipped) = microBatchLoss(samples, sampleIndices, stepIndices, weights, generator)
+                    (loss / Double(microPerOptimizerStep)).backward()
+                    stats.loss += loss.item()
+                    stats.approxKL += kl
+                    stats.clipFraction += clipped
+                    stats.microBatches += 1
+                    pending += 1
+                    if pending == microPerOptimizerStep {
+                        stats.gradientNorm += step()
+                        stats.optimizerSteps += 1
+                        pending = 0
+                    }
+                    progress?(stats.microBatches, totalMicro)
+                }
+            }
+        }
+        if pending > 0 {
+            // A last, partial accumulation (batches not divisible by the accumulation steps).
+            stats.gradientNorm += step()
+            stats.optimizerSteps += 1
+        }
+        let micro = Double(max(stats.microBatches, 1))
+        stats.loss /= micro
+        stats.approxKL /= micro
+        stats.clipFraction /= micro
+        stats.gradientNorm /= Double(max(stats.optimizerSteps, 1))
+        return stats
+    }
+
+    private func step() -> Double {
+        let parameters = optimizer.parameters.map(\.tensor)
+        let norm = clipGradientNorm(parameters, maxNorm: settings.maxGradNorm)
+        optimizer.update()
+        optimizer.zeroGrad()
+        return norm
+    }
+
+    /// RWR's per-sample weights over the whole epoch (1 for the other objectives).
+    private func regressionWeights(_ samples: EpochSamples) -> [Double] {
+        switch settings.algorithm {
+        case .rwr(let beta):
+            return RewardWeightedRegression(beta: beta).weights(rewards: samples.rewards)
+        case .rwrSparse(let percentile):
+            return SparseRewardWeightedRegression(percentile: percentile).mask(rewards: samples.rewards).map { $0 ? 1 : 0 }
+        case .ddpoIS, .ddpoSF:
+            return Array(repeating: 1, count: samples.count)
+        }
+    }
+
+    /// The loss of one micro-batch: samples `sampleIndices`, each at its own step `stepIndices[i]`.
+    private func microBatchLoss(_ samples: EpochSamples, _ sampleIndices: [Int], _ stepIndices: [Int],
+                                _ weights: [Double], _ generator: Generator) -> (Tensor, Double, Double) {
+        let model = sampler.model
+        let device = samples.latents.device
+        let index = Tensor(sampleIndices.map(Int64.init)).to(device: device)
+        let latents = samples.latents.indexSelect(dim: 0, index: index)              // [b, T+1, ...]
+        let stepIndex = Tensor(stepIndices.map(Int64.init)).to(device: device)
+        let timesteps = samples.timesteps.to(device: device).indexSelect(dim: 0, index: stepIndex)  // [b]
+        let embeddings = samples.promptEmbeddings.indexSelect(dim: 0, index: index)
+        func latentsAt(offset: Int) -> Tensor {
+            Tensor.stack(stepIndices.enumerated().map { latents[$0.offset].select(dim: 0, index: $0.element + offset) })
+        }
+
+        switch settings.algorithm {
+        case .ddpoIS, .ddpoSF:
+            let current = latentsAt(offset: 0)
+            let next = latentsAt(offset: 1)
+            let output = settings.classifierFreeGuidance
+                ? sampler.guidedNoisePrediction(latents: current, timesteps: timesteps, promptEmbeddings: embeddings,
+                                                negativeEmbedding: samples.negativeEmbedding,
+                                                guidanceScale: settings.guidanceScale)
+                : model.unet(current, timesteps: timesteps, encoderHiddenStates: embeddings)
+            let newLogProbs = model.scheduler.step(modelOutput: output, timesteps: timesteps, sample: current,
+                                                   inferenceSteps: inferenceSteps, eta: settings.eta,
+                                                   previousSample: next).logProbability
+            let oldLogProbs = Tensor.stack(zip(sampleIndices, stepIndices).map {
+                samples.logProbabilities[$0.0].select(dim: 0, index: $0.1)
+            }).to(device: device)
+            let advantages = Tensor(sampleIndices.map { Float(samples.advantages[$0]) }).to(device: device)
+            if case .ddpoIS(let clipRange) = settings.algorithm {
+                let result = PPOObjective(clipRange: clipRange).evaluate(
+                    newLogProbs: newLogProbs, oldLogProbs: oldLogProbs, advantages: advantages)
+                return (result.loss, result.approxKL, result.clipFraction)
+            }
+            let kl = withNoGrad { 0.5 * (newLogProbs - oldLogProbs).square().mean().item() }
+            return (ScoreFunctionObjective().loss(logProbs: newLogProbs, advantages: advantages), kl, 0)
+        case .rwr, .rwrSparse:
+            // The ordinary denoising loss on the final samples x_0 at this step's timestep.
+            let original = latents.select(dim: 1, index: samples.stepCount)
+            let noise = Tensor.randn(original.shape, dtype: original.dtype, device: generator.device,
+                                     generator: generator).to(device: device)
+            let noisy = model.scheduler.schedule.addNoise(to: original, noise: noise, timesteps: timesteps)
+            let prediction = model.unet(noisy, timesteps: timesteps, encoderHiddenStates: embeddings)
+            let target = model.scheduler.schedule.trainingTarget(original: original, noise: noise, timesteps: timesteps)
+            let batchWeights = sampleIndices.map { weights[$0] }
+            if case .rwrSparse(let percentile) = settings.algorithm {
+                let loss = SparseRewardWeightedRegression(percentile: percentile).loss(
+                    predictedNoise: prediction, targetNoise: target, mask: batchWeights.map { $0 > 0 })
+                return (loss, 0, 0)
+            }
+            // The weights were computed over the whole epoch; beta is not used again here.
+            let loss = RewardWeightedRegression().loss(predictedNoise: prediction, targetNoise: target,
+                                                       sampleWeights: batchWeights)
+            return (loss, 0, 0)
+        }
+    }
+}

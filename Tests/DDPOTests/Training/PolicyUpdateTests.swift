@@ -1,0 +1,93 @@
+import Foundation
+import XCTest
+
+@testable import DDPO
+import DiffusionModels
+import Torch
+import TorchNN
+
+final class PolicyUpdateTests: XCTestCase {
+    static let tinySD1 = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures/tiny-sd1")
+
+    /// A tiny pipeline with LoRA on its UNet, and one epoch of 4 samples (6 steps).
+    private func setUp(learningRate: Double, seed: UInt64 = 7) throws -> (TrajectorySampler, AdamW, EpochSamples) {
+        Runtime.threadCount = 1
+        let model = try StableDiffusion.load(directory: Self.tinySD1)
+        try applyLoRA(to: model.unet, rank: 4, alpha: 4, generator: Generator(seed: seed))
+        // Non-zero adapters, so the policy actually depends on them.
+        withNoGrad {
+            for (_, layer) in model.unet.loraLayers() {
+                layer.loraB.weight.copy(from: Tensor.randn(layer.loraB.weight.shape, generator: Generator(seed: seed)) * 0.05)
+            }
+        }
+        let sampler = TrajectorySampler(model: model)
+        let trajectory = sampler.sample(prompts: ["a red circle", "a blue square", "a red circle", "two stars"],
+                                        options: SamplingOptions(steps: 6, guidanceScale: 5, eta: 1),
+                                        generator: Generator(seed: seed))
+        let samples = EpochSamples(trajectories: [trajectory], rewards: [1, -1, 0.5, 2],
+                                   advantages: [1, -1, 0.5, 2])
+        let optimizer = AdamW(parameters: model.unet.trainableParameters(),
+                              configuration: .init(learningRate: learningRate, weightDecay: 1e-4))
+        return (sampler, optimizer, samples)
+    }
+
+    private func settings(_ algorithm: TrainingAlgorithm, accumulation: Int = 1) -> PolicyUpdateSettings {
+        var settings = PolicyUpdateSettings()
+        settings.algorithm = algorithm
+        settings.batchSize = 2
+        settings.gradientAccumulationSteps = accumulation
+        return settings
+    }
+
+    func testRecomputedLogProbsEqualStoredOnesBeforeAnyUpdate() throws {
+        // With learning rate 0 every micro-batch sees the sampling policy: ratio 1, nothing clipped.
+        let (sampler, optimizer, samples) = try setUp(learningRate: 0)
+        let stats = PolicyUpdate(sampler: sampler, optimizer: optimizer, settings: settings(.ddpoIS(clipRange: 1e-4)),
+                                 inferenceSteps: 6).run(on: samples, generator: Generator(seed: 1))
+        XCTAssertEqual(stats.microBatches, 2 * 6)
+        XCTAssertEqual(stats.optimizerSteps, 2)
+        XCTAssertEqual(stats.clipFraction, 0)
+        XCTAssertLessThan(stats.approxKL, 1e-10, "recomputed log-probs differ from the stored ones")
+        // ratio = 1 everywhere: the PPO loss is -mean(A) averaged over micro-batches.
+        XCTAssertEqual(stats.loss, -(1 - 1 + 0.5 + 2) / 4, accuracy: 1e-5)
+    }
+
+    func testUpdateMovesOnlyTheAdaptersAndClipsItsSteps() throws {
+        let (sampler, optimizer, samples) = try setUp(learningRate: 3e-3)
+        let model = sampler.model
+        let baseBefore = model.unet.parameterDictionary().filter { !$0.key.contains("lora_") }
+            .mapValues { $0.detached().clone() }
+        let loraBefore = model.unet.loraParameters().map { $0.tensor.detached().clone() }
+        let stats = PolicyUpdate(sampler: sampler, optimizer: optimizer, settings: settings(.ddpoIS(clipRange: 1e-4)),
+                                 inferenceSteps: 6).run(on: samples, generator: Generator(seed: 1))
+        XCTAssertGreaterThan(stats.gradientNorm, 0)
+        // After the first optimizer step the ratio leaves [1 - eps, 1 + eps] for some samples.
+        XCTAssertGreaterThan(stats.clipFraction, 0)
+        for (name, tensor) in model.unet.parameterDictionary() where !name.contains("lora_") {
+            XCTAssertEqual((tensor - baseBefore[name]!).abs().max().item(), 0, "\(name) changed")
+        }
+        let moved = zip(model.unet.loraParameters(), loraBefore).map { ($0.tensor - $1).abs().max().item() }
+        XCTAssertGreaterThan(moved.max() ?? 0, 0)
+    }
+
+    func testSameGeneratorSameUpdate() throws {
+        func finalAdapters() throws -> [Float] {
+            let (sampler, optimizer, samples) = try setUp(learningRate: 1e-3)
+            _ = PolicyUpdate(sampler: sampler, optimizer: optimizer, settings: settings(.ddpoSF, accumulation: 2),
+                             inferenceSteps: 6).run(on: samples, generator: Generator(seed: 3))
+            return sampler.model.unet.loraParameters().flatMap { $0.tensor.toArray(Float.self) }
+        }
+        XCTAssertEqual(try finalAdapters(), try finalAdapters())
+    }
+
+    func testRewardWeightedRegressionTrains() throws {
+        for algorithm in [TrainingAlgorithm.rwr(beta: 0.2), .rwrSparse(percentile: 50)] {
+            let (sampler, optimizer, samples) = try setUp(learningRate: 1e-3)
+            let stats = PolicyUpdate(sampler: sampler, optimizer: optimizer, settings: settings(algorithm),
+                                     inferenceSteps: 6).run(on: samples, generator: Generator(seed: 1))
+            XCTAssertGreaterThan(stats.loss, 0, "\(algorithm)")
+            XCTAssertGreaterThan(stats.gradientNorm, 0, "\(algorithm)")
+        }
+    }
+}
