@@ -5,7 +5,7 @@ import Torch
 
 /// Settings of the policy update (the `train` section of the configuration).
 public struct PolicyUpdateSettings: Equatable, Sendable {
-    public var algorithm: TrainingAlgorithm = .ddpoIS(clipRange: 1e-4)
+    public var objective: PolicyObjective = .ddpoIS(clipRange: 1e-4)
     public var batchSize: Int = 1
     public var gradientAccumulationSteps: Int = 1
     public var innerEpochs: Int = 1
@@ -114,7 +114,7 @@ public struct PolicyUpdate {
 
     /// RWR's per-sample weights over the whole epoch (1 for the other objectives).
     private func regressionWeights(_ samples: EpochSamples) -> [Double] {
-        switch settings.algorithm {
+        switch settings.objective {
         case .rwr(let beta):
             return RewardWeightedRegression(beta: beta).weights(rewards: samples.rewards)
         case .rwrSparse(let percentile):
@@ -138,7 +138,7 @@ public struct PolicyUpdate {
             Tensor.stack(stepIndices.enumerated().map { latents[$0.offset].select(dim: 0, index: $0.element + offset) })
         }
 
-        switch settings.algorithm {
+        switch settings.objective {
         case .ddpoIS, .ddpoSF:
             let current = latentsAt(offset: 0)
             let next = latentsAt(offset: 1)
@@ -154,7 +154,7 @@ public struct PolicyUpdate {
                 samples.logProbabilities[$0.0].select(dim: 0, index: $0.1)
             }).to(device: device)
             let advantages = Tensor(sampleIndices.map { Float(samples.advantages[$0]) }).to(device: device)
-            if case .ddpoIS(let clipRange) = settings.algorithm {
+            if case .ddpoIS(let clipRange) = settings.objective {
                 let result = PPOObjective(clipRange: clipRange).evaluate(
                     newLogProbs: newLogProbs, oldLogProbs: oldLogProbs, advantages: advantages)
                 return (result.loss, result.approxKL, result.clipFraction)
@@ -170,7 +170,7 @@ public struct PolicyUpdate {
             let prediction = model.unet(noisy, timesteps: timesteps, encoderHiddenStates: embeddings)
             let target = model.scheduler.schedule.trainingTarget(original: original, noise: noise, timesteps: timesteps)
             let batchWeights = sampleIndices.map { weights[$0] }
-            if case .rwrSparse(let percentile) = settings.algorithm {
+            if case .rwrSparse(let percentile) = settings.objective {
                 let loss = SparseRewardWeightedRegression(percentile: percentile).loss(
                     predictedNoise: prediction, targetNoise: target, mask: batchWeights.map { $0 > 0 })
                 return (loss, 0, 0)

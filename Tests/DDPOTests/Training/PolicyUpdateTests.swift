@@ -32,9 +32,9 @@ final class PolicyUpdateTests: XCTestCase {
         return (sampler, optimizer, samples)
     }
 
-    private func settings(_ algorithm: TrainingAlgorithm, accumulation: Int = 1) -> PolicyUpdateSettings {
+    private func settings(_ algorithm: PolicyObjective, accumulation: Int = 1) -> PolicyUpdateSettings {
         var settings = PolicyUpdateSettings()
-        settings.algorithm = algorithm
+        settings.objective = algorithm
         settings.batchSize = 2
         settings.gradientAccumulationSteps = accumulation
         return settings
@@ -82,7 +82,7 @@ final class PolicyUpdateTests: XCTestCase {
     }
 
     func testRewardWeightedRegressionTrains() throws {
-        for algorithm in [TrainingAlgorithm.rwr(beta: 0.2), .rwrSparse(percentile: 50)] {
+        for algorithm in [PolicyObjective.rwr(beta: 0.2), .rwrSparse(percentile: 50)] {
             let (sampler, optimizer, samples) = try setUp(learningRate: 1e-3)
             let stats = PolicyUpdate(sampler: sampler, optimizer: optimizer, settings: settings(algorithm),
                                      inferenceSteps: 6).run(on: samples, generator: Generator(seed: 1))

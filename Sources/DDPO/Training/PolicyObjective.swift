@@ -1,5 +1,5 @@
 /// The policy-improvement objective of a run (ALGORITHM.md §2).
-public enum TrainingAlgorithm: Equatable, Sendable {
+public enum PolicyObjective: Equatable, Sendable {
     /// DDPO-IS: PPO-style clipped importance sampling; several inner epochs allowed.
     case ddpoIS(clipRange: Double)
     /// DDPO-SF: the score-function (REINFORCE) gradient; one step per batch of fresh samples.
