@@ -45,6 +45,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .target(
@@ -65,7 +66,11 @@ let package = Package(
         .target(name: "ImageCodecs", dependencies: ["CImageCodecs", "Torch"]),
         .target(name: "DiffusionModels", dependencies: ["Torch", "TorchNN"]),
         .target(name: "Rewards", dependencies: ["Torch", "ImageCodecs"]),
-        .target(name: "DDPO", dependencies: ["Torch", "TorchNN", "Schedulers", "DiffusionModels", "ImageCodecs", "Rewards"]),
+        .target(
+            name: "DDPO",
+            dependencies: ["Torch", "TorchNN", "Schedulers", "DiffusionModels", "ImageCodecs", "Rewards",
+                           .product(name: "Yams", package: "Yams")]
+        ),
         .executableTarget(
             name: "torch-bench",
             dependencies: ["Torch", "TorchNN", .product(name: "ArgumentParser", package: "swift-argument-parser")],
