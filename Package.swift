@@ -47,6 +47,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .target(
@@ -67,7 +68,11 @@ let package = Package(
         .target(name: "ImageCodecs", dependencies: ["CImageCodecs", "Torch"]),
         .target(name: "DiffusionModels", dependencies: ["Torch", "TorchNN", "Schedulers"]),
         .target(name: "Rewards", dependencies: ["Torch", "ImageCodecs"]),
-        .target(name: "DDPO", dependencies: ["Torch", "TorchNN", "Schedulers", "DiffusionModels", "ImageCodecs", "Rewards"]),
+        .target(
+            name: "DDPO",
+            dependencies: ["Torch", "TorchNN", "Schedulers", "DiffusionModels", "ImageCodecs", "Rewards",
+                           .product(name: "Yams", package: "Yams")]
+        ),
         .executableTarget(
             name: "ddpo",
             dependencies: [

@@ -1,0 +1,87 @@
+import Yams
+
+/// One command-line override, `section.key=value` ("train.learning_rate=1e-4",
+/// "prompt=simple_animals", "reward.options.quality=90"), applied to the parsed
+/// YAML tree before decoding, so an override is checked exactly like the same
+/// line in the file. The value is parsed as YAML: numbers, booleans, null and
+/// flow lists (`lora.targets=[to_q,to_v]`) work.
+struct ConfigurationOverride {
+    /// The dotted path, split: ["train", "learning_rate"].
+    let path: [String]
+    /// The value as YAML.
+    let value: Node
+    /// The override as given, for error messages.
+    let text: String
+
+    init(_ text: String) throws {
+        self.text = text
+        guard let equals = text.firstIndex(of: "=") else {
+            throw ConfigurationError(field: text, message: "override '\(text)' is not of the form path=value")
+        }
+        let dotted = String(text[..<equals])
+        path = dotted.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        do {
+            // An empty value is YAML's null, as `key:` with nothing after it.
+            value = try Yams.compose(yaml: String(text[text.index(after: equals)...])) ?? Yams.compose(yaml: "null")!
+        } catch {
+            throw ConfigurationError(field: dotted, message: "override '\(text)': the value is not valid YAML (\(error))")
+        }
+        try checkPath()
+    }
+
+    var dottedPath: String { path.joined(separator: ".") }
+
+    /// Refuses paths no configuration key has, before anything is changed.
+    private func checkPath() throws {
+        typealias Keys = TrainingConfiguration.CodingKeys
+        func unknown() -> ConfigurationError {
+            ConfigurationError(field: dottedPath, message: "override '\(text)' names an unknown setting")
+        }
+        guard let first = path.first, !path.contains(where: \.isEmpty),
+              let top = Keys(rawValue: first) else { throw unknown() }
+        if path.count == 1 { return }
+        switch top {
+        case .sample, .train, .advantages, .lora:
+            guard path.count == 2, TrainingConfiguration.sectionKeys[first]!.contains(path[1]) else { throw unknown() }
+        case .prompt:
+            guard path.count == 2, TrainingConfiguration.Prompt.CodingKeys(rawValue: path[1]) != nil else {
+                throw unknown()
+            }
+        case .reward:
+            // reward.name, reward.options, or one option: reward.options.<name>.
+            switch TrainingConfiguration.Reward.CodingKeys(rawValue: path[1]) {
+            case .name?: guard path.count == 2 else { throw unknown() }
+            case .options?: guard path.count <= 3 else { throw unknown() }
+            case nil: throw unknown()
+            }
+        default:
+            throw unknown()
+        }
+    }
+
+    /// The tree with the value set at `path`; mappings on the way are created
+    /// when absent.
+    func apply(to root: Node) throws -> Node {
+        try setting(value, at: path[...], in: root)
+    }
+
+    private func setting(_ value: Node, at path: ArraySlice<String>, in node: Node?) throws -> Node {
+        guard let key = path.first else { return value }
+        var mapping: Node.Mapping
+        switch node {
+        case nil:
+            mapping = Node.Mapping([])
+        case .mapping(let existing)?:
+            mapping = existing
+        case .scalar(let scalar)? where path.startIndex == 1 && ["prompt", "reward"].contains(self.path[0]):
+            // `prompt: simple_animals` given `prompt.file=...`: the short form is
+            // the mapping {name: simple_animals}.
+            mapping = Node.Mapping([(Node("name"), Node(scalar.string))])
+        default:
+            let parent = self.path[..<path.startIndex].joined(separator: ".")
+            throw ConfigurationError(field: parent, message: "override '\(text)': '\(parent)' is not a mapping")
+        }
+        mapping[key] = try setting(value, at: path.dropFirst(), in: mapping[key])
+        return .mapping(mapping)
+    }
+}

@@ -1,0 +1,120 @@
+extension TrainingConfiguration {
+    /// `train:` the optimisation of each epoch's samples (ALGORITHM.md §2, step 3).
+    public struct Train: Equatable, Sendable, ConfigurationSection {
+        /// `algorithm`: "ddpo_is" | "ddpo_sf" | "rwr" | "rwr_sparse". Default "ddpo_is".
+        public var algorithm: TrainingAlgorithm
+        /// `batch_size`: samples per training minibatch, per device. Default 1.
+        public var batchSize: Int
+        /// `learning_rate`: AdamW step size. Default 3e-4 (for LoRA; about 1e-5
+        /// suits a full fine-tune of SD).
+        public var learningRate: Double
+        /// `adam_beta1`: AdamW first-moment decay. Default 0.9.
+        public var adamBeta1: Double
+        /// `adam_beta2`: AdamW second-moment decay. Default 0.999.
+        public var adamBeta2: Double
+        /// `adam_weight_decay`: AdamW decoupled weight decay. Default 1e-4.
+        public var adamWeightDecay: Double
+        /// `adam_epsilon`: AdamW denominator epsilon. Default 1e-8.
+        public var adamEpsilon: Double
+        /// `gradient_accumulation_steps`: minibatches whose gradients are summed
+        /// before one optimizer step (effective batch = batch_size × this × devices).
+        /// Default 1.
+        public var gradientAccumulationSteps: Int
+        /// `max_grad_norm`: the gradient's global L2 norm is clipped to this. Default 1.0.
+        public var maxGradNorm: Double
+        /// `num_inner_epochs`: passes over each epoch's samples (more than 1 only
+        /// makes sense for ddpo_is). Default 1.
+        public var numInnerEpochs: Int
+        /// `cfg`: recompute the UNet output with classifier-free guidance (at
+        /// sample.guidance_scale) when re-scoring samples. Default true.
+        public var cfg: Bool
+        /// `adv_clip_max`: advantages are clipped to ±this. Default 5.
+        public var advClipMax: Double
+        /// `clip_range`: PPO ratio clip ε for ddpo_is, in the mean-log-prob scale.
+        /// Default 1e-4.
+        public var clipRange: Double
+        /// `timestep_fraction`: fraction in (0, 1] of each trajectory's steps
+        /// trained on (floor(num_steps × this), chosen at random per sample).
+        /// Default 1.0.
+        public var timestepFraction: Double
+        /// `rwr_beta`: inverse temperature β of RWR's softmax weights. Default 0.2.
+        public var rwrBeta: Double
+        /// `rwr_percentile`: in 0...100, the reward percentile above which
+        /// rwr_sparse trains on a sample. Default 90.
+        public var rwrPercentile: Double
+
+        public init(algorithm: TrainingAlgorithm = .ddpoIS, batchSize: Int = 1, learningRate: Double = 3e-4,
+                    adamBeta1: Double = 0.9, adamBeta2: Double = 0.999, adamWeightDecay: Double = 1e-4,
+                    adamEpsilon: Double = 1e-8, gradientAccumulationSteps: Int = 1, maxGradNorm: Double = 1.0,
+                    numInnerEpochs: Int = 1, cfg: Bool = true,
+                    advClipMax: Double = AdvantageEstimator.defaultAdvClipMax,
+                    clipRange: Double = PPOObjective.defaultClipRange, timestepFraction: Double = 1.0,
+                    rwrBeta: Double = RewardWeightedRegression.defaultBeta,
+                    rwrPercentile: Double = SparseRewardWeightedRegression.defaultPercentile) {
+            self.algorithm = algorithm
+            self.batchSize = batchSize
+            self.learningRate = learningRate
+            self.adamBeta1 = adamBeta1
+            self.adamBeta2 = adamBeta2
+            self.adamWeightDecay = adamWeightDecay
+            self.adamEpsilon = adamEpsilon
+            self.gradientAccumulationSteps = gradientAccumulationSteps
+            self.maxGradNorm = maxGradNorm
+            self.numInnerEpochs = numInnerEpochs
+            self.cfg = cfg
+            self.advClipMax = advClipMax
+            self.clipRange = clipRange
+            self.timestepFraction = timestepFraction
+            self.rwrBeta = rwrBeta
+            self.rwrPercentile = rwrPercentile
+        }
+
+        /// Steps of each trajectory trained on: floor(numSteps × timestep_fraction),
+        /// as ddpo-pytorch's `int(num_steps * timestep_fraction)`.
+        public func trainedTimesteps(numSteps: Int) -> Int {
+            Int((Double(numSteps) * timestepFraction).rounded(.down))
+        }
+    }
+}
+
+extension TrainingConfiguration.Train: Codable {
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case algorithm
+        case batchSize = "batch_size"
+        case learningRate = "learning_rate"
+        case adamBeta1 = "adam_beta1"
+        case adamBeta2 = "adam_beta2"
+        case adamWeightDecay = "adam_weight_decay"
+        case adamEpsilon = "adam_epsilon"
+        case gradientAccumulationSteps = "gradient_accumulation_steps"
+        case maxGradNorm = "max_grad_norm"
+        case numInnerEpochs = "num_inner_epochs"
+        case cfg
+        case advClipMax = "adv_clip_max"
+        case clipRange = "clip_range"
+        case timestepFraction = "timestep_fraction"
+        case rwrBeta = "rwr_beta"
+        case rwrPercentile = "rwr_percentile"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        let d = Self()
+        algorithm = try c.choice(.algorithm, default: d.algorithm)
+        batchSize = try c.value(.batchSize, default: d.batchSize)
+        learningRate = try c.value(.learningRate, default: d.learningRate)
+        adamBeta1 = try c.value(.adamBeta1, default: d.adamBeta1)
+        adamBeta2 = try c.value(.adamBeta2, default: d.adamBeta2)
+        adamWeightDecay = try c.value(.adamWeightDecay, default: d.adamWeightDecay)
+        adamEpsilon = try c.value(.adamEpsilon, default: d.adamEpsilon)
+        gradientAccumulationSteps = try c.value(.gradientAccumulationSteps, default: d.gradientAccumulationSteps)
+        maxGradNorm = try c.value(.maxGradNorm, default: d.maxGradNorm)
+        numInnerEpochs = try c.value(.numInnerEpochs, default: d.numInnerEpochs)
+        cfg = try c.value(.cfg, default: d.cfg)
+        advClipMax = try c.value(.advClipMax, default: d.advClipMax)
+        clipRange = try c.value(.clipRange, default: d.clipRange)
+        timestepFraction = try c.value(.timestepFraction, default: d.timestepFraction)
+        rwrBeta = try c.value(.rwrBeta, default: d.rwrBeta)
+        rwrPercentile = try c.value(.rwrPercentile, default: d.rwrPercentile)
+    }
+}

@@ -1,0 +1,121 @@
+import Torch
+
+extension TrainingConfiguration {
+    /// Checks the values against each other and against what the trainer can do,
+    /// throwing a `ConfigurationError` that names the first offending field.
+    /// Returns the configuration, so `try load(...).validate(...)` reads as one step.
+    ///
+    /// - Parameter knownRewards: the reward names the Rewards registry accepts;
+    ///   passed in so that the configuration does not depend on the registry.
+    @discardableResult
+    public func validate(knownRewards: Set<String>) throws -> TrainingConfiguration {
+        func fail(_ field: String, _ message: String) -> ConfigurationError {
+            ConfigurationError(field: field, message: message)
+        }
+        func require(_ condition: Bool, _ field: String, _ message: @autoclosure () -> String) throws {
+            if !condition { throw fail(field, message()) }
+        }
+        func atLeastOne(_ value: Int, _ field: String) throws {
+            try require(value >= 1, field, "must be at least 1, got \(value)")
+        }
+        func positive(_ value: Double, _ field: String) throws {
+            try require(value > 0 && value.isFinite, field, "must be > 0, got \(value)")
+        }
+
+        // Run.
+        try require(!runName.isEmpty && !runName.contains("/") && runName != "." && runName != "..",
+                    "run_name", "must be a folder name (not empty, no '/'), got '\(runName)'")
+        try atLeastOne(epochs, "epochs")
+        try atLeastOne(saveFrequency, "save_freq")
+        try atLeastOne(checkpointsKept, "checkpoints_kept")
+        try require(!model.isEmpty, "model", "is required: the path of a diffusers model folder")
+        _ = try torchDevice()
+        _ = try torchDType()
+        if let threads { try atLeastOne(threads, "threads") }
+        try PromptSets.checkArguments(prompt)
+        try require(knownRewards.contains(reward.name), "reward",
+                    "unknown reward '\(reward.name)' (valid: \(knownRewards.sorted().joined(separator: ", ")))")
+
+        // Sampling.
+        try atLeastOne(sample.numSteps, "sample.num_steps")
+        try positive(sample.eta, "sample.eta")
+        try positive(sample.guidanceScale, "sample.guidance_scale")
+        try atLeastOne(sample.batchSize, "sample.batch_size")
+        try atLeastOne(sample.numBatchesPerEpoch, "sample.num_batches_per_epoch")
+        for (size, field) in [(sample.height, "sample.height"), (sample.width, "sample.width")] {
+            if let size {
+                try require(size > 0 && size % 8 == 0, field, "must be a positive multiple of 8, got \(size)")
+            }
+        }
+
+        // Training.
+        try atLeastOne(train.batchSize, "train.batch_size")
+        try require(samplesPerEpoch % train.batchSize == 0, "train.batch_size",
+                    "must divide the \(samplesPerEpoch) samples per epoch"
+                        + " (sample.batch_size × sample.num_batches_per_epoch), got \(train.batchSize)")
+        try atLeastOne(train.gradientAccumulationSteps, "train.gradient_accumulation_steps")
+        let trainBatches = samplesPerEpoch / train.batchSize
+        try require(trainBatches % train.gradientAccumulationSteps == 0, "train.gradient_accumulation_steps",
+                    "must divide the \(trainBatches) training batches per epoch, got \(train.gradientAccumulationSteps)"
+                        + " (the last optimizer step of each epoch would be partial)")
+        try positive(train.learningRate, "train.learning_rate")
+        try require((0..<1).contains(train.adamBeta1), "train.adam_beta1", "must be in [0, 1), got \(train.adamBeta1)")
+        try require((0..<1).contains(train.adamBeta2), "train.adam_beta2", "must be in [0, 1), got \(train.adamBeta2)")
+        try require(train.adamWeightDecay >= 0 && train.adamWeightDecay.isFinite, "train.adam_weight_decay",
+                    "must be >= 0, got \(train.adamWeightDecay)")
+        try positive(train.adamEpsilon, "train.adam_epsilon")
+        try positive(train.maxGradNorm, "train.max_grad_norm")
+        try atLeastOne(train.numInnerEpochs, "train.num_inner_epochs")
+        try positive(train.advClipMax, "train.adv_clip_max")
+        try positive(train.clipRange, "train.clip_range")
+        try require(train.timestepFraction > 0 && train.timestepFraction <= 1, "train.timestep_fraction",
+                    "must be in (0, 1], got \(train.timestepFraction)")
+        try require(train.trainedTimesteps(numSteps: sample.numSteps) >= 1, "train.timestep_fraction",
+                    "trains on no step: floor(\(sample.numSteps) × \(train.timestepFraction)) = 0")
+        try require(train.rwrBeta >= 0 && train.rwrBeta.isFinite, "train.rwr_beta", "must be >= 0, got \(train.rwrBeta)")
+        try require((0...100).contains(train.rwrPercentile), "train.rwr_percentile",
+                    "must be in [0, 100], got \(train.rwrPercentile)")
+
+        // Advantages.
+        try atLeastOne(advantages.perPromptBufferSize, "advantages.per_prompt_buffer_size")
+        try atLeastOne(advantages.perPromptMinCount, "advantages.per_prompt_min_count")
+        try require(advantages.perPromptMinCount <= advantages.perPromptBufferSize, "advantages.per_prompt_min_count",
+                    "must not exceed per_prompt_buffer_size (\(advantages.perPromptBufferSize)),"
+                        + " got \(advantages.perPromptMinCount): the buffer would never be used")
+        if advantages.strategy == .group {
+            try require(advantages.groupSize >= 2, "advantages.group_size",
+                        "must be at least 2 for the group strategy, got \(advantages.groupSize)")
+            try require(samplesPerEpoch % advantages.groupSize == 0, "advantages.group_size",
+                        "must divide the \(samplesPerEpoch) samples per epoch"
+                            + " (sample.batch_size × sample.num_batches_per_epoch), got \(advantages.groupSize)")
+        }
+
+        // LoRA.
+        if useLoRA {
+            try atLeastOne(lora.rank, "lora.rank")
+            try positive(lora.alpha, "lora.alpha")
+            try require(!lora.targets.isEmpty && !lora.targets.contains(where: \.isEmpty), "lora.targets",
+                        "must name at least one module, and no empty names")
+        }
+        return self
+    }
+
+    /// `device` as a Torch device; throws naming `device` for an unknown string.
+    public func torchDevice() throws -> Device {
+        guard let parsed = Device(device) else {
+            throw ConfigurationError(field: "device", message: "unknown device '\(device)' (valid: cpu, cuda, cuda:N)")
+        }
+        return parsed
+    }
+
+    /// `dtype` as a Torch dtype; throws naming `dtype` for anything but a
+    /// floating-point type.
+    public func torchDType() throws -> DType {
+        let valid = DType.allCases.filter(\.isFloatingPoint)
+        guard let parsed = valid.first(where: { $0.description == dtype }) else {
+            throw ConfigurationError(field: "dtype", message:
+                "unknown dtype '\(dtype)' (valid: \(valid.map(\.description).joined(separator: ", ")))")
+        }
+        return parsed
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+
+/// Everything a DDPO training run is given, as written in its YAML file (snake_case
+/// keys, sections `sample`, `train`, `advantages`, `lora`). Defaults are the
+/// reference implementation's (ALGORITHM.md §2, ddpo-pytorch's config/base.py);
+/// a missing key takes its default, an unknown key is an error.
+///
+/// Load with `load(yaml:overrides:)`, check with `validate(knownRewards:)`, and save
+/// the effective configuration beside the run with `yamlString()`.
+public struct TrainingConfiguration: Equatable, Sendable {
+    /// `run_name`: the run's folder name under `log_dir`. Default: the local time
+    /// the configuration was made, "2026.11.24_19.36.41" (`timestampRunName`).
+    public var runName: String
+    /// `seed`: seeds the sampling noise, the prompt draws and the shuffles. Default 42.
+    public var seed: UInt64
+    /// `log_dir`: folder that holds one folder per run. Default "runs".
+    public var logDir: String
+    /// `epochs`: outer epochs, each one round of sampling then training. Default 100.
+    public var epochs: Int
+    /// `save_freq`: epochs between checkpoints. Default 10.
+    public var saveFrequency: Int
+    /// `checkpoints_kept`: the newest checkpoints kept; older ones are deleted.
+    /// Default 3.
+    public var checkpointsKept: Int
+    /// `resume`: a checkpoint folder, or a run folder (its newest checkpoint), to
+    /// continue from; null starts afresh. `use_lora` must match the saved run.
+    /// Default null.
+    public var resume: String?
+    /// `model`: the pretrained model, a diffusers folder (model_index.json, unet/,
+    /// vae/, text_encoder/, tokenizer/, scheduler/). Required: no default ("").
+    public var model: String
+    /// `device`: "cpu", "cuda" or "cuda:N". Default "cpu".
+    public var device: String
+    /// `dtype`: precision the frozen model runs in: "float32", "float16",
+    /// "bfloat16" (or "float64", for tests). Default "float32".
+    public var dtype: String
+    /// `threads`: libtorch intra-op threads; null keeps libtorch's choice (one per
+    /// core). Default null.
+    public var threads: Int?
+    /// `use_lora`: train LoRA adapters (section `lora`) instead of the whole UNet.
+    /// Default true.
+    public var useLoRA: Bool
+    /// `prompt`: the prompt set. Default "imagenet_animals".
+    public var prompt: Prompt
+    /// `reward`: the reward function. Default "jpeg_compressibility".
+    public var reward: Reward
+    /// `nan_rewards`: "error" stops on a NaN/infinite reward, "drop" leaves the
+    /// sample out. Default "error".
+    public var nanRewards: NaNRewardPolicy
+    /// `sample:` trajectory sampling.
+    public var sample: Sample
+    /// `train:` optimisation.
+    public var train: Train
+    /// `advantages:` reward normalisation.
+    public var advantages: Advantages
+    /// `lora:` adapter shape, used when `use_lora` is true.
+    public var lora: LoRA
+
+    public init(runName: String = TrainingConfiguration.timestampRunName(), seed: UInt64 = 42,
+                logDir: String = "runs", epochs: Int = 100, saveFrequency: Int = 10, checkpointsKept: Int = 3,
+                resume: String? = nil, model: String = "", device: String = "cpu", dtype: String = "float32",
+                threads: Int? = nil, useLoRA: Bool = true, prompt: Prompt = Prompt(), reward: Reward = Reward(),
+                nanRewards: NaNRewardPolicy = .error, sample: Sample = Sample(), train: Train = Train(),
+                advantages: Advantages = Advantages(), lora: LoRA = LoRA()) {
+        self.runName = runName
+        self.seed = seed
+        self.logDir = logDir
+        self.epochs = epochs
+        self.saveFrequency = saveFrequency
+        self.checkpointsKept = checkpointsKept
+        self.resume = resume
+        self.model = model
+        self.device = device
+        self.dtype = dtype
+        self.threads = threads
+        self.useLoRA = useLoRA
+        self.prompt = prompt
+        self.reward = reward
+        self.nanRewards = nanRewards
+        self.sample = sample
+        self.train = train
+        self.advantages = advantages
+        self.lora = lora
+    }
+
+    /// A run name from the local time, "yyyy.MM.dd_HH.mm.ss" as ddpo-pytorch's
+    /// (sortable, and free of characters that paths or URLs dislike).
+    public static func timestampRunName(_ date: Date = Date()) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy.MM.dd_HH.mm.ss"
+        return formatter.string(from: date)
+    }
+
+    /// The run's folder: log_dir/run_name.
+    public var runDirectory: URL {
+        URL(fileURLWithPath: logDir, isDirectory: true).appendingPathComponent(runName, isDirectory: true)
+    }
+
+    /// Samples per epoch on one device (sample.batch_size × num_batches_per_epoch).
+    public var samplesPerEpoch: Int { sample.samplesPerEpoch }
+
+    /// Optimizer steps per inner epoch on one device:
+    /// samples / (train.batch_size × gradient_accumulation_steps).
+    public var optimizerStepsPerInnerEpoch: Int {
+        samplesPerEpoch / (train.batchSize * train.gradientAccumulationSteps)
+    }
+}
