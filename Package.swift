@@ -71,19 +71,23 @@ let package = Package(
         .target(
             name: "DDPO",
             dependencies: ["Torch", "TorchNN", "Schedulers", "DiffusionModels", "ImageCodecs", "Rewards",
-                           .product(name: "Yams", package: "Yams")]
+                           .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "ddpo",
             dependencies: [
-                "DiffusionModels", "ImageCodecs", "Torch",
+                "DDPO", "DiffusionModels", "ImageCodecs", "Torch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "ddpo-bench",
-            dependencies: ["Torch", "DiffusionModels", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Torch", "DiffusionModels", "DDPO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Benchmarks/ddpo-bench"
         ),
         .testTarget(

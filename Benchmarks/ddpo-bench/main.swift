@@ -2,8 +2,10 @@
 // conv2d forward + backward (kernel time, the same kernels PyTorch runs). Each
 // figure is the median of several timed repeats after a warm-up.
 import ArgumentParser
+import DDPO
 import DiffusionModels
 import Foundation
+import Logging
 import Torch
 
 struct Measurement: Codable {
@@ -15,7 +17,7 @@ struct Measurement: Codable {
 }
 
 @main
-struct DDPOBench: ParsableCommand {
+struct DDPOBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ddpo-bench", abstract: "Benchmarks of swift-ddpo (medians of repeats).")
 
@@ -38,7 +40,7 @@ struct DDPOBench: ParsableCommand {
 
     var threadCounts: [Int] { threads.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 } }
 
-    func run() throws {
+    func run() async throws {
         print("libtorch \(Runtime.version); medians of \(repeats) repeats")
         let model = try StableDiffusion.load(directory: URL(fileURLWithPath: pipeline))
         let sampler = TrajectorySampler(model: model)
@@ -70,6 +72,9 @@ struct DDPOBench: ParsableCommand {
                 return 4 / seconds(since: start)
             })
         }
+        for count in threadCounts {
+            results.append(try await measureEpoch(threads: count))
+        }
         for r in results {
             print(String(format: "%-48@ threads=%d  %10.3f %@", r.name as NSString, r.threads, r.median, r.unit as NSString))
         }
@@ -79,6 +84,36 @@ struct DDPOBench: ParsableCommand {
             try AtomicFile.write(path: json, bytes: Array(try encoder.encode(results)))
             print("wrote \(json)")
         }
+    }
+
+    /// One DDPO epoch on the tiny pipeline: 8 samples, 20 steps, CFG 5, train batch 2,
+    /// accumulation 2, LoRA rank 4, JPEG reward; sampling, rewards and the update.
+    func measureEpoch(threads: Int) async throws -> Measurement {
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("ddpo-bench-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: runs) }
+        let yaml = """
+            run_name: bench
+            log_dir: \(runs.path)
+            epochs: 1000
+            model: \(URL(fileURLWithPath: pipeline).path)
+            threads: \(threads)
+            prompt: simple_animals
+            reward: jpeg_compressibility
+            sample: {num_steps: 20, guidance_scale: 5.0, batch_size: 4, num_batches_per_epoch: 2}
+            train: {batch_size: 2, gradient_accumulation_steps: 2}
+            advantages: {strategy: batch}
+            """
+        let trainer = try Trainer(configuration: try TrainingConfiguration.decode(yaml: yaml),
+                                  logger: Logger(label: "bench"))
+        _ = try await trainer.runEpoch()  // warm-up
+        var samples: [Double] = []
+        for _ in 0..<repeats {
+            let start = DispatchTime.now()
+            _ = try await trainer.runEpoch()
+            samples.append(seconds(since: start))
+        }
+        return Measurement(name: "DDPO epoch, tiny SD1: 8 samples, 20 steps, LoRA", threads: threads, unit: "s",
+                           median: median(samples), samples: samples)
     }
 
     func measure(_ name: String, threads: Int, unit: String, _ body: () -> Double) -> Measurement {

@@ -4,11 +4,11 @@ import Logging
 import Torch
 
 @main
-struct DDPOCommand: ParsableCommand {
+struct DDPOCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ddpo",
         abstract: "Fine-tune text-to-image diffusion models with reinforcement learning (DDPO).",
-        subcommands: [SampleCommand.self])
+        subcommands: [SampleCommand.self, TrainCommand.self])
 }
 
 /// Options every command that runs a model shares.

@@ -91,3 +91,43 @@ final class PolicyUpdateTests: XCTestCase {
         }
     }
 }
+
+extension PolicyUpdateTests {
+    /// Sum over steps of log p(x_{t-1} | x_t) of each sample's recorded trajectory under the current policy.
+    private func trajectoryLogProbs(_ sampler: TrajectorySampler, _ samples: EpochSamples) -> [Double] {
+        withNoGrad {
+            (0..<samples.count).map { i in
+                var total = 0.0
+                for k in 0..<samples.stepCount {
+                    let t = samples.timesteps[k].itemInt()
+                    let latents = samples.latents[i].select(dim: 0, index: k).unsqueezed(0)
+                    let next = samples.latents[i].select(dim: 0, index: k + 1).unsqueezed(0)
+                    let timesteps = Tensor([Int64(t)])
+                    let output = sampler.guidedNoisePrediction(
+                        latents: latents, timesteps: timesteps, promptEmbeddings: samples.promptEmbeddings[i].unsqueezed(0),
+                        negativeEmbedding: samples.negativeEmbedding, guidanceScale: 5)
+                    total += sampler.model.scheduler.step(modelOutput: output, timesteps: timesteps, sample: latents,
+                                                          inferenceSteps: samples.stepCount, eta: 1,
+                                                          previousSample: next).logProbability.item()
+                }
+                return total
+            }
+        }
+    }
+
+    func testUpdatesRaiseTheLikelihoodOfSamplesWithPositiveAdvantage() throws {
+        for objective in [PolicyObjective.ddpoSF, .ddpoIS(clipRange: 1e-2)] {
+            var (sampler, optimizer, samples) = try setUp(learningRate: 1e-3)
+            samples.advantages = [1, -1, 1, -1]
+            let before = trajectoryLogProbs(sampler, samples)
+            _ = PolicyUpdate(sampler: sampler, optimizer: optimizer, settings: settings(objective),
+                             inferenceSteps: 6).run(on: samples, generator: Generator(seed: 2))
+            let after = trajectoryLogProbs(sampler, samples)
+            let change = zip(after, before).map { $0 - $1 }
+            for i in 0..<4 {
+                XCTAssertEqual(change[i] > 0, samples.advantages[i] > 0,
+                               "\(objective): sample \(i) with advantage \(samples.advantages[i]) changed by \(change[i])")
+            }
+        }
+    }
+}

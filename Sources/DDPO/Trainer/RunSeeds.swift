@@ -1,0 +1,19 @@
+/// Seeds of a run's random streams, derived from (run seed, epoch, purpose) so
+/// that epoch e draws the same numbers whether the run was resumed or not: no
+/// generator state needs to be checkpointed.
+public enum RunSeeds {
+    public enum Purpose: UInt64, Sendable {
+        case sampling = 1
+        case training = 2
+        case initialization = 3
+    }
+
+    public static func seed(_ runSeed: UInt64, epoch: Int, purpose: Purpose) -> UInt64 {
+        // SplitMix64 finalizer over a combination of the inputs: well-spread, reproducible.
+        var z = runSeed &+ 0x9E37_79B9_7F4A_7C15 &* (UInt64(truncatingIfNeeded: epoch) &+ 1)
+            &+ purpose.rawValue &* 0xD1B5_4A32_D192_ED03
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

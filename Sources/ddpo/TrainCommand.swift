@@ -1,0 +1,63 @@
+import ArgumentParser
+import DDPO
+import Foundation
+import ImageCodecs
+import Torch
+
+struct TrainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Fine-tune a diffusion model with DDPO (or RWR) against a reward.",
+        discussion: """
+            Writes runs/<run_name>/: config.yaml, metrics.jsonl, TensorBoard events, checkpoints/
+            and lora/pytorch_lora_weights.safetensors (diffusers' load_lora_weights format).
+            Resume an interrupted run with --resume runs/<run_name>.
+            """)
+
+    @Option(help: "YAML configuration file (see configs/).")
+    var config: String?
+
+    @Option(name: .customLong("set"), help: "Override a field, e.g. --set train.learning_rate=1e-4 (repeatable).")
+    var overrides: [String] = []
+
+    @Option(help: "Continue the run in this folder from its newest checkpoint (uses its config.yaml).")
+    var resume: String?
+
+    func validate() throws {
+        guard config != nil || resume != nil else { throw ValidationError("give --config FILE or --resume RUN_DIR") }
+    }
+
+    func run() async throws {
+        let logger = Logs.logger("ddpo.train")
+        var configuration: TrainingConfiguration
+        if let resume {
+            configuration = try TrainingConfiguration.load(
+                yaml: URL(fileURLWithPath: resume).appendingPathComponent("config.yaml"), overrides: overrides)
+            configuration.resume = resume
+        } else {
+            configuration = try TrainingConfiguration.load(yaml: URL(fileURLWithPath: config!), overrides: overrides)
+        }
+        let trainer = try Trainer(configuration: configuration, logger: logger)
+        let directory = trainer.runDirectory
+        let tensorBoard = try TensorBoardWriter(directory: directory)
+        let metrics = try MetricsLog(fileURL: directory.appendingPathComponent("metrics.jsonl"))
+        logger.info("run", metadata: ["directory": "\(directory.path)", "start_epoch": "\(trainer.epoch)",
+                                      "epochs": "\(trainer.configuration.epochs)"])
+        let bar = ProgressBar(title: "epochs", total: trainer.configuration.epochs, logger: logger)
+        bar.update(trainer.epoch)
+        try await trainer.run { report in
+            try metrics.record(report.scalars, step: report.globalStep, epoch: report.epoch)
+            for (tag, value) in report.scalars { try tensorBoard.addScalar(tag, value, step: report.epoch) }
+            try tensorBoard.addHistogram("rewards", values: report.rewards, step: report.epoch)
+            try tensorBoard.addHistogram("advantages", values: report.advantages, step: report.epoch)
+            if !report.images.isEmpty {
+                try tensorBoard.addImage("samples", ImageGrid.tile(report.images, columns: 4), step: report.epoch)
+            }
+            try tensorBoard.flush()
+            try metrics.flush()
+            bar.update(report.epoch + 1, detail: String(format: "reward %.4f ± %.4f", report.rewardMean, report.rewardStd))
+        }
+        try tensorBoard.close()
+        try metrics.close()
+    }
+}

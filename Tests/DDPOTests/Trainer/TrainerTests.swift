@@ -1,0 +1,84 @@
+import Foundation
+import Logging
+import XCTest
+
+@testable import DDPO
+import DiffusionModels
+import Rewards
+import Torch
+import TorchNN
+
+final class TrainerTests: XCTestCase {
+    static let tinySD1 = PolicyUpdateTests.tinySD1
+    private var runs: URL!
+
+    override func setUpWithError() throws {
+        runs = FileManager.default.temporaryDirectory.appendingPathComponent("trainer-\(UUID())")
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: runs)
+    }
+
+    private func configuration(_ name: String, _ overrides: [String] = []) throws -> TrainingConfiguration {
+        let yaml = """
+            run_name: \(name)
+            seed: 5
+            log_dir: \(runs.path)
+            epochs: 2
+            save_freq: 1
+            checkpoints_kept: 3
+            model: \(Self.tinySD1.path)
+            threads: 1
+            prompt: {name: fixed, prompts: ["a red circle", "a blue square"]}
+            reward: jpeg_compressibility
+            sample: {num_steps: 4, batch_size: 2, num_batches_per_epoch: 2}
+            train: {batch_size: 2, gradient_accumulation_steps: 1, learning_rate: 3.0e-3, clip_range: 1.0e-2}
+            advantages: {strategy: batch}
+            """
+        return try TrainingConfiguration.decode(yaml: yaml, overrides: overrides)
+    }
+
+    private let logger = Logger(label: "test")
+
+    func testResumedRunEndsWithTheSameWeightsBitwise() async throws {
+        let straight = try Trainer(configuration: configuration("straight"), logger: logger)
+        try await straight.run()
+        let first = try Trainer(configuration: configuration("resumed", ["epochs=1"]), logger: logger)
+        try await first.run()
+        var resumed = try configuration("resumed", ["epochs=2"])
+        resumed.resume = first.runDirectory.path
+        let second = try Trainer(configuration: resumed, logger: logger)
+        XCTAssertEqual(second.epoch, 1)
+        XCTAssertEqual(second.globalStep, first.globalStep)
+        try await second.run()
+        XCTAssertEqual(second.globalStep, straight.globalStep)
+        let a = straight.model.unet.loraParameters()
+        let b = second.model.unet.loraParameters()
+        XCTAssertEqual(a.map(\.name), b.map(\.name))
+        for (x, y) in zip(a, b) {
+            XCTAssertEqual(x.tensor.bytes(), y.tensor.bytes(), "\(x.name) differs after resume")
+        }
+        // Checkpoints and the LoRA export were written.
+        let store = CheckpointStore(runDirectory: second.runDirectory, kept: 3)
+        XCTAssertEqual(try store.checkpoints().map(\.lastPathComponent), ["epoch-000001", "epoch-000002"])
+        let export = try Safetensors.load(second.runDirectory.appendingPathComponent("lora/pytorch_lora_weights.safetensors"))
+        XCTAssertTrue(export.keys.allSatisfy { $0.hasPrefix("unet.") && ($0.hasSuffix("lora_A.weight") || $0.hasSuffix("lora_B.weight")) })
+    }
+
+    func testResumingWithAnotherTrainableKindIsRefused() async throws {
+        let first = try Trainer(configuration: configuration("kind", ["epochs=1"]), logger: logger)
+        try await first.run()
+        var full = try configuration("kind", ["epochs=2", "use_lora=false"])
+        full.resume = first.runDirectory.path
+        XCTAssertThrowsError(try Trainer(configuration: full, logger: logger)) { error in
+            XCTAssertTrue("\(error)".contains("lora"), "\(error)")
+        }
+    }
+
+    func testBadRewardNameIsAConfigurationError() throws {
+        XCTAssertThrowsError(try Trainer(configuration: configuration("bad", ["reward=sharpness"]), logger: logger)) { error in
+            XCTAssertTrue("\(error)".contains("sharpness"), "\(error)")
+        }
+    }
+}
