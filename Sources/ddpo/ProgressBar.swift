@@ -25,7 +25,7 @@ final class ProgressBar {
 
     func update(_ done: Int, detail: String = "") {
         let elapsed = Date().timeIntervalSince(start)
-        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let rate = elapsed > 0.01 ? Double(done) / elapsed : 0
         if isTerminal {
             let width = 30
             let filled = min(width, done * width / total)

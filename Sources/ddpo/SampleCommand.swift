@@ -1,4 +1,5 @@
 import ArgumentParser
+import DDPO
 import DiffusionModels
 import Foundation
 import ImageCodecs
@@ -37,6 +38,9 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Weights variant to load, e.g. fp16 for *.fp16.safetensors.")
     var variant: String?
 
+    @Option(help: "A folder with pytorch_lora_weights.safetensors (e.g. runs/NAME/lora) to apply to the UNet.")
+    var lora: String?
+
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
@@ -50,6 +54,10 @@ struct SampleCommand: ParsableCommand {
         let (device, dtype) = try runtime.prepare()
         let modelURL = URL(fileURLWithPath: model)
         let pipeline = try StableDiffusion.load(directory: modelURL, dtype: dtype, device: device, variant: variant)
+        if let lora {
+            try LoRAExport.load(into: pipeline.unet, from: URL(fileURLWithPath: lora))
+            pipeline.unet.eval()
+        }
         let outURL = URL(fileURLWithPath: out)
         do {
             try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)

@@ -43,9 +43,16 @@ struct TrainCommand: AsyncParsableCommand {
         let metrics = try MetricsLog(fileURL: directory.appendingPathComponent("metrics.jsonl"))
         logger.info("run", metadata: ["directory": "\(directory.path)", "start_epoch": "\(trainer.epoch)",
                                       "epochs": "\(trainer.configuration.epochs)"])
-        let bar = ProgressBar(title: "epochs", total: trainer.configuration.epochs, logger: logger)
-        bar.update(trainer.epoch)
-        try await trainer.run { report in
+        var phase: (title: String, done: Int, bar: ProgressBar)?
+        let progress: (String, Int, Int) -> Void = { title, done, total in
+            // A new bar per phase; "training" recurs every epoch and restarts from 1.
+            if phase?.title != title || done <= phase!.done {
+                phase = (title, 0, ProgressBar(title: title, total: total, logger: logger))
+            }
+            phase!.done = done
+            phase!.bar.update(done)
+        }
+        try await trainer.run(progress: progress) { report in
             try metrics.record(report.scalars, step: report.globalStep, epoch: report.epoch)
             for (tag, value) in report.scalars { try tensorBoard.addScalar(tag, value, step: report.epoch) }
             try tensorBoard.addHistogram("rewards", values: report.rewards, step: report.epoch)
@@ -55,7 +62,13 @@ struct TrainCommand: AsyncParsableCommand {
             }
             try tensorBoard.flush()
             try metrics.flush()
-            bar.update(report.epoch + 1, detail: String(format: "reward %.4f ± %.4f", report.rewardMean, report.rewardStd))
+            logger.info("epoch", metadata: [
+                "epoch": "\(report.epoch + 1)/\(trainer.configuration.epochs)",
+                "reward_mean": "\(String(format: "%.5f", report.rewardMean))",
+                "reward_std": "\(String(format: "%.5f", report.rewardStd))",
+                "approx_kl": "\(String(format: "%.3g", report.update.approxKL))",
+                "clipfrac": "\(String(format: "%.3f", report.update.clipFraction))",
+            ])
         }
         try tensorBoard.close()
         try metrics.close()

@@ -107,10 +107,12 @@ public final class Trainer {
         logger.info("checkpoint saved", metadata: ["path": "\(url.path)"])
     }
 
-    /// Runs the remaining epochs; `onEpoch` sees each epoch's report.
-    public func run(onEpoch: ((EpochReport) throws -> Void)? = nil) async throws {
+    /// Runs the remaining epochs; `onEpoch` sees each epoch's report, `progress`
+    /// each phase's progress (phase name, done, total).
+    public func run(progress: ((String, Int, Int) -> Void)? = nil,
+                    onEpoch: ((EpochReport) throws -> Void)? = nil) async throws {
         while epoch < configuration.epochs {
-            let report = try await runEpoch()
+            let report = try await runEpoch(progress: progress)
             epoch += 1
             try onEpoch?(report)
             let isLast = epoch == configuration.epochs
