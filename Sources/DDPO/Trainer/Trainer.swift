@@ -111,13 +111,38 @@ public final class Trainer {
     /// each phase's progress (phase name, done, total).
     public func run(progress: ((String, Int, Int) -> Void)? = nil,
                     onEpoch: ((EpochReport) throws -> Void)? = nil) async throws {
+        if epoch == 0 { try await evaluate() }
         while epoch < configuration.epochs {
             let report = try await runEpoch(progress: progress)
             epoch += 1
             try onEpoch?(report)
             let isLast = epoch == configuration.epochs
+            if isLast { try await evaluate() }
             if epoch % configuration.saveFrequency == 0 || isLast { try saveCheckpoint() }
         }
+    }
+
+    /// Fixed prompts and noise, drawn the same way at every evaluation (a draw far
+    /// from any training epoch), so "before" and "after" show the same samples.
+    static let evaluationEpoch = 1_000_000
+    public static let evaluationImageCount = 8
+
+    public var evaluationDirectory: URL { runDirectory.appendingPathComponent("evaluations") }
+
+    /// Samples and scores the fixed evaluation prompts; writes `evaluations/epoch-NNNNNN.{png,json}`.
+    @discardableResult
+    public func evaluate() async throws -> Evaluation {
+        let sample = configuration.sample
+        let evaluationPrompts = prompts.prompts(epoch: Self.evaluationEpoch, batch: 0, batchSize: Self.evaluationImageCount)
+        let (evaluation, images) = try await Evaluation.run(
+            model: model, prompts: evaluationPrompts,
+            seed: RunSeeds.seed(configuration.seed, epoch: Self.evaluationEpoch, purpose: .sampling),
+            options: SamplingOptions(steps: sample.numSteps, guidanceScale: sample.guidanceScale, eta: sample.eta,
+                                     height: sample.height, width: sample.width),
+            reward: reward, epoch: epoch)
+        try evaluation.write(images: images, to: evaluationDirectory)
+        logger.info("evaluation", metadata: ["epoch": "\(epoch)", "mean_reward": "\(evaluation.meanReward)"])
+        return evaluation
     }
 
     /// One epoch: sample, score, compute advantages, update.

@@ -41,7 +41,7 @@ final class LearningTests: XCTestCase {
         }
         let before = try await evaluate()
         var means: [Double] = []
-        try await trainer.run { means.append($0.rewardMean) }
+        try await trainer.run(onEpoch: { means.append($0.rewardMean) })
         let after = try await evaluate()
         let differences = zip(after, before).map { $0 - $1 }
         let mean = differences.reduce(0, +) / Double(differences.count)

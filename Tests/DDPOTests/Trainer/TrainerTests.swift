@@ -4,6 +4,7 @@ import XCTest
 
 @testable import DDPO
 import DiffusionModels
+import ImageCodecs
 import Rewards
 import Torch
 import TorchNN
@@ -79,6 +80,22 @@ final class TrainerTests: XCTestCase {
     func testBadRewardNameIsAConfigurationError() throws {
         XCTAssertThrowsError(try Trainer(configuration: configuration("bad", ["reward=sharpness"]), logger: logger)) { error in
             XCTAssertTrue("\(error)".contains("sharpness"), "\(error)")
+        }
+    }
+}
+
+extension TrainerTests {
+    func testRunWritesBeforeAndAfterEvaluationsOfTheSamePrompts() async throws {
+        let trainer = try Trainer(configuration: configuration("evaluations", ["epochs=1"]), logger: logger)
+        try await trainer.run()
+        let evaluations = try Evaluation.readAll(in: trainer.evaluationDirectory)
+        XCTAssertEqual(evaluations.map(\.epoch), [0, 1])
+        XCTAssertEqual(evaluations[0].prompts, evaluations[1].prompts)
+        XCTAssertEqual(evaluations[0].prompts.count, Trainer.evaluationImageCount)
+        XCTAssertEqual(evaluations[0].seed, evaluations[1].seed)
+        for evaluation in evaluations {
+            let grid = try RGBImage(contentsOfPNG: trainer.evaluationDirectory.appendingPathComponent(evaluation.grid))
+            XCTAssertEqual(grid.width, evaluation.columns * evaluation.tileWidth + (evaluation.columns + 1) * evaluation.padding)
         }
     }
 }
