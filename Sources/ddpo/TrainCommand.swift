@@ -55,6 +55,16 @@ struct TrainCommand: AsyncParsableCommand {
         try await trainer.run(progress: progress) { report in
             try metrics.record(report.scalars, step: report.globalStep, epoch: report.epoch)
             for (tag, value) in report.scalars { try tensorBoard.addScalar(tag, value, step: report.epoch) }
+            // Per optimizer step, at the global step it ended on.
+            let firstStep = report.globalStep - report.update.steps.count
+            for (offset, step) in report.update.steps.enumerated() {
+                let globalStep = firstStep + offset + 1
+                try tensorBoard.addScalar("step/loss", step.loss, step: globalStep)
+                try tensorBoard.addScalar("step/approx_kl", step.approxKL, step: globalStep)
+                try tensorBoard.addScalar("step/clipfrac", step.clipFraction, step: globalStep)
+                try tensorBoard.addScalar("step/grad_norm", step.gradientNorm, step: globalStep)
+                try tensorBoard.addScalar("step/learning_rate", trainer.configuration.train.learningRate, step: globalStep)
+            }
             try tensorBoard.addHistogram("rewards", values: report.rewards, step: report.epoch)
             try tensorBoard.addHistogram("advantages", values: report.advantages, step: report.epoch)
             if !report.images.isEmpty {

@@ -23,7 +23,17 @@ public struct PolicyUpdateSettings: Equatable, Sendable {
     func trainedSteps(of total: Int) -> Int { max(1, Int(Double(total) * timestepFraction)) }
 }
 
-/// What one epoch's update measured (means over micro-batches / optimizer steps).
+/// What one optimizer step saw (means over its micro-batches; the norm before clipping).
+public struct OptimizerStepStatistics: Equatable, Sendable {
+    public var loss: Double = 0
+    public var approxKL: Double = 0
+    public var clipFraction: Double = 0
+    public var gradientNorm: Double = 0
+    public var microBatches: Int = 0
+}
+
+/// What one epoch's update measured (means over micro-batches / optimizer steps),
+/// and each optimizer step's own figures.
 public struct PolicyUpdateStatistics: Equatable, Sendable {
     public var loss: Double = 0
     public var approxKL: Double = 0
@@ -31,6 +41,7 @@ public struct PolicyUpdateStatistics: Equatable, Sendable {
     public var gradientNorm: Double = 0
     public var optimizerSteps: Int = 0
     public var microBatches: Int = 0
+    public var steps: [OptimizerStepStatistics] = []
 }
 
 /// The inner loop of DDPO (ALGORITHM.md §2, step 3): for each inner epoch, shuffle
@@ -63,6 +74,7 @@ public struct PolicyUpdate {
         let totalMicro = settings.innerEpochs * batchStarts.count * trained
         let weights = regressionWeights(samples)
         var stats = PolicyUpdateStatistics()
+        var current = OptimizerStepStatistics()
         var pending = 0
         optimizer.zeroGrad()
 
@@ -77,14 +89,18 @@ public struct PolicyUpdate {
                     let stepIndices = rows.map { stepOrders[$0][j] }
                     let (loss, kl, clipped) = microBatchLoss(samples, sampleIndices, stepIndices, weights, generator)
                     (loss / Double(microPerOptimizerStep)).backward()
-                    stats.loss += loss.item()
+                    let lossValue = loss.item()
+                    stats.loss += lossValue
                     stats.approxKL += kl
                     stats.clipFraction += clipped
                     stats.microBatches += 1
+                    current.loss += lossValue
+                    current.approxKL += kl
+                    current.clipFraction += clipped
+                    current.microBatches += 1
                     pending += 1
                     if pending == microPerOptimizerStep {
-                        stats.gradientNorm += step()
-                        stats.optimizerSteps += 1
+                        finish(&current, gradientNorm: step(), into: &stats)
                         pending = 0
                     }
                     progress?(stats.microBatches, totalMicro)
@@ -93,8 +109,7 @@ public struct PolicyUpdate {
         }
         if pending > 0 {
             // A last, partial accumulation (batches not divisible by the accumulation steps).
-            stats.gradientNorm += step()
-            stats.optimizerSteps += 1
+            finish(&current, gradientNorm: step(), into: &stats)
         }
         let micro = Double(max(stats.microBatches, 1))
         stats.loss /= micro
@@ -102,6 +117,19 @@ public struct PolicyUpdate {
         stats.clipFraction /= micro
         stats.gradientNorm /= Double(max(stats.optimizerSteps, 1))
         return stats
+    }
+
+    private func finish(_ current: inout OptimizerStepStatistics, gradientNorm: Double,
+                        into stats: inout PolicyUpdateStatistics) {
+        let count = Double(max(current.microBatches, 1))
+        current.loss /= count
+        current.approxKL /= count
+        current.clipFraction /= count
+        current.gradientNorm = gradientNorm
+        stats.gradientNorm += gradientNorm
+        stats.optimizerSteps += 1
+        stats.steps.append(current)
+        current = OptimizerStepStatistics()
     }
 
     private func step() -> Double {

@@ -47,6 +47,9 @@ final class PolicyUpdateTests: XCTestCase {
                                  inferenceSteps: 6).run(on: samples, generator: Generator(seed: 1))
         XCTAssertEqual(stats.microBatches, 2 * 6)
         XCTAssertEqual(stats.optimizerSteps, 2)
+        XCTAssertEqual(stats.steps.count, 2)
+        XCTAssertEqual(stats.steps.map(\.microBatches), [6, 6])
+        XCTAssertEqual(stats.steps.map(\.clipFraction), [0, 0])
         XCTAssertEqual(stats.clipFraction, 0)
         XCTAssertLessThan(stats.approxKL, 1e-10, "recomputed log-probs differ from the stored ones")
         // ratio = 1 everywhere: the PPO loss is -mean(A) averaged over micro-batches.
