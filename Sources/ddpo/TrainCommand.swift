@@ -2,6 +2,7 @@ import ArgumentParser
 import DDPO
 import Foundation
 import ImageCodecs
+import Logging
 import Torch
 
 struct TrainCommand: AsyncParsableCommand {
@@ -9,8 +10,9 @@ struct TrainCommand: AsyncParsableCommand {
         commandName: "train",
         abstract: "Fine-tune a diffusion model with DDPO (or RWR) against a reward.",
         discussion: """
-            Writes runs/<run_name>/: config.yaml, metrics.jsonl, TensorBoard events, checkpoints/
-            and lora/pytorch_lora_weights.safetensors (diffusers' load_lora_weights format).
+            Writes runs/<run_name>/: config.yaml, metrics.jsonl, TensorBoard events, checkpoints/,
+            lora/pytorch_lora_weights.safetensors (diffusers' load_lora_weights format), evaluations/
+            (fixed prompts before and after training) and, when it stops, report.html.
             Resume an interrupted run with --resume runs/<run_name>.
             """)
 
@@ -41,6 +43,8 @@ struct TrainCommand: AsyncParsableCommand {
         let directory = trainer.runDirectory
         let tensorBoard = try TensorBoardWriter(directory: directory)
         let metrics = try MetricsLog(fileURL: directory.appendingPathComponent("metrics.jsonl"))
+        // Also when training fails: what the run did so far is worth a report.
+        defer { writeReport(directory, logger: logger) }
         logger.info("run", metadata: ["directory": "\(directory.path)", "start_epoch": "\(trainer.epoch)",
                                       "epochs": "\(trainer.configuration.epochs)"])
         var phase: (title: String, done: Int, bar: ProgressBar)?
@@ -82,5 +86,15 @@ struct TrainCommand: AsyncParsableCommand {
         }
         try tensorBoard.close()
         try metrics.close()
+    }
+
+    /// A report that cannot be written is logged, not fatal: the run's own files are saved.
+    private func writeReport(_ directory: URL, logger: Logger) {
+        do {
+            let url = try RunReport.write(runDirectory: directory)
+            logger.info("report", metadata: ["file": "\(url.path)"])
+        } catch {
+            logger.error("could not write the report (ddpo report \(directory.path) retries): \(error)")
+        }
     }
 }

@@ -1,0 +1,101 @@
+import ArgumentParser
+import DDPO
+import DiffusionModels
+import Foundation
+import Rewards
+
+struct EvaluateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Score a model on a file of prompts: one image per prompt from a fixed seed, mean reward.",
+        discussion: """
+            The same seed and settings draw the same noise, so evaluating a base model and the same
+            model with a trained LoRA on prompts it never saw compares them sample for sample.
+            Prints each prompt's reward and the mean on stdout; writes evaluation.png (the grid) and
+            evaluation.json (prompts, rewards, seed, grid layout) into --out.
+            """)
+
+    @Option(help: "A diffusers pipeline folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/).")
+    var model: String
+
+    @Option(help: "A run folder (its lora/ is used) or a folder with pytorch_lora_weights.safetensors.")
+    var lora: String?
+
+    @Option(help: "Prompts file: one prompt per line; blank lines and lines starting with # are skipped.")
+    var prompts: String
+
+    @Option(help: "Reward name: jpeg_compressibility, jpeg_incompressibility or remote.")
+    var reward: String
+
+    @Option(name: .customLong("reward-option"), help: "A reward option KEY=VALUE, e.g. url=http://127.0.0.1:8000 (repeatable).")
+    var rewardOptions: [String] = []
+
+    @Option(help: "Seed of the CPU generator that draws all noise.")
+    var seed: UInt64 = 0
+
+    @Option(help: "DDIM steps.")
+    var steps: Int = 50
+
+    @Option(help: "Classifier-free guidance weight (1 turns guidance off).")
+    var guidance: Double = 5.0
+
+    @Option(help: "DDIM eta (noise scale), > 0.")
+    var eta: Double = 1.0
+
+    @Option(help: "Images per row of the grid.")
+    var columns: Int = 4
+
+    @Option(help: "Output folder (default: evaluations/<timestamp>).")
+    var out: String?
+
+    @Option(help: "Weights variant to load, e.g. fp16 for *.fp16.safetensors.")
+    var variant: String?
+
+    @OptionGroup var runtime: RuntimeOptions
+
+    func validate() throws {
+        guard steps > 0 else { throw ValidationError("--steps must be positive") }
+        guard eta > 0 else { throw ValidationError("--eta must be positive (DDPO's policy is stochastic)") }
+        guard columns > 0 else { throw ValidationError("--columns must be positive") }
+        for option in rewardOptions where !option.contains("=") {
+            throw ValidationError("--reward-option must be KEY=VALUE, got '\(option)'")
+        }
+    }
+
+    func run() async throws {
+        let logger = Logs.logger("ddpo.evaluate")
+        let (device, dtype) = try runtime.prepare()
+        let promptList = try PromptFile.lines(of: prompts, field: "--prompts")
+        var options: [String: String] = [:]
+        for option in rewardOptions {
+            let parts = option.split(separator: "=", maxSplits: 1)
+            options[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        let scorer = try RewardRegistry.standard.make(RewardConfiguration(name: reward, options: options))
+        // Resolve every path before the (slow) model load, so a typo fails at once.
+        let loraDirectory = try lora.map { try LoRAExport.directory(forRunOrLoRA: $0) }
+        let outURL = URL(fileURLWithPath: out ?? "evaluations/\(TrainingConfiguration.timestampRunName())")
+
+        let pipeline = try StableDiffusion.load(directory: URL(fileURLWithPath: model), dtype: dtype, device: device,
+                                                variant: variant)
+        if let loraDirectory {
+            try LoRAExport.load(into: pipeline.unet, from: loraDirectory)
+            pipeline.unet.eval()
+            logger.info("LoRA applied", metadata: ["folder": "\(loraDirectory.path)"])
+        }
+        logger.info("sampling", metadata: ["prompts": "\(promptList.count)", "steps": "\(steps)", "seed": "\(seed)"])
+        var (evaluation, images) = try await Evaluation.run(
+            model: pipeline, prompts: promptList, seed: seed,
+            options: SamplingOptions(steps: steps, guidanceScale: guidance, eta: eta),
+            reward: scorer, epoch: 0, columns: columns)
+        // Not epoch-NNNNNN: this is no epoch of a run, and a run's readers look for that name.
+        evaluation.grid = "evaluation.png"
+        try evaluation.write(images: images, to: outURL)
+
+        print("reward\tprompt")
+        for (prompt, value) in zip(evaluation.prompts, evaluation.rewards) { print("\(value)\t\(prompt)") }
+        print("mean reward: \(evaluation.meanReward) over \(evaluation.prompts.count) prompts")
+        print("wrote \(outURL.appendingPathComponent(evaluation.grid).path)")
+        print("wrote \(outURL.appendingPathComponent("evaluation.json").path)")
+    }
+}
