@@ -40,6 +40,7 @@ let package = Package(
         .library(name: "Schedulers", targets: ["Schedulers"]),
         .library(name: "ImageCodecs", targets: ["ImageCodecs"]),
         .library(name: "Rewards", targets: ["Rewards"]),
+        .library(name: "ShapesWorld", targets: ["ShapesWorld"]),
         .library(name: "DDPO", targets: ["DDPO"]),
         .library(name: "DiffusionModels", targets: ["DiffusionModels"]),
         .executable(name: "ddpo", targets: ["ddpo"]),
@@ -68,6 +69,7 @@ let package = Package(
         .target(name: "ImageCodecs", dependencies: ["CImageCodecs", "Torch"]),
         .target(name: "DiffusionModels", dependencies: ["Torch", "TorchNN", "Schedulers"]),
         .target(name: "Rewards", dependencies: ["Torch", "ImageCodecs"]),
+        .target(name: "ShapesWorld", dependencies: ["Torch", "TorchNN", "ImageCodecs", "Rewards"]),
         .target(
             name: "DDPO",
             dependencies: ["Torch", "TorchNN", "Schedulers", "DiffusionModels", "ImageCodecs", "Rewards",
@@ -101,6 +103,7 @@ let package = Package(
         // Reads Tests/Fixtures (shared by several targets) through #filePath, not as resources.
         .testTarget(name: "DiffusionModelsTests", dependencies: ["DiffusionModels", "Torch", "TorchNN", "ImageCodecs"]),
         .testTarget(name: "RewardsTests", dependencies: ["Rewards"]),
+        .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld", "Torch", "Rewards", "ImageCodecs"]),
         .testTarget(
             name: "DDPOTests",
             dependencies: ["DDPO"],

@@ -1,0 +1,119 @@
+import Foundation
+import ImageCodecs
+import Rewards
+import Torch
+
+/// `shapes_alignment`: how likely the recogniser thinks it is that an image shows
+/// what its prompt says, as the product of its softmax probabilities of the
+/// caption's shape, colour, count and background.
+///
+/// Why a product: it is the probability that all four are right if the heads are
+/// independent, it lies in [0, 1], it is 1 only when every attribute is certain,
+/// and a single wrong attribute pulls it towards 0 (a mean would still pay 0.75
+/// for a right shape, colour and background on the wrong count). It is also smooth,
+/// unlike the argmax match, so DDPO sees progress before the answer flips.
+///
+/// Info per sample: each head's probability (`p_shape`, `p_colour`, `p_count`,
+/// `p_background`) and whether its argmax matches the caption (`match_*`, 1 or 0,
+/// and `match_all`).
+///
+/// The class is `@unchecked Sendable` because the recogniser (a Module) is a class:
+/// scoring only reads its parameters under no-grad, and `usesLibtorch` tells the
+/// trainer to await each batch before sampling, so calls do not overlap.
+public final class ShapesAlignmentReward: Reward, @unchecked Sendable {
+    public static let registryName = "shapes_alignment"
+    /// The option naming the folder that `ShapesRecogniser.save(to:)` wrote.
+    public static let recogniserOption = "recogniser"
+
+    public let recogniser: ShapesRecogniser
+
+    public init(recogniser: ShapesRecogniser) {
+        recogniser.eval()
+        self.recogniser = recogniser
+    }
+
+    public var name: String { Self.registryName }
+    public var usesLibtorch: Bool { true }
+
+    /// Adds `shapes_alignment` with the option `recogniser` (a folder path); when
+    /// `defaultRecogniser` is given, the option may be left out.
+    public static func register(in registry: inout RewardRegistry, defaultRecogniser: String? = nil) {
+        registry.register(registryName, options: [recogniserOption]) { options in
+            let path = try defaultRecogniser.map { options.string(recogniserOption, default: $0) }
+                ?? options.string(recogniserOption)
+            let recogniser: ShapesRecogniser
+            do {
+                recogniser = try ShapesRecogniser.load(from: URL(fileURLWithPath: path))
+            } catch {
+                throw options.invalid(recogniserOption, path, expected: "a recogniser folder (\(error))")
+            }
+            return ShapesAlignmentReward(recogniser: recogniser)
+        }
+    }
+
+    public func score(_ input: RewardInput) async throws -> RewardBatch {
+        try scoreSynchronously(input)
+    }
+
+    /// The work of `score`, on the calling thread.
+    public func scoreSynchronously(_ input: RewardInput) throws -> RewardBatch {
+        var descriptions: [ShapesScene.Description] = []
+        for (index, prompt) in input.prompts.enumerated() {
+            guard let description = ShapesWorld.parse(caption: prompt) else {
+                throw ShapesWorldError.notAWorldCaption(reward: name, index: index, prompt: prompt)
+            }
+            descriptions.append(description)
+        }
+        guard input.count > 0 else { return RewardBatch(rewards: []) }
+        let p = recogniser.probabilities(imageBatch(input.images))
+        let (shape, colour, count, background) = ShapesRecogniser.labels(descriptions)
+        let heads = [("shape", p.shape, shape), ("colour", p.colour, colour),
+                     ("count", p.count, count), ("background", p.background, background)]
+        var info = Array(repeating: [String: Double](), count: input.count)
+        var rewards = Array(repeating: 1.0, count: input.count)
+        var allMatch = Array(repeating: true, count: input.count)
+        withNoGrad {
+            for (head, probabilities, labels) in heads {
+                let chosen = probabilities.gather(dim: 1, index: labels.unsqueezed(1)).squeezed(1)
+                    .to(dtype: .float64).toArray(Double.self)
+                let matches = (probabilities.argmax(dim: 1) .== labels).toArray(Bool.self)
+                for i in 0..<input.count {
+                    rewards[i] *= chosen[i]
+                    info[i]["p_\(head)"] = chosen[i]
+                    info[i]["match_\(head)"] = matches[i] ? 1 : 0
+                    allMatch[i] = allMatch[i] && matches[i]
+                }
+            }
+        }
+        for i in 0..<input.count { info[i]["match_all"] = allMatch[i] ? 1 : 0 }
+        return RewardBatch(rewards: rewards, info: info)
+    }
+
+    /// [B, 3, S, S] in [0, 1]; images of another size are resized (bilinear,
+    /// antialiased) to the recogniser's size.
+    private func imageBatch(_ images: [RGBImage]) -> Tensor {
+        let size = recogniser.configuration.imageSize
+        return withNoGrad {
+            Tensor.stack(images.map { image in
+                let tensor = image.tensor()
+                guard image.width != size || image.height != size else { return tensor }
+                return interpolate(tensor.unsqueezed(0), height: size, width: size, mode: .bilinear,
+                                   antialias: true).squeezed(0)
+            })
+        }
+    }
+}
+
+/// Outside input the shapes world cannot handle.
+public enum ShapesWorldError: Error, CustomStringConvertible, Equatable {
+    /// A prompt that is not one of the world's captions (so nothing to check it against).
+    case notAWorldCaption(reward: String, index: Int, prompt: String)
+
+    public var description: String {
+        switch self {
+        case .notAWorldCaption(let reward, let index, let prompt):
+            return "reward \(reward): prompt \(index) \"\(prompt)\" is not a shapes-world caption"
+                + " (expected e.g. \"a red circle on a white background\")"
+        }
+    }
+}
