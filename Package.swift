@@ -42,6 +42,7 @@ let package = Package(
         .library(name: "Rewards", targets: ["Rewards"]),
         .library(name: "DDPO", targets: ["DDPO"]),
         .library(name: "DiffusionModels", targets: ["DiffusionModels"]),
+        .library(name: "Pretraining", targets: ["Pretraining"]),
         .executable(name: "ddpo", targets: ["ddpo"]),
     ],
     dependencies: [
@@ -68,6 +69,7 @@ let package = Package(
         .target(name: "ImageCodecs", dependencies: ["CImageCodecs", "Torch"]),
         .target(name: "DiffusionModels", dependencies: ["Torch", "TorchNN", "Schedulers"]),
         .target(name: "Rewards", dependencies: ["Torch", "ImageCodecs"]),
+        .target(name: "Pretraining", dependencies: ["Torch", "TorchNN", "Schedulers", "DiffusionModels"]),
         .target(
             name: "DDPO",
             dependencies: ["Torch", "TorchNN", "Schedulers", "DiffusionModels", "ImageCodecs", "Rewards",
@@ -76,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "ddpo",
             dependencies: [
-                "DDPO", "DiffusionModels", "ImageCodecs", "Torch",
+                "DDPO", "DiffusionModels", "ImageCodecs", "Pretraining", "Torch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -101,6 +103,7 @@ let package = Package(
         // Reads Tests/Fixtures (shared by several targets) through #filePath, not as resources.
         .testTarget(name: "DiffusionModelsTests", dependencies: ["DiffusionModels", "Torch", "TorchNN", "ImageCodecs"]),
         .testTarget(name: "RewardsTests", dependencies: ["Rewards"]),
+        .testTarget(name: "PretrainingTests", dependencies: ["Pretraining", "DiffusionModels", "Torch"]),
         .testTarget(
             name: "DDPOTests",
             dependencies: ["DDPO"],
