@@ -6,7 +6,7 @@ import Torch
 /// ≈ 0.49 for the tiny shapes VAE).
 public enum LatentScaling {
     public static func measure(vae: AutoencoderKL, dataset: PretrainingDataset, seed: UInt64, batches: Int = 4,
-                               batchSize: Int = 64) -> Double {
+                               batchSize: Int = 32) -> Double {
         withNoGrad {
             var latents: [Tensor] = []
             for index in 0 ..< batches {

@@ -34,7 +34,8 @@ public struct PretrainingRun {
         VAEPretraining(vae: vae, settings: settings.vae).run(dataset: dataset) { progress?(.vae($0)) }
         vae.freeze()
         // A different stream from the training batches (seed + 1).
-        let scale = LatentScaling.measure(vae: vae, dataset: dataset, seed: settings.vae.seed &+ 1)
+        let scale = LatentScaling.measure(vae: vae, dataset: dataset, seed: settings.vae.seed &+ 1,
+                                         batchSize: settings.vae.batchSize)
         vaeConfiguration.scalingFactor = scale
         progress?(.scalingFactor(scale))
 

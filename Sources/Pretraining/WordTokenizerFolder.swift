@@ -55,7 +55,7 @@ public struct WordTokenizerFolder {
     /// Writes vocab.json, merges.txt, special_tokens_map.json and tokenizer_config.json.
     public func write(to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try JSONFile.write(vocabulary, to: directory.appendingPathComponent("vocab.json"))
+        try JSONFile.writeVocabulary(vocabulary, to: directory.appendingPathComponent("vocab.json"))
         // transformers skips the first line of merges.txt unconditionally.
         let lines = ["#version: 0.2"] + merges.map { "\($0.0) \($0.1)" }
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: directory.appendingPathComponent("merges.txt"))
