@@ -44,19 +44,24 @@ struct PretrainCommand: ParsableCommand {
         let settings = PretrainingRun.Settings(
             vae: .init(steps: vaeSteps, seed: seed),
             denoiser: .init(steps: unetSteps, batchSize: batch, seed: seed))
+        var phaseStart = Date()
         try PretrainingRun.run(dataset: world, settings: settings, output: URL(fileURLWithPath: out)) { event in
-            Self.report(event)
+            Self.report(event, phaseStart: &phaseStart)
         }
     }
 
-    static func report(_ event: PretrainingRun.Event) {
+    /// Prints every 50th step with the phase's average speed so far.
+    static func report(_ event: PretrainingRun.Event, phaseStart: inout Date) {
+        func speed(_ step: Int) -> Double { Double(step) / max(Date().timeIntervalSince(phaseStart), 1e-9) }
         switch event {
         case .vae(let p) where p.step % 50 == 0 || p.step == p.steps:
-            print(String(format: "vae %d/%d  mse %.5f  kl %.1f", p.step, p.steps, p.reconstructionLoss, p.klDivergence))
+            print(String(format: "vae %d/%d  mse %.5f  kl %.1f  %.2f steps/s", p.step, p.steps, p.reconstructionLoss,
+                         p.klDivergence, speed(p.step)))
         case .scalingFactor(let s):
             print(String(format: "scaling factor %.4f", s))
+            phaseStart = Date()
         case .denoiser(let p) where p.step % 50 == 0 || p.step == p.steps:
-            print(String(format: "unet %d/%d  loss %.5f", p.step, p.steps, p.loss))
+            print(String(format: "unet %d/%d  loss %.5f  %.2f steps/s", p.step, p.steps, p.loss, speed(p.step)))
         case .saved(let url):
             print("saved \(url.path)")
         default:
