@@ -30,8 +30,10 @@ final class PretrainingRunTests: XCTestCase {
         XCTAssertEqual(trajectory.images.shape, [2, 3, 64, 64])
         XCTAssertEqual(trajectory.latents.shape, [2, 3, 4, 16, 16])
 
-        // Writing again replaces the folder in place.
-        try PretrainingRun.run(dataset: SolidColorDataset(), settings: settings, output: output)
-        XCTAssertNoThrow(try StableDiffusion.load(directory: output))
+        // Writing again (untrained this time) replaces the folder in place.
+        let untrained = PretrainingRun.Settings(vae: .init(steps: 0, batchSize: 2), denoiser: .init(steps: 0))
+        try PretrainingRun.run(dataset: SolidColorDataset(), settings: untrained, output: output)
+        XCTAssertNotEqual(try StableDiffusion.load(directory: output).vae.configuration.scalingFactor, scale)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: parent.path), ["shapes-tiny"])
     }
 }
