@@ -43,6 +43,7 @@ let package = Package(
         .library(name: "ShapesWorld", targets: ["ShapesWorld"]),
         .library(name: "DDPO", targets: ["DDPO"]),
         .library(name: "DiffusionModels", targets: ["DiffusionModels"]),
+        .library(name: "Pretraining", targets: ["Pretraining"]),
         .executable(name: "ddpo", targets: ["ddpo"]),
     ],
     dependencies: [
@@ -70,6 +71,7 @@ let package = Package(
         .target(name: "DiffusionModels", dependencies: ["Torch", "TorchNN", "Schedulers"]),
         .target(name: "Rewards", dependencies: ["Torch", "ImageCodecs"]),
         .target(name: "ShapesWorld", dependencies: ["Torch", "TorchNN", "ImageCodecs", "Rewards"]),
+        .target(name: "Pretraining", dependencies: ["Torch", "TorchNN", "Schedulers", "DiffusionModels"]),
         .target(
             name: "DDPO",
             dependencies: ["Torch", "TorchNN", "Schedulers", "DiffusionModels", "ImageCodecs", "Rewards",
@@ -78,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "ddpo",
             dependencies: [
-                "DDPO", "DiffusionModels", "ImageCodecs", "Torch",
+                "DDPO", "DiffusionModels", "ImageCodecs", "Pretraining", "Torch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -104,6 +106,7 @@ let package = Package(
         .testTarget(name: "DiffusionModelsTests", dependencies: ["DiffusionModels", "Torch", "TorchNN", "ImageCodecs"]),
         .testTarget(name: "RewardsTests", dependencies: ["Rewards"]),
         .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld", "Torch", "Rewards", "ImageCodecs"]),
+        .testTarget(name: "PretrainingTests", dependencies: ["Pretraining", "DiffusionModels", "Torch"]),
         .testTarget(
             name: "DDPOTests",
             dependencies: ["DDPO"],

@@ -8,7 +8,8 @@ struct DDPOCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ddpo",
         abstract: "Fine-tune text-to-image diffusion models with reinforcement learning (DDPO).",
-        subcommands: [SampleCommand.self, TrainCommand.self, EvaluateCommand.self, ReportCommand.self])
+        subcommands: [SampleCommand.self, TrainCommand.self, EvaluateCommand.self, ReportCommand.self,
+                      PretrainCommand.self])
 }
 
 /// Options every command that runs a model shares.
