@@ -87,6 +87,9 @@ extension ShapesRecogniser {
     /// What `ddpo pretrain` runs: a recogniser trained from `seed` with the recipe
     /// measured in TINY_WORLD.md (1,500 steps × 64 reached ≥ 96 % per head; 4,000
     /// reached 100 %), saved to `folder`. Returns it with its accuracies.
+    /// Measured with the defaults (seed 0, debug build, busy 2-core machine, 1,468 s):
+    /// on 2,000 fresh scenes shape 99.7 %, colour 100 %, count 99.7 %, background
+    /// 100 %, all four 99.3 %.
     public static func pretrain(to folder: URL, steps: Int = 1_500, batchSize: Int = 64, seed: UInt64 = 0,
                                 progress: ((Int, Double) -> Void)? = nil) throws
         -> (recogniser: ShapesRecogniser, accuracies: Accuracies) {
