@@ -80,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "ddpo",
             dependencies: [
-                "DDPO", "DiffusionModels", "ImageCodecs", "Pretraining", "Torch",
+                "DDPO", "DiffusionModels", "ImageCodecs", "Pretraining", "ShapesWorld", "Torch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

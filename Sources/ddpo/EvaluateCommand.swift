@@ -71,7 +71,7 @@ struct EvaluateCommand: AsyncParsableCommand {
             let parts = option.split(separator: "=", maxSplits: 1)
             options[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
         }
-        let scorer = try RewardRegistry.standard.make(RewardConfiguration(name: reward, options: options))
+        let scorer = try RewardCatalogue.registry(model: model).make(RewardConfiguration(name: reward, options: options))
         // Resolve every path before the (slow) model load, so a typo fails at once.
         let loraDirectory = try lora.map { try LoRAExport.directory(forRunOrLoRA: $0) }
         let outURL = URL(fileURLWithPath: out ?? "evaluations/\(TrainingConfiguration.timestampRunName())")

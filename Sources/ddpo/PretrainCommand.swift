@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pretraining
+import ShapesWorld
 import Torch
 
 struct PretrainCommand: ParsableCommand {
@@ -8,9 +9,9 @@ struct PretrainCommand: ParsableCommand {
         commandName: "pretrain",
         abstract: "Pretrain a tiny Stable Diffusion (VAE, then text encoder + UNet) on a procedural world.",
         discussion: """
-            Writes a diffusers StableDiffusionPipeline folder that 'ddpo sample' and 'ddpo train' load.
-            The world is a stand-in of solid colour squares until the shapes world is wired in
-            (see `world` below).
+            Trains on the procedural shapes world and writes a diffusers StableDiffusionPipeline
+            folder that 'ddpo sample' and 'ddpo train' load, plus <out>/recogniser, the CNN the
+            shapes_alignment reward uses.
             """)
 
     @Option(help: "Output diffusers folder (replaced atomically when done).")
@@ -28,16 +29,23 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "Seed of the data stream, initialisation and noise.")
     var seed: UInt64 = 0
 
+    @Option(help: "Recogniser training steps (batch 64); 0 skips it.")
+    var recogniserSteps: Int = 1500
+
+    @Flag(help: "Leave the four held-out shape-colour pairs out of the UNet's training data.")
+    var excludeHeldOut = false
+
     @Option(help: "libtorch intra-op threads (default: libtorch's choice).")
     var threads: Int?
 
     func validate() throws {
-        guard vaeSteps >= 0, unetSteps >= 0 else { throw ValidationError("step counts must not be negative") }
+        guard vaeSteps >= 0, unetSteps >= 0, recogniserSteps >= 0 else {
+            throw ValidationError("step counts must not be negative")
+        }
         guard batch > 0 else { throw ValidationError("--batch must be positive") }
     }
 
-    /// The data source. The lead plugs the shapes world in here (any PretrainingDataset).
-    var world: PretrainingDataset { SolidColorDataset() }
+    var world: PretrainingDataset { ShapesWorldDataset(excludingHeldOut: excludeHeldOut) }
 
     func run() throws {
         if let threads { Runtime.threadCount = threads }
@@ -45,9 +53,20 @@ struct PretrainCommand: ParsableCommand {
             vae: .init(steps: vaeSteps, seed: seed),
             denoiser: .init(steps: unetSteps, batchSize: batch, seed: seed))
         var phaseStart = Date()
-        try PretrainingRun.run(dataset: world, settings: settings, output: URL(fileURLWithPath: out)) { event in
+        let output = URL(fileURLWithPath: out)
+        try PretrainingRun.run(dataset: world, settings: settings, output: output) { event in
             Self.report(event, phaseStart: &phaseStart)
         }
+        guard recogniserSteps > 0 else { return }
+        let start = Date()
+        let (_, accuracies) = try ShapesRecogniser.pretrain(
+            to: output.appendingPathComponent("recogniser"), steps: recogniserSteps, seed: seed) { step, loss in
+            if step % 50 == 0 || step == recogniserSteps {
+                print(String(format: "recogniser %d/%d  loss %.4f  %.2f steps/s", step, recogniserSteps, loss,
+                             Double(step) / max(Date().timeIntervalSince(start), 1e-9)))
+            }
+        }
+        print("recogniser accuracy on fresh scenes: \(accuracies)")
     }
 
     /// Prints every 50th step with the phase's average speed so far.

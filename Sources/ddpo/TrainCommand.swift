@@ -39,7 +39,8 @@ struct TrainCommand: AsyncParsableCommand {
         } else {
             configuration = try TrainingConfiguration.load(yaml: URL(fileURLWithPath: config!), overrides: overrides)
         }
-        let trainer = try Trainer(configuration: configuration, logger: logger)
+        let trainer = try Trainer(configuration: configuration, rewards: RewardCatalogue.registry(model: configuration.model),
+                                  logger: logger)
         let directory = trainer.runDirectory
         let tensorBoard = try TensorBoardWriter(directory: directory)
         let metrics = try MetricsLog(fileURL: directory.appendingPathComponent("metrics.jsonl"))
