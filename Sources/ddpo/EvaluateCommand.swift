@@ -30,32 +30,17 @@ struct EvaluateCommand: AsyncParsableCommand {
     @Option(name: .customLong("reward-option"), help: "A reward option KEY=VALUE, e.g. url=http://127.0.0.1:8000 (repeatable).")
     var rewardOptions: [String] = []
 
-    @Option(help: "Seed of the CPU generator that draws all noise.")
-    var seed: UInt64 = 0
-
-    @Option(help: "DDIM steps.")
-    var steps: Int = 50
-
-    @Option(help: "Classifier-free guidance weight (1 turns guidance off).")
-    var guidance: Double = 5.0
-
-    @Option(help: "DDIM eta (noise scale), > 0.")
-    var eta: Double = 1.0
-
     @Option(help: "Images per row of the grid.")
     var columns: Int = 4
 
     @Option(help: "Output folder (default: evaluations/<timestamp>).")
     var out: String?
 
-    @Option(help: "Weights variant to load, e.g. fp16 for *.fp16.safetensors.")
-    var variant: String?
+    @OptionGroup var sampling: SamplingArguments
 
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
-        guard steps > 0 else { throw ValidationError("--steps must be positive") }
-        guard eta > 0 else { throw ValidationError("--eta must be positive (DDPO's policy is stochastic)") }
         guard columns > 0 else { throw ValidationError("--columns must be positive") }
         for option in rewardOptions where !option.contains("=") {
             throw ValidationError("--reward-option must be KEY=VALUE, got '\(option)'")
@@ -77,16 +62,16 @@ struct EvaluateCommand: AsyncParsableCommand {
         let outURL = URL(fileURLWithPath: out ?? "evaluations/\(TrainingConfiguration.timestampRunName())")
 
         let pipeline = try StableDiffusion.load(directory: URL(fileURLWithPath: model), dtype: dtype, device: device,
-                                                variant: variant)
+                                                variant: sampling.variant)
         if let loraDirectory {
             try LoRAExport.load(into: pipeline.unet, from: loraDirectory)
             pipeline.unet.eval()
             logger.info("LoRA applied", metadata: ["folder": "\(loraDirectory.path)"])
         }
-        logger.info("sampling", metadata: ["prompts": "\(promptList.count)", "steps": "\(steps)", "seed": "\(seed)"])
+        logger.info("sampling", metadata: ["prompts": "\(promptList.count)", "steps": "\(sampling.steps)", "seed": "\(sampling.seed)"])
         var (evaluation, images) = try await Evaluation.run(
-            model: pipeline, prompts: promptList, seed: seed,
-            options: SamplingOptions(steps: steps, guidanceScale: guidance, eta: eta),
+            model: pipeline, prompts: promptList, seed: sampling.seed,
+            options: sampling.options,
             reward: scorer, epoch: 0, columns: columns)
         // Not epoch-NNNNNN: this is no epoch of a run, and a run's readers look for that name.
         evaluation.grid = "evaluation.png"

@@ -20,40 +20,25 @@ struct SampleCommand: ParsableCommand {
     @Option(name: .customLong("prompt"), help: "A prompt; repeat for several images.")
     var prompts: [String]
 
-    @Option(help: "DDIM steps.")
-    var steps: Int = 50
-
-    @Option(help: "Classifier-free guidance weight (1 turns guidance off).")
-    var guidance: Double = 5.0
-
-    @Option(help: "DDIM eta (noise scale), > 0.")
-    var eta: Double = 1.0
-
-    @Option(help: "Seed of the CPU generator that draws all noise.")
-    var seed: UInt64 = 0
-
     @Option(help: "Output folder for the PNGs (created if missing).")
     var out: String
 
-    @Option(help: "Weights variant to load, e.g. fp16 for *.fp16.safetensors.")
-    var variant: String?
-
     @Option(help: "A folder with pytorch_lora_weights.safetensors (e.g. runs/NAME/lora) to apply to the UNet.")
     var lora: String?
+
+    @OptionGroup var sampling: SamplingArguments
 
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
         guard !prompts.isEmpty else { throw ValidationError("give at least one --prompt") }
-        guard steps > 0 else { throw ValidationError("--steps must be positive") }
-        guard eta > 0 else { throw ValidationError("--eta must be positive (DDPO's policy is stochastic)") }
     }
 
     func run() throws {
         let logger = Logs.logger("ddpo.sample")
         let (device, dtype) = try runtime.prepare()
         let modelURL = URL(fileURLWithPath: model)
-        let pipeline = try StableDiffusion.load(directory: modelURL, dtype: dtype, device: device, variant: variant)
+        let pipeline = try StableDiffusion.load(directory: modelURL, dtype: dtype, device: device, variant: sampling.variant)
         if let lora {
             try LoRAExport.load(into: pipeline.unet, from: URL(fileURLWithPath: lora))
             pipeline.unet.eval()
@@ -64,11 +49,11 @@ struct SampleCommand: ParsableCommand {
         } catch {
             throw ValidationError("cannot create the output folder \(out): \(error.localizedDescription)")
         }
-        let progress = ProgressBar(title: "sampling", total: steps, logger: logger)
+        let progress = ProgressBar(title: "sampling", total: sampling.steps, logger: logger)
         let sampler = TrajectorySampler(model: pipeline)
         let trajectory = sampler.sample(
-            prompts: prompts, options: SamplingOptions(steps: steps, guidanceScale: guidance, eta: eta),
-            generator: Generator(seed: seed)) { done, _ in progress.update(done) }
+            prompts: prompts, options: sampling.options,
+            generator: Generator(seed: sampling.seed)) { done, _ in progress.update(done) }
         for (index, image) in (0..<prompts.count).map({ RGBImage(tensor: trajectory.images[$0]) }).enumerated() {
             let url = outURL.appendingPathComponent("sample_\(index).png")
             try image.writePNG(to: url)
