@@ -153,6 +153,7 @@ public final class Trainer {
         let generator = Generator(seed: RunSeeds.seed(configuration.seed, epoch: epoch, purpose: .sampling))
         var trajectories: [Trajectory] = []
         var pending: [Task<RewardBatch, Error>] = []
+        var images: [RGBImage] = []  // the 8-bit images the reward saw, reused for the image logs
         let samplingStart = Date()
         var rewardWait = 0.0
         for batch in 0..<sample.numBatchesPerEpoch {
@@ -162,6 +163,7 @@ public final class Trainer {
             }
             trajectories.append(trajectory)
             let input = RewardInput(images: trajectory.images, prompts: batchPrompts)
+            images += input.images
             let reward = self.reward
             if reward.usesLibtorch {
                 // A libtorch reward must not overlap sampling (one OpenMP pool, DESIGN.md): score it now.
@@ -201,11 +203,10 @@ public final class Trainer {
                 progress?("training", $0, $1)
             }
         globalStep += update.optimizerSteps
-        let images = Array(trajectories.flatMap { t in (0..<t.prompts.count).map { RGBImage(tensor: t.images[$0]) } }.prefix(16))
         return EpochReport(epoch: epoch, globalStep: globalStep, prompts: keptPrompts, rewards: keptRewards,
                            advantages: advantages, droppedSamples: scored.droppedCount, update: update,
                            samplingSeconds: samplingSeconds, rewardWaitSeconds: rewardWait,
-                           trainingSeconds: Date().timeIntervalSince(trainingStart), images: images)
+                           trainingSeconds: Date().timeIntervalSince(trainingStart), images: Array(images.prefix(16)))
     }
 
     func policySettings() -> PolicyUpdateSettings {

@@ -158,18 +158,18 @@ public struct PolicyUpdate {
         let model = sampler.model
         let device = samples.latents.device
         let index = Tensor(sampleIndices.map(Int64.init)).to(device: device)
-        let latents = samples.latents.indexSelect(dim: 0, index: index)              // [b, T+1, ...]
         let stepIndex = Tensor(stepIndices.map(Int64.init)).to(device: device)
         let timesteps = samples.timesteps.to(device: device).indexSelect(dim: 0, index: stepIndex)  // [b]
         let embeddings = samples.promptEmbeddings.indexSelect(dim: 0, index: index)
-        func latentsAt(offset: Int) -> Tensor {
-            Tensor.stack(stepIndices.enumerated().map { latents[$0.offset].select(dim: 0, index: $0.element + offset) })
+        // Views of the stored trajectories, stacked: only the b needed states are copied.
+        func latentsAt(steps: [Int]) -> Tensor {
+            Tensor.stack(zip(sampleIndices, steps).map { samples.latents[$0.0].select(dim: 0, index: $0.1) })
         }
 
         switch settings.objective {
         case .ddpoIS, .ddpoSF:
-            let current = latentsAt(offset: 0)
-            let next = latentsAt(offset: 1)
+            let current = latentsAt(steps: stepIndices)
+            let next = latentsAt(steps: stepIndices.map { $0 + 1 })
             let output = settings.classifierFreeGuidance
                 ? sampler.guidedNoisePrediction(latents: current, timesteps: timesteps, promptEmbeddings: embeddings,
                                                 negativeEmbedding: samples.negativeEmbedding,
@@ -191,7 +191,7 @@ public struct PolicyUpdate {
             return (ScoreFunctionObjective().loss(logProbs: newLogProbs, advantages: advantages), kl, 0)
         case .rwr, .rwrSparse:
             // The ordinary denoising loss on the final samples x_0 at this step's timestep.
-            let original = latents.select(dim: 1, index: samples.stepCount)
+            let original = latentsAt(steps: Array(repeating: samples.stepCount, count: sampleIndices.count))
             let noise = Tensor.randn(original.shape, dtype: original.dtype, device: generator.device,
                                      generator: generator).to(device: device)
             let noisy = model.scheduler.schedule.addNoise(to: original, noise: noise, timesteps: timesteps)
