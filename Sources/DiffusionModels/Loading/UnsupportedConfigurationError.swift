@@ -12,6 +12,24 @@ public struct UnsupportedConfigurationError: Error, CustomStringConvertible, Equ
     public var description: String { "field '\(field)': \(message)" }
 }
 
+/// The layout check the UNet and the VAE configurations share: one or more positive
+/// block widths, and one down and one up block type per width.
+func validateBlockLayout(blockOutChannels: [Int], downBlockTypes: [String], upBlockTypes: [String]) throws {
+    let count = blockOutChannels.count
+    guard count > 0, blockOutChannels.allSatisfy({ $0 > 0 }) else {
+        throw UnsupportedConfigurationError(
+            field: "block_out_channels", message: "must be a non-empty list of positive numbers, got \(blockOutChannels)")
+    }
+    guard downBlockTypes.count == count else {
+        throw UnsupportedConfigurationError(
+            field: "down_block_types", message: "has \(downBlockTypes.count) entries for \(count) block_out_channels")
+    }
+    guard upBlockTypes.count == count else {
+        throw UnsupportedConfigurationError(
+            field: "up_block_types", message: "has \(upBlockTypes.count) entries for \(count) block_out_channels")
+    }
+}
+
 /// Any JSON value, to check configuration keys we do not model (they must hold their
 /// diffusers default, otherwise the model would silently be built wrong).
 enum JSONValue: Decodable, Equatable, CustomStringConvertible {

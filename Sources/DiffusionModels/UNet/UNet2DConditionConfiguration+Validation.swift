@@ -12,16 +12,9 @@ extension UNet2DConditionConfiguration {
         func fail(_ field: String, _ message: String) -> UnsupportedConfigurationError {
             UnsupportedConfigurationError(field: field, message: message)
         }
+        try validateBlockLayout(blockOutChannels: blockOutChannels, downBlockTypes: downBlockTypes,
+                                upBlockTypes: upBlockTypes)
         let count = blockOutChannels.count
-        guard count > 0, blockOutChannels.allSatisfy({ $0 > 0 }) else {
-            throw fail("block_out_channels", "must be a non-empty list of positive numbers, got \(blockOutChannels)")
-        }
-        guard downBlockTypes.count == count else {
-            throw fail("down_block_types", "has \(downBlockTypes.count) entries for \(count) block_out_channels")
-        }
-        guard upBlockTypes.count == count else {
-            throw fail("up_block_types", "has \(upBlockTypes.count) entries for \(count) block_out_channels")
-        }
         for type in downBlockTypes where !UNetBlockType.down.contains(type) {
             throw fail("down_block_types", "\"\(type)\" is not supported (supported: \(UNetBlockType.down))")
         }

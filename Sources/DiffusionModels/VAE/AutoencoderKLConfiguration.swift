@@ -77,16 +77,8 @@ public struct AutoencoderKLConfiguration: Codable, Equatable {
         func fail(_ field: String, _ message: String) -> UnsupportedConfigurationError {
             UnsupportedConfigurationError(field: field, message: message)
         }
-        let count = blockOutChannels.count
-        guard count > 0, blockOutChannels.allSatisfy({ $0 > 0 }) else {
-            throw fail("block_out_channels", "must be a non-empty list of positive numbers, got \(blockOutChannels)")
-        }
-        guard downBlockTypes.count == count else {
-            throw fail("down_block_types", "has \(downBlockTypes.count) entries for \(count) block_out_channels")
-        }
-        guard upBlockTypes.count == count else {
-            throw fail("up_block_types", "has \(upBlockTypes.count) entries for \(count) block_out_channels")
-        }
+        try validateBlockLayout(blockOutChannels: blockOutChannels, downBlockTypes: downBlockTypes,
+                                upBlockTypes: upBlockTypes)
         for type in downBlockTypes where type != "DownEncoderBlock2D" {
             throw fail("down_block_types", "\"\(type)\" is not supported (only \"DownEncoderBlock2D\")")
         }
