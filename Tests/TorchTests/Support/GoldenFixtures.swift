@@ -61,6 +61,24 @@ func multiIndex(_ flat: Int, shape: [Int]) -> [Int] {
 
 private func prefix(_ message: String) -> String { message.isEmpty ? "" : "\(message): " }
 
+/// Fails (and returns false) unless `actual` is defined and has `expected`'s shape and dtype.
+private func haveSameLayout(_ actual: Tensor, _ expected: Tensor, _ label: String, file: StaticString,
+                            line: UInt) -> Bool {
+    guard actual.isDefined else {
+        XCTFail("\(label)actual tensor is undefined", file: file, line: line)
+        return false
+    }
+    guard actual.shape == expected.shape else {
+        XCTFail("\(label)shape \(actual.shape) != expected \(expected.shape)", file: file, line: line)
+        return false
+    }
+    guard actual.dtype == expected.dtype else {
+        XCTFail("\(label)dtype \(actual.dtype) != expected \(expected.dtype)", file: file, line: line)
+        return false
+    }
+    return true
+}
+
 /// Checks that `actual` has the shape and dtype of `expected` and that every element
 /// satisfies |actual - expected| <= atol + rtol * |expected| (NaNs must match NaNs).
 /// Values are compared as Doubles; a failure reports how many elements differ, the
@@ -68,18 +86,7 @@ private func prefix(_ message: String) -> String { message.isEmpty ? "" : "\(mes
 func assertClose(_ actual: Tensor, _ expected: Tensor, rtol: Double = 1e-5, atol: Double = 1e-6,
                  _ message: @autoclosure () -> String = "", file: StaticString = #filePath, line: UInt = #line) {
     let label = prefix(message())
-    guard actual.isDefined else {
-        XCTFail("\(label)actual tensor is undefined", file: file, line: line)
-        return
-    }
-    guard actual.shape == expected.shape else {
-        XCTFail("\(label)shape \(actual.shape) != expected \(expected.shape)", file: file, line: line)
-        return
-    }
-    guard actual.dtype == expected.dtype else {
-        XCTFail("\(label)dtype \(actual.dtype) != expected \(expected.dtype)", file: file, line: line)
-        return
-    }
+    guard haveSameLayout(actual, expected, label, file: file, line: line) else { return }
     let a = actual.toArray(Double.self)
     let e = expected.toArray(Double.self)
     guard a.count == e.count else {
@@ -126,18 +133,7 @@ func assertClose(_ actual: Tensor, _ expected: Tensor, rtol: Double = 1e-5, atol
 func assertBitwiseEqual(_ actual: Tensor, _ expected: Tensor, _ message: @autoclosure () -> String = "",
                         file: StaticString = #filePath, line: UInt = #line) {
     let label = prefix(message())
-    guard actual.isDefined else {
-        XCTFail("\(label)actual tensor is undefined", file: file, line: line)
-        return
-    }
-    guard actual.shape == expected.shape else {
-        XCTFail("\(label)shape \(actual.shape) != expected \(expected.shape)", file: file, line: line)
-        return
-    }
-    guard actual.dtype == expected.dtype else {
-        XCTFail("\(label)dtype \(actual.dtype) != expected \(expected.dtype)", file: file, line: line)
-        return
-    }
+    guard haveSameLayout(actual, expected, label, file: file, line: line) else { return }
     let a = actual.bytes()
     let e = expected.bytes()
     guard a != e else { return }
