@@ -9,7 +9,7 @@ struct DDPOCommand: AsyncParsableCommand {
         commandName: "ddpo",
         abstract: "Fine-tune text-to-image diffusion models with reinforcement learning (DDPO).",
         subcommands: [SampleCommand.self, TrainCommand.self, EvaluateCommand.self, ReportCommand.self,
-                      PretrainCommand.self])
+                      PretrainCommand.self, ExperimentCommand.self])
 }
 
 /// Options every command that runs a model shares.
@@ -62,5 +62,13 @@ enum Logs {
     static func logger(_ label: String) -> Logger {
         _ = bootstrap
         return Logger(label: label)
+    }
+}
+
+/// Progress printed to stdout must show up line by line also when stdout is a file
+/// or a pipe (a log of a long `pretrain`), where the C library buffers whole blocks.
+enum StandardOutput {
+    static func lineBuffered() {
+        setvbuf(stdout, nil, _IOLBF, 0)
     }
 }

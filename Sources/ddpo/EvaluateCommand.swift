@@ -11,8 +11,11 @@ struct EvaluateCommand: AsyncParsableCommand {
         discussion: """
             The same seed and settings draw the same noise, so evaluating a base model and the same
             model with a trained LoRA on prompts it never saw compares them sample for sample.
-            Prints each prompt's reward and the mean on stdout; writes evaluation.png (the grid) and
-            evaluation.json (prompts, rewards, seed, grid layout) into --out.
+            Prints each prompt's reward and the mean on stdout, and the mean of every per-sample
+            extra the reward reports (for shapes_alignment, match_all is the recogniser's accuracy:
+            the fraction of images whose shape, colour, count and background all match the prompt);
+            writes evaluation.png (the grid) and evaluation.json (prompts, rewards, means, seed, grid
+            layout) into --out.
             """)
 
     @Option(help: "A diffusers pipeline folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/).")
@@ -21,11 +24,21 @@ struct EvaluateCommand: AsyncParsableCommand {
     @Option(help: "A run folder (its lora/ is used) or a folder with pytorch_lora_weights.safetensors.")
     var lora: String?
 
-    @Option(help: "Prompts file: one prompt per line; blank lines and lines starting with # are skipped.")
+    @Option(help: """
+        Prompts file (one prompt per line; blank lines and lines starting with # are skipped), or the \
+        name of a list prompt set when no such file exists: shapes, shapes_held_out, shapes_all, \
+        simple_animals, imagenet_animals.
+        """)
     var prompts: String
 
-    @Option(help: "Reward name: jpeg_compressibility, jpeg_incompressibility or remote.")
+    @Option(help: "Reward name: jpeg_compressibility, jpeg_incompressibility, shapes_alignment or remote.")
     var reward: String
+
+    @Option(help: "Images per prompt (each from its own noise), for tighter means.")
+    var imagesPerPrompt: Int = 1
+
+    @Option(help: "Images sampled at once (the noise depends on it: keep it when comparing models).")
+    var batchSize: Int = 16
 
     @Option(name: .customLong("reward-option"), help: "A reward option KEY=VALUE, e.g. url=http://127.0.0.1:8000 (repeatable).")
     var rewardOptions: [String] = []
@@ -42,15 +55,26 @@ struct EvaluateCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard columns > 0 else { throw ValidationError("--columns must be positive") }
+        guard imagesPerPrompt > 0 else { throw ValidationError("--images-per-prompt must be positive") }
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         for option in rewardOptions where !option.contains("=") {
             throw ValidationError("--reward-option must be KEY=VALUE, got '\(option)'")
         }
     }
 
+    /// The file's lines, or the named set's list when no such file exists.
+    func promptsToEvaluate() throws -> [String] {
+        if !FileManager.default.fileExists(atPath: prompts), let list = PromptSets.list(named: prompts) {
+            return list
+        }
+        return try PromptFile.lines(of: prompts, field: "--prompts")
+    }
+
     func run() async throws {
         let logger = Logs.logger("ddpo.evaluate")
         let (device, dtype) = try runtime.prepare()
-        let promptList = try PromptFile.lines(of: prompts, field: "--prompts")
+        let promptList = try promptsToEvaluate()
+            .flatMap { Array(repeating: $0, count: imagesPerPrompt) }
         var options: [String: String] = [:]
         for option in rewardOptions {
             let parts = option.split(separator: "=", maxSplits: 1)
@@ -72,14 +96,22 @@ struct EvaluateCommand: AsyncParsableCommand {
         var (evaluation, images) = try await Evaluation.run(
             model: pipeline, prompts: promptList, seed: sampling.seed,
             options: sampling.options,
-            reward: scorer, epoch: 0, columns: columns)
+            reward: scorer, epoch: 0, columns: columns, batchSize: batchSize)
         // Not epoch-NNNNNN: this is no epoch of a run, and a run's readers look for that name.
         evaluation.grid = "evaluation.png"
         try evaluation.write(images: images, to: outURL)
 
         print("reward\tprompt")
         for (prompt, value) in zip(evaluation.prompts, evaluation.rewards) { print("\(value)\t\(prompt)") }
-        print("mean reward: \(evaluation.meanReward) over \(evaluation.prompts.count) prompts")
+        print("mean reward: \(evaluation.meanReward) over \(evaluation.prompts.count) images")
+        for (key, mean) in (evaluation.infoMeans ?? [:]).sorted(by: { $0.key < $1.key }) {
+            print("mean \(key): \(mean)")
+        }
+        if let accuracy = evaluation.infoMeans?["match_all"] {
+            let n = Double(evaluation.prompts.count)
+            print(String(format: "recogniser accuracy (shape, colour, count and background all right): %.1f%% ± %.1f%% (n = %d)",
+                         100 * accuracy, 100 * (accuracy * (1 - accuracy) / n).squareRoot(), evaluation.prompts.count))
+        }
         print("wrote \(outURL.appendingPathComponent(evaluation.grid).path)")
         print("wrote \(outURL.appendingPathComponent("evaluation.json").path)")
     }

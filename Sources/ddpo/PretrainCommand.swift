@@ -48,6 +48,7 @@ struct PretrainCommand: ParsableCommand {
     var world: PretrainingDataset { ShapesWorldDataset(excludingHeldOut: excludeHeldOut) }
 
     func run() throws {
+        StandardOutput.lineBuffered()
         if let threads { Runtime.threadCount = threads }
         let settings = PretrainingRun.Settings(
             vae: .init(steps: vaeSteps, seed: seed),

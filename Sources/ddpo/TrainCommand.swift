@@ -39,6 +39,12 @@ struct TrainCommand: AsyncParsableCommand {
         } else {
             configuration = try TrainingConfiguration.load(yaml: URL(fileURLWithPath: config!), overrides: overrides)
         }
+        try await Self.train(configuration, logger: logger)
+    }
+
+    /// Runs (or resumes) one training run with its metrics, TensorBoard events,
+    /// progress bars and, however it ends, its report.
+    static func train(_ configuration: TrainingConfiguration, logger: Logger) async throws {
         let trainer = try Trainer(configuration: configuration, rewards: RewardCatalogue.registry(model: configuration.model),
                                   logger: logger)
         let directory = trainer.runDirectory
@@ -90,7 +96,7 @@ struct TrainCommand: AsyncParsableCommand {
     }
 
     /// A report that cannot be written is logged, not fatal: the run's own files are saved.
-    private func writeReport(_ directory: URL, logger: Logger) {
+    private static func writeReport(_ directory: URL, logger: Logger) {
         do {
             let url = try RunReport.write(runDirectory: directory)
             logger.info("report", metadata: ["file": "\(url.path)"])

@@ -6,6 +6,7 @@ extension TrainingConfiguration: Codable, ConfigurationSection {
         case epochs
         case saveFrequency = "save_freq"
         case checkpointsKept = "checkpoints_kept"
+        case evaluationImages = "eval_images"
         case resume
         case model
         case device
@@ -40,6 +41,7 @@ extension TrainingConfiguration: Codable, ConfigurationSection {
         epochs = try c.value(.epochs, default: d.epochs)
         saveFrequency = try c.value(.saveFrequency, default: d.saveFrequency)
         checkpointsKept = try c.value(.checkpointsKept, default: d.checkpointsKept)
+        evaluationImages = try c.value(.evaluationImages, default: d.evaluationImages)
         resume = try c.optionalValue(.resume)
         model = try c.value(.model, default: d.model)
         device = try c.value(.device, default: d.device)
@@ -65,6 +67,7 @@ extension TrainingConfiguration: Codable, ConfigurationSection {
         try c.encode(epochs, forKey: .epochs)
         try c.encode(saveFrequency, forKey: .saveFrequency)
         try c.encode(checkpointsKept, forKey: .checkpointsKept)
+        try c.encode(evaluationImages, forKey: .evaluationImages)
         try c.encode(resume, forKey: .resume)
         try c.encode(model, forKey: .model)
         try c.encode(device, forKey: .device)

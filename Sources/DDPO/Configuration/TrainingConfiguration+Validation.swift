@@ -28,6 +28,7 @@ extension TrainingConfiguration {
         try atLeastOne(epochs, "epochs")
         try atLeastOne(saveFrequency, "save_freq")
         try atLeastOne(checkpointsKept, "checkpoints_kept")
+        try atLeastOne(evaluationImages, "eval_images")
         try require(!model.isEmpty, "model", "is required: the path of a diffusers model folder")
         _ = try torchDevice()
         _ = try torchDType()

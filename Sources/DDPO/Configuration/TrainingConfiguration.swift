@@ -22,6 +22,9 @@ public struct TrainingConfiguration: Equatable, Sendable {
     /// `checkpoints_kept`: the newest checkpoints kept; older ones are deleted.
     /// Default 3.
     public var checkpointsKept: Int
+    /// `eval_images`: images of the fixed evaluation (same prompts and noise before
+    /// and after training) that the report compares. Default 8.
+    public var evaluationImages: Int
     /// `resume`: a checkpoint folder, or a run folder (its newest checkpoint), to
     /// continue from; null starts afresh. `use_lora` must match the saved run.
     /// Default null.
@@ -58,6 +61,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
 
     public init(runName: String = TrainingConfiguration.timestampRunName(), seed: UInt64 = 42,
                 logDir: String = "runs", epochs: Int = 100, saveFrequency: Int = 10, checkpointsKept: Int = 3,
+                evaluationImages: Int = 8,
                 resume: String? = nil, model: String = "", device: String = "cpu", dtype: String = "float32",
                 threads: Int? = nil, useLoRA: Bool = true, prompt: Prompt = Prompt(), reward: Reward = Reward(),
                 nanRewards: NaNRewardPolicy = .error, sample: Sample = Sample(), train: Train = Train(),
@@ -68,6 +72,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
         self.epochs = epochs
         self.saveFrequency = saveFrequency
         self.checkpointsKept = checkpointsKept
+        self.evaluationImages = evaluationImages
         self.resume = resume
         self.model = model
         self.device = device

@@ -18,6 +18,10 @@ public struct Evaluation: Codable, Equatable, Sendable {
     public var tileWidth: Int
     public var tileHeight: Int
     public var padding: Int
+    /// The mean over samples of each per-sample extra the reward reported (e.g.
+    /// shapes_alignment's `match_all`: the recogniser's accuracy). nil in files
+    /// written before it existed.
+    public var infoMeans: [String: Double]?
 
     public var meanReward: Double {
         let finite = rewards.filter(\.isFinite)
@@ -25,19 +29,42 @@ public struct Evaluation: Codable, Equatable, Sendable {
     }
 
     /// Samples `prompts` (one image each, noise from `seed`), scores them, and returns
-    /// the evaluation with its images.
+    /// the evaluation with its images. With `batchSize`, the prompts are sampled in
+    /// consecutive batches of that size drawing from one generator, so the images
+    /// depend on (seed, batch size) and a base model and its fine-tune still get the
+    /// same noise.
     public static func run(model: StableDiffusion, prompts: [String], seed: UInt64, options: SamplingOptions,
-                           reward: any Reward, epoch: Int, columns: Int = 4) async throws -> (Evaluation, [RGBImage]) {
-        let trajectory = TrajectorySampler(model: model).sample(prompts: prompts, options: options,
-                                                               generator: Generator(seed: seed))
-        let input = RewardInput(images: trajectory.images, prompts: prompts)
-        let scored = try await reward.score(input)
-        let images = input.images
-        let evaluation = Evaluation(prompts: prompts, rewards: scored.rewards, seed: seed, epoch: epoch,
+                           reward: any Reward, epoch: Int, columns: Int = 4,
+                           batchSize: Int? = nil) async throws -> (Evaluation, [RGBImage]) {
+        let generator = Generator(seed: seed)
+        let sampler = TrajectorySampler(model: model)
+        let size = max(1, batchSize ?? prompts.count)
+        var images: [RGBImage] = []
+        for start in stride(from: 0, to: prompts.count, by: size) {
+            let chunk = Array(prompts[start..<min(start + size, prompts.count)])
+            let decoded = sampler.sample(prompts: chunk, options: options, generator: generator).images
+            images += RewardInput(images: decoded, prompts: chunk).images
+        }
+        let scored = try await reward.score(RewardInput(images: images, prompts: prompts))
+        var evaluation = Evaluation(prompts: prompts, rewards: scored.rewards, seed: seed, epoch: epoch,
                                     grid: String(format: "epoch-%06d.png", epoch), columns: min(columns, prompts.count),
                                     tileWidth: images.first?.width ?? 0, tileHeight: images.first?.height ?? 0,
                                     padding: 2)
+        evaluation.infoMeans = Self.means(of: scored.info)
         return (evaluation, images)
+    }
+
+    /// Each key's mean over the samples that report it, non-finite values left out;
+    /// nil when no sample reports anything.
+    static func means(of info: [[String: Double]]) -> [String: Double]? {
+        var sums: [String: (total: Double, count: Int)] = [:]
+        for sample in info {
+            for (key, value) in sample where value.isFinite {
+                sums[key, default: (0, 0)].total += value
+                sums[key, default: (0, 0)].count += 1
+            }
+        }
+        return sums.isEmpty ? nil : sums.mapValues { $0.total / Double($0.count) }
     }
 
     /// Writes `epoch-NNNNNN.png` (the grid) and `epoch-NNNNNN.json` into `directory`.

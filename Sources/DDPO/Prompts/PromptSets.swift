@@ -1,3 +1,5 @@
+import ShapesWorld
+
 /// The prompt sets a configuration can name (`prompt:`), ALGORITHM.md §5.
 public enum PromptSets {
     /// The registered names, in documentation order.
@@ -12,6 +14,14 @@ public enum PromptSets {
         case nounsActivities = "nouns_activities"
         /// "<number word> <animals>", numbers one to ten.
         case counting = "counting"
+        /// The shapes world's captions except the held-out shape-colour pairs (240):
+        /// what the bundled model was pretrained on.
+        case shapes = "shapes"
+        /// Only the held-out pairs' captions (48): never seen in pretraining, for
+        /// the generalisation checks.
+        case shapesHeldOut = "shapes_held_out"
+        /// Every caption of the shapes world (288).
+        case shapesAll = "shapes_all"
         /// One prompt per line of `prompt.file`.
         case file = "file"
         /// The list in `prompt.prompts`.
@@ -36,12 +46,26 @@ public enum PromptSets {
         // For the noun-based sets `file` replaces the animals (ddpo-pytorch's nouns_file).
         let nouns = try configuration.file.map { try PromptFile.lines(of: $0) } ?? PromptData.simpleAnimals
         switch kind {
-        case .simpleAnimals: return ListPromptSet(PromptData.simpleAnimals)
-        case .imagenetAnimals: return ListPromptSet(PromptData.imagenetAnimals)
+        case .simpleAnimals, .imagenetAnimals, .shapes, .shapesHeldOut, .shapesAll:
+            return ListPromptSet(list(named: kind.rawValue)!)
         case .nounsActivities: return NounsActivitiesPromptSet(nouns: nouns, activities: activities)
         case .counting: return CountingPromptSet(nouns: nouns)
         case .file: return ListPromptSet(nouns)
         case .fixed: return ListPromptSet(configuration.prompts ?? [])
+        }
+    }
+
+    /// The whole list of a set that is a plain list (simple_animals,
+    /// imagenet_animals, shapes, shapes_held_out, shapes_all), in order; nil for
+    /// other names.
+    public static func list(named name: String) -> [String]? {
+        switch Kind(rawValue: name) {
+        case .simpleAnimals: return PromptData.simpleAnimals
+        case .imagenetAnimals: return PromptData.imagenetAnimals
+        case .shapes: return ShapesWorld.captions(excludingHeldOut: true)
+        case .shapesHeldOut: return ShapesWorld.heldOutCaptions
+        case .shapesAll: return ShapesWorld.captions()
+        default: return nil
         }
     }
 

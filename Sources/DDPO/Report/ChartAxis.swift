@@ -57,6 +57,8 @@ struct ChartAxis: Equatable {
 
     /// A short tick label: three significant digits, exponent only when needed.
     static func label(_ value: Double) -> String {
-        String(format: "%.3g", value)
+        // Whole numbers up to a million in full (1024 samples, not 1.02e+03).
+        if value.isFinite && value == value.rounded() && abs(value) < 1e6 { return String(Int(value)) }
+        return String(format: "%.3g", value)
     }
 }

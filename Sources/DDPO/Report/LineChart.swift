@@ -14,18 +14,44 @@ struct LineChart {
         var spread: Double?
     }
 
+    /// One line of the chart; with several, a legend names them.
+    struct Series {
+        var name: String
+        var points: [Point]
+        var color: String
+    }
+
     var title: String
-    var points: [Point]
-    var color = "#2563eb"
+    var series: [Series]
     /// metrics.jsonl counts epochs from 0; an evaluation's epoch counts epochs done.
     var xLabel = "epoch (from 0, as in metrics.jsonl)"
+    /// What a point's x is called in its tooltip.
+    var xName = "epoch"
     var width = 560.0
     var height = 240.0
 
     private let left = 64.0, right = 16.0, top = 30.0, bottom = 40.0
 
-    /// Consecutive runs of finite points: the pieces the line is drawn in.
-    var segments: [[Point]] {
+    /// One series (the run report's charts).
+    init(title: String, points: [Point], color: String = "#2563eb") {
+        self.title = title
+        series = [Series(name: title, points: points, color: color)]
+    }
+
+    init(title: String, series: [Series], xLabel: String, xName: String) {
+        self.title = title
+        self.series = series
+        self.xLabel = xLabel
+        self.xName = xName
+    }
+
+    /// The first series' points.
+    var points: [Point] { series.first?.points ?? [] }
+
+    /// Consecutive runs of finite points of the first series: the pieces its line is drawn in.
+    var segments: [[Point]] { Self.segments(of: points) }
+
+    static func segments(of points: [Point]) -> [[Point]] {
         var result: [[Point]] = []
         var current: [Point] = []
         for point in points.sorted(by: { $0.x < $1.x }) {
@@ -40,10 +66,11 @@ struct LineChart {
         return result
     }
 
-    var nonFiniteCount: Int { points.filter { !$0.y.isFinite }.count }
+    var nonFiniteCount: Int { series.flatMap(\.points).filter { !$0.y.isFinite }.count }
 
     func svg() -> String {
-        let drawn = segments.flatMap { $0 }
+        let allPoints = series.flatMap(\.points)
+        let drawn = series.flatMap { Self.segments(of: $0.points).flatMap { $0 } }
         // No xmlns: inline SVG in HTML needs none, and the report holds no URL at all.
         var svg = "<svg class=\"chart\" viewBox=\"0 0 \(f(width)) \(f(height))\""
             + " role=\"img\" aria-label=\"\(HTMLText.escape(title))\">\n"
@@ -54,15 +81,15 @@ struct LineChart {
                 + "\(nonFiniteCount) non-finite value\(nonFiniteCount == 1 ? "" : "s") not drawn</text>\n"
         }
         guard !drawn.isEmpty else {
-            let message = points.isEmpty ? "no data yet" : "no finite values"
+            let message = allPoints.isEmpty ? "no data yet" : "no finite values"
             svg += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(width - left - right))\""
                 + " height=\"\(f(height - top - bottom))\" fill=\"#f8fafc\" stroke=\"#cbd5e1\"/>\n"
             svg += "<text x=\"\(f((left + width - right) / 2))\" y=\"\(f((top + height - bottom) / 2))\""
                 + " font-size=\"13\" text-anchor=\"middle\" fill=\"#64748b\">\(message)</text>\n</svg>"
             return svg
         }
-        // The x axis spans the non-finite epochs too, so their markers have a place.
-        let xAxis = ChartAxis(covering: points.map(\.x), targetTicks: 8, integers: true)
+        // The x axis spans the non-finite points too, so their markers have a place.
+        let xAxis = ChartAxis(covering: allPoints.map(\.x), targetTicks: 8, integers: true)
         let yValues = drawn.flatMap { point -> [Double] in
             guard let spread = point.spread, spread.isFinite else { return [point.y] }
             return [point.y - spread, point.y + spread]
@@ -88,6 +115,25 @@ struct LineChart {
         svg += "<text x=\"\(f((left + width - right) / 2))\" y=\"\(f(height - 6))\" font-size=\"12\""
             + " text-anchor=\"middle\" fill=\"#334155\">\(HTMLText.escape(xLabel))</text>\n"
 
+        for line in series {
+            svg += lineSVG(line, px: px, py: py)
+        }
+        if series.count > 1 {
+            for (index, line) in series.enumerated() {
+                let y = top + 4 + Double(index) * 14
+                svg += "<rect x=\"\(f(left + 8))\" y=\"\(f(y))\" width=\"10\" height=\"10\" fill=\"\(line.color)\"/>"
+                    + "<text x=\"\(f(left + 22))\" y=\"\(f(y + 9))\" font-size=\"11\" fill=\"#111\">"
+                    + HTMLText.escape(line.name) + "</text>\n"
+            }
+        }
+        return svg + "</svg>"
+    }
+
+    /// One series: bands (or error bars) of its spread, its line, non-finite markers and point tooltips.
+    private func lineSVG(_ line: Series, px: (Double) -> Double, py: (Double) -> Double) -> String {
+        var svg = ""
+        let color = line.color
+        let segments = Self.segments(of: line.points)
         for segment in segments {
             let banded = segment.filter { $0.spread?.isFinite == true }
             if banded.count == segment.count && segment.count >= 2 {
@@ -103,25 +149,26 @@ struct LineChart {
                         + " stroke=\"\(color)\" stroke-opacity=\"0.35\" stroke-width=\"6\"/>\n"
                 }
             }
-            let line = segment.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
-            svg += "<polyline points=\"\(line)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\""
+            let path = segment.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
+            svg += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\""
                 + " stroke-linejoin=\"round\"/>\n"
         }
         // A red cross on the x axis where a value is NaN or infinite: the gap is a fact, not missing data.
-        for point in points where point.x.isFinite && !point.y.isFinite {
+        for point in line.points where point.x.isFinite && !point.y.isFinite {
             let x = px(point.x), y = height - bottom
             svg += "<path d=\"M\(f(x - 4)),\(f(y - 4)) L\(f(x + 4)),\(f(y + 4)) M\(f(x - 4)),\(f(y + 4))"
                 + " L\(f(x + 4)),\(f(y - 4))\" stroke=\"#b91c1c\" stroke-width=\"2\">"
-                + "<title>epoch \(Int(point.x)): \(HTMLText.number(point.y))</title></path>\n"
+                + "<title>\(xName) \(ChartAxis.label(point.x)): \(HTMLText.number(point.y))</title></path>\n"
         }
+        let drawn = segments.flatMap { $0 }
         if drawn.count <= 60 {
             for point in drawn {
                 let spread = point.spread.map { " ± " + HTMLText.number($0) } ?? ""
                 svg += "<circle cx=\"\(f(px(point.x)))\" cy=\"\(f(py(point.y)))\" r=\"3\" fill=\"\(color)\">"
-                    + "<title>epoch \(Int(point.x)): \(HTMLText.number(point.y))\(spread)</title></circle>\n"
+                    + "<title>\(xName) \(ChartAxis.label(point.x)): \(HTMLText.number(point.y))\(spread)</title></circle>\n"
             }
         }
-        return svg + "</svg>"
+        return svg
     }
 
     /// Coordinates with two decimals: plenty on screen, and a stable text for tests.

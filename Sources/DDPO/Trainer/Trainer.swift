@@ -57,12 +57,26 @@ public final class Trainer {
             statTracker: PerPromptStatTracker(bufferSize: configuration.advantages.perPromptBufferSize,
                                               minCount: configuration.advantages.perPromptMinCount))
         checkpoints = CheckpointStore(runDirectory: runDirectory, kept: configuration.checkpointsKept)
+        if configuration.resume == nil {
+            try Self.checkUnused(runDirectory: runDirectory, checkpoints: checkpoints)
+        }
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
         if configuration.resume != nil {
             try restoreLatestCheckpoint()
         } else {
             try AtomicFile.write(path: runDirectory.appendingPathComponent("config.yaml").path,
                                  bytes: Array(configuration.yamlString().utf8))
+        }
+    }
+
+    /// A fresh run must not start in the folder of another: its metrics would mix
+    /// with the old ones and a later resume could pick up the old run's checkpoint.
+    static func checkUnused(runDirectory: URL, checkpoints: CheckpointStore) throws {
+        let metrics = runDirectory.appendingPathComponent("metrics.jsonl")
+        guard try checkpoints.checkpoints().isEmpty && !FileManager.default.fileExists(atPath: metrics.path) else {
+            throw ConfigurationError(field: "run_name", message:
+                "the run folder '\(runDirectory.path)' already holds a run: continue it with"
+                + " --resume \(runDirectory.path), or choose another run_name (or delete the folder)")
         }
     }
 
@@ -125,7 +139,6 @@ public final class Trainer {
     /// Fixed prompts and noise, drawn the same way at every evaluation (a draw far
     /// from any training epoch), so "before" and "after" show the same samples.
     static let evaluationEpoch = 1_000_000
-    public static let evaluationImageCount = 8
 
     public var evaluationDirectory: URL { runDirectory.appendingPathComponent("evaluations") }
 
@@ -133,13 +146,13 @@ public final class Trainer {
     @discardableResult
     public func evaluate() async throws -> Evaluation {
         let sample = configuration.sample
-        let evaluationPrompts = prompts.prompts(epoch: Self.evaluationEpoch, batch: 0, batchSize: Self.evaluationImageCount)
+        let evaluationPrompts = prompts.prompts(epoch: Self.evaluationEpoch, batch: 0, batchSize: configuration.evaluationImages)
         let (evaluation, images) = try await Evaluation.run(
             model: model, prompts: evaluationPrompts,
             seed: RunSeeds.seed(configuration.seed, epoch: Self.evaluationEpoch, purpose: .sampling),
             options: SamplingOptions(steps: sample.numSteps, guidanceScale: sample.guidanceScale, eta: sample.eta,
                                      height: sample.height, width: sample.width),
-            reward: reward, epoch: epoch)
+            reward: reward, epoch: epoch, batchSize: sample.batchSize)
         try evaluation.write(images: images, to: evaluationDirectory)
         logger.info("evaluation", metadata: ["epoch": "\(epoch)", "mean_reward": "\(evaluation.meanReward)"])
         return evaluation

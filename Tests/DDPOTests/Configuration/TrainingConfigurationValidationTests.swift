@@ -59,6 +59,7 @@ final class TrainingConfigurationValidationTests: XCTestCase {
         assertInvalid("run_name") { $0.runName = "a/b" }
         assertInvalid("epochs") { $0.epochs = 0 }
         assertInvalid("checkpoints_kept") { $0.checkpointsKept = 0 }
+        assertInvalid("eval_images") { $0.evaluationImages = 0 }
         assertInvalid("threads") { $0.threads = 0 }
         assertInvalid("sample.guidance_scale") { $0.sample.guidanceScale = 0 }
         assertInvalid("sample.batch_size") { $0.sample.batchSize = 0 }

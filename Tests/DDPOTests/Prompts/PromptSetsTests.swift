@@ -8,7 +8,25 @@ final class PromptSetsTests: XCTestCase {
 
     func testRegisteredNames() {
         XCTAssertEqual(PromptSets.names,
-                       ["simple_animals", "imagenet_animals", "nouns_activities", "counting", "file", "fixed"])
+                       ["simple_animals", "imagenet_animals", "nouns_activities", "counting", "shapes", "shapes_held_out",
+                        "shapes_all", "file", "fixed"])
+    }
+
+    func testShapesSetsSplitTheWorldIntoTrainedAndHeldOutCaptions() throws {
+        let trained = try XCTUnwrap(try make("shapes") as? ListPromptSet).prompts
+        let heldOut = try XCTUnwrap(try make("shapes_held_out") as? ListPromptSet).prompts
+        let all = try XCTUnwrap(try make("shapes_all") as? ListPromptSet).prompts
+        XCTAssertEqual(trained.count, 240)
+        XCTAssertEqual(heldOut.count, 48)
+        XCTAssertEqual(Set(trained).union(heldOut), Set(all))
+        XCTAssertTrue(Set(trained).isDisjoint(with: heldOut))
+        XCTAssertTrue(heldOut.contains("an orange circle on a white background"), "\(heldOut.prefix(3))")
+        XCTAssertTrue(trained.contains("a red circle on a white background"))
+        XCTAssertFalse(trained.contains { $0.contains("orange circle") || $0.contains("blue star") })
+        XCTAssertEqual(PromptSets.list(named: "shapes_held_out"), heldOut)
+        XCTAssertEqual(PromptSets.list(named: "simple_animals")?.count, 45)
+        XCTAssertNil(PromptSets.list(named: "counting"), "not a plain list")
+        XCTAssertNil(PromptSets.list(named: "no_such_set"))
     }
 
     func testWordListCounts() throws {

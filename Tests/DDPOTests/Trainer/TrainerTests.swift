@@ -77,6 +77,15 @@ final class TrainerTests: XCTestCase {
         }
     }
 
+    func testAFreshRunRefusesTheFolderOfAnother() async throws {
+        let first = try Trainer(configuration: configuration("taken", ["epochs=1"]), logger: logger)
+        try await first.run()
+        XCTAssertThrowsError(try Trainer(configuration: configuration("taken", ["epochs=2"]), logger: logger)) { error in
+            XCTAssertEqual((error as? ConfigurationError)?.field, "run_name", "\(error)")
+            XCTAssertTrue("\(error)".contains("--resume"), "\(error)")
+        }
+    }
+
     func testBadRewardNameIsAConfigurationError() throws {
         XCTAssertThrowsError(try Trainer(configuration: configuration("bad", ["reward=sharpness"]), logger: logger)) { error in
             XCTAssertTrue("\(error)".contains("sharpness"), "\(error)")
@@ -91,7 +100,7 @@ extension TrainerTests {
         let evaluations = try Evaluation.readAll(in: trainer.evaluationDirectory)
         XCTAssertEqual(evaluations.map(\.epoch), [0, 1])
         XCTAssertEqual(evaluations[0].prompts, evaluations[1].prompts)
-        XCTAssertEqual(evaluations[0].prompts.count, Trainer.evaluationImageCount)
+        XCTAssertEqual(evaluations[0].prompts.count, 8, "eval_images defaults to 8")
         XCTAssertEqual(evaluations[0].seed, evaluations[1].seed)
         for evaluation in evaluations {
             let grid = try RGBImage(contentsOfPNG: trainer.evaluationDirectory.appendingPathComponent(evaluation.grid))
