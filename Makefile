@@ -1,11 +1,13 @@
 # swift-ddpo — every target installs what it needs on a fresh machine.
-#   make demo    the main job on the bundled model (release build)
-#   make test    set-up (libtorch, Debian packages) + build + all tests
-#   make bench   micro-benchmarks, printed as medians
-#   make setup   only the set-up (LIBTORCH=/path/to/torch uses an existing install)
+#   make demo         the main job on the bundled model (release build)
+#   make test         set-up (libtorch, Debian packages) + build + all tests
+#   make bench        micro-benchmarks, printed as medians
+#   make pretrain     remakes the bundled model, models/shapes-tiny
+#   make experiments  the paper in miniature (hours on 2 cores)
+#   make setup        only the set-up (LIBTORCH=/path/to/torch uses an existing install)
 SWIFT ?= swift
 
-.PHONY: all setup build test demo bench fixtures clean
+.PHONY: all setup build test demo pretrain experiments bench fixtures clean
 
 all: build
 
@@ -19,11 +21,23 @@ test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-# Until the bundled tiny model lands, the demo trains the tiny random test pipeline
-# (Tests/Fixtures/tiny-sd1) on JPEG compressibility: it shows the whole loop, not pictures.
+# The main job: DDPO-IS on JPEG compressibility with the bundled tiny shapes model.
+# Each demo replaces runs/demo (its report: runs/demo/report.html).
 demo: setup
 	$(SWIFT) build -c release --product ddpo
-	.build/release/ddpo train --config configs/tiny-compressibility.yaml
+	rm -rf runs/demo
+	.build/release/ddpo train --config configs/shapes-compressibility.yaml --set run_name=demo
+
+# Remakes the bundled model (about half an hour on 2 cores); see docs/pretraining.md.
+pretrain: setup
+	$(SWIFT) build -c release --product ddpo
+	.build/release/ddpo pretrain --out models/shapes-tiny --exclude-held-out
+
+# The paper in miniature: DDPO-IS, DDPO-SF and RWR, 3 seeds each, on both tasks
+# (runs/paper-*/comparison.html); and alignment generalising to held-out pairs.
+experiments: setup
+	$(SWIFT) build -c release --product ddpo
+	scripts/paper-in-miniature
 
 bench: setup
 	$(SWIFT) build -c release --product ddpo-bench
