@@ -49,6 +49,7 @@ fixtures:
 	scripts/golden/.venv/bin/python scripts/golden/torch_ops.py
 	scripts/golden/.venv/bin/python scripts/golden/images.py
 	scripts/golden/.venv/bin/python scripts/golden/sd_pipelines.py
+	scripts/golden/.venv/bin/python scripts/golden/aesthetic.py
 
 clean:
 	rm -rf .build

@@ -69,7 +69,7 @@ let package = Package(
         ),
         .target(name: "ImageCodecs", dependencies: ["CImageCodecs", "Torch"]),
         .target(name: "DiffusionModels", dependencies: ["Torch", "TorchNN", "Schedulers"]),
-        .target(name: "Rewards", dependencies: ["Torch", "ImageCodecs"]),
+        .target(name: "Rewards", dependencies: ["Torch", "TorchNN", "ImageCodecs", "DiffusionModels"]),
         .target(name: "ShapesWorld", dependencies: ["Torch", "TorchNN", "ImageCodecs", "Rewards"]),
         .target(name: "Pretraining", dependencies: ["Torch", "TorchNN", "Schedulers", "DiffusionModels"]),
         .target(
@@ -104,7 +104,8 @@ let package = Package(
         .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs"]),
         // Reads Tests/Fixtures (shared by several targets) through #filePath, not as resources.
         .testTarget(name: "DiffusionModelsTests", dependencies: ["DiffusionModels", "Torch", "TorchNN", "ImageCodecs"]),
-        .testTarget(name: "RewardsTests", dependencies: ["Rewards"]),
+        // Reads Tests/Fixtures/aesthetic through #filePath, like DiffusionModelsTests.
+        .testTarget(name: "RewardsTests", dependencies: ["Rewards", "DiffusionModels", "Torch", "TorchNN", "ImageCodecs"]),
         .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld", "Torch", "Rewards", "ImageCodecs"]),
         .testTarget(name: "PretrainingTests", dependencies: ["Pretraining", "DiffusionModels", "Torch"]),
         .testTarget(

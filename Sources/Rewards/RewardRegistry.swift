@@ -19,7 +19,7 @@ public struct RewardRegistry: Sendable {
     /// An empty registry; `standard` has the built-in rewards.
     public init() {}
 
-    /// jpeg_compressibility, jpeg_incompressibility and remote.
+    /// jpeg_compressibility, jpeg_incompressibility, remote and aesthetic.
     public static var standard: RewardRegistry {
         var registry = RewardRegistry()
         for direction in JPEGSizeReward.Direction.allCases {
@@ -27,6 +27,9 @@ public struct RewardRegistry: Sendable {
         }
         registry.register(RemoteReward.registryName, options: RemoteRewardSettings.optionNames) { options in
             RemoteReward(settings: try RemoteRewardSettings(options: options))
+        }
+        registry.register(AestheticReward.registryName, options: AestheticReward.optionNames) { options in
+            try AestheticReward(options: options)
         }
         return registry
     }

@@ -31,7 +31,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         """)
     var prompts: String
 
-    @Option(help: "Reward name: jpeg_compressibility, jpeg_incompressibility, shapes_alignment or remote.")
+    @Option(help: "Reward name: jpeg_compressibility, jpeg_incompressibility, shapes_alignment, aesthetic or remote.")
     var reward: String
 
     @Option(help: "Images per prompt (each from its own noise), for tighter means.")

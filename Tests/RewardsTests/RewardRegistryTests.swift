@@ -5,7 +5,8 @@ import Rewards
 
 final class RewardRegistryTests: XCTestCase {
     func testStandardNames() {
-        XCTAssertEqual(RewardRegistry.standard.names, ["jpeg_compressibility", "jpeg_incompressibility", "remote"])
+        XCTAssertEqual(RewardRegistry.standard.names,
+                       ["aesthetic", "jpeg_compressibility", "jpeg_incompressibility", "remote"])
     }
 
     func testLookupByName() throws {
@@ -19,7 +20,7 @@ final class RewardRegistryTests: XCTestCase {
     func testUnknownNameListsTheKnownOnes() {
         XCTAssertThrowsError(try RewardRegistry.standard.make("aesthetic_typo")) { error in
             XCTAssertEqual("\(error)", "unknown reward \"aesthetic_typo\"; known rewards: "
-                + "jpeg_compressibility, jpeg_incompressibility, remote")
+                + "aesthetic, jpeg_compressibility, jpeg_incompressibility, remote")
         }
     }
 

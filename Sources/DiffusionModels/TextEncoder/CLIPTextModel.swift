@@ -21,7 +21,7 @@ public final class CLIPTextModel: Module {
         self.configuration = configuration
         super.init()
         embeddings = CLIPTextEmbeddings(configuration: configuration)
-        layers = (0..<configuration.layerCount).map { _ in CLIPEncoderLayer(configuration: configuration) }
+        layers = (0..<configuration.layerCount).map { _ in CLIPEncoderLayer(shape: configuration.encoderShape) }
         finalLayerNorm = LayerNorm(configuration.hiddenSize, eps: configuration.layerNormEpsilon)
     }
 

@@ -36,6 +36,13 @@ final class ExampleConfigurationTests: XCTestCase {
         incompressibility.reward = compressibility.reward
         incompressibility.runName = compressibility.runName
         XCTAssertEqual(incompressibility, compressibility)
+
+        let aesthetic = try load("aesthetic.yaml")
+        XCTAssertEqual(aesthetic.reward.name, "aesthetic")
+        XCTAssertEqual(Set(aesthetic.reward.options.keys), ["clip", "mlp"])
+        XCTAssertEqual(aesthetic.samplesPerEpoch, 256)
+        XCTAssertEqual(aesthetic.optimizerStepsPerInnerEpoch, 2)
+        XCTAssertEqual(aesthetic.prompt.name, "simple_animals")
     }
 
     func testTheTinyExampleUsesTheTestPipeline() throws {

@@ -1,7 +1,7 @@
 import Torch
 import TorchNN
 
-/// One pre-norm transformer block of CLIP's text encoder (transformers'
+/// One pre-norm transformer block of a CLIP tower, text or vision (transformers'
 /// CLIPEncoderLayer): x + attention(layer_norm1(x)), then h + mlp(layer_norm2(h)).
 public final class CLIPEncoderLayer: Module {
     @Child(key: "self_attn") public var selfAttention: CLIPAttention
@@ -9,12 +9,16 @@ public final class CLIPEncoderLayer: Module {
     @Child(key: "mlp") public var mlp: CLIPMLP
     @Child(key: "layer_norm2") public var mlpNorm: LayerNorm
 
-    public init(configuration: CLIPTextConfiguration) {
+    public init(shape: CLIPEncoderShape) {
         super.init()
-        selfAttention = CLIPAttention(configuration: configuration)
-        attentionNorm = LayerNorm(configuration.hiddenSize, eps: configuration.layerNormEpsilon)
-        mlp = CLIPMLP(configuration: configuration)
-        mlpNorm = LayerNorm(configuration.hiddenSize, eps: configuration.layerNormEpsilon)
+        selfAttention = CLIPAttention(shape: shape)
+        attentionNorm = LayerNorm(shape.hiddenSize, eps: shape.layerNormEpsilon)
+        mlp = CLIPMLP(shape: shape)
+        mlpNorm = LayerNorm(shape.hiddenSize, eps: shape.layerNormEpsilon)
+    }
+
+    public convenience init(configuration: CLIPTextConfiguration) {
+        self.init(shape: configuration.encoderShape)
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {

@@ -8,11 +8,15 @@ public final class CLIPMLP: Module {
     @Child(key: "fc1") public var expand: Linear
     @Child(key: "fc2") public var project: Linear
 
-    public init(configuration: CLIPTextConfiguration) {
-        activation = configuration.activation
+    public init(shape: CLIPEncoderShape) {
+        activation = shape.activation
         super.init()
-        expand = Linear(configuration.hiddenSize, configuration.intermediateSize)
-        project = Linear(configuration.intermediateSize, configuration.hiddenSize)
+        expand = Linear(shape.hiddenSize, shape.intermediateSize)
+        project = Linear(shape.intermediateSize, shape.hiddenSize)
+    }
+
+    public convenience init(configuration: CLIPTextConfiguration) {
+        self.init(shape: configuration.encoderShape)
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
