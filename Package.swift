@@ -74,7 +74,7 @@ let package = Package(
         .target(name: "Pretraining", dependencies: ["Torch", "TorchNN", "Schedulers", "DiffusionModels"]),
         .target(
             name: "DDPO",
-            dependencies: ["Torch", "TorchNN", "Schedulers", "DiffusionModels", "ImageCodecs", "Rewards", "ShapesWorld",
+            dependencies: ["Torch", "TorchNN", "Schedulers", "DiffusionModels", "ImageCodecs", "Rewards", "ShapesWorld", "Pretraining",
                            .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(

@@ -84,13 +84,9 @@ public struct DenoiserPretraining {
         }
         let keep = Tensor.rand([batch], generator: generator).toArray(Float.self)
         let prompts = zip(captions, keep).map { Double($0.1) < settings.captionDropout ? "" : $0.0 }
-        let timesteps = Tensor.randint(low: 0, high: schedule.configuration.numTrainTimesteps, shape: [batch],
-                                       generator: generator)
-        let noise = Tensor.randn(latents.shape, generator: generator)
-        let noisy = schedule.addNoise(to: latents, noise: noise, timesteps: timesteps)
-        let target = schedule.trainingTarget(original: latents, noise: noise, timesteps: timesteps)
-        let prediction = unet(noisy, timesteps: timesteps, encoderHiddenStates: textEncoder(tokenizer(prompts)))
-        let loss = (prediction - target).pow(2).mean()
+        let loss = DenoisingLoss(schedule: schedule)(latents: latents, generator: generator) { noisy, timesteps in
+            unet(noisy, timesteps: timesteps, encoderHiddenStates: textEncoder(tokenizer(prompts)))
+        }
         optimizer.zeroGrad()
         loss.backward()
         clipGradientNorm(parameters.map(\.tensor), maxNorm: settings.maxGradientNorm)

@@ -58,6 +58,19 @@ extension Module {
         for (_, layer) in loraLayers() { layer.isAdapterEnabled = enabled }
     }
 
+    /// Runs `body` with every adapter switched off, then restores each layer's own
+    /// previous setting, even when `body` throws. This is how a LoRA run gets its
+    /// frozen reference model (the base weights) without a second copy of the UNet.
+    /// Traps on a fused adapter: its product is inside the base weight.
+    public func withLoRADisabled<R>(_ body: () throws -> R) rethrows -> R {
+        let layers = loraLayers().map(\.layer)
+        precondition(!layers.contains(where: \.isFused), "TorchNN.withLoRADisabled: unfuse the adapters first")
+        let previous = layers.map(\.isAdapterEnabled)
+        for layer in layers { layer.isAdapterEnabled = false }
+        defer { for (layer, enabled) in zip(layers, previous) { layer.isAdapterEnabled = enabled } }
+        return try body()
+    }
+
     /// Fuses every adapter that is not fused yet into its base weight.
     public func fuseLoRA() {
         for (_, layer) in loraLayers() where !layer.isFused { layer.fuse() }

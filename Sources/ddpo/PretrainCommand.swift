@@ -1,4 +1,5 @@
 import ArgumentParser
+import DDPO
 import Foundation
 import Pretraining
 import ShapesWorld

@@ -42,6 +42,19 @@ extension TrainingConfiguration {
         /// `rwr_percentile`: in 0...100, the reward percentile above which
         /// rwr_sparse trains on a sample. Default 90.
         public var rwrPercentile: Double
+        /// `kl_weight`: weight of the per-step KL penalty ‖μ_θ − μ_ref‖² / (2σ_t²)
+        /// (summed over latent elements, `KLPenalty`) toward the frozen pretrained
+        /// model, added to every objective's loss; >= 0. Default 0 (off).
+        public var klWeight: Double
+        /// `pretrain_loss_weight`: weight of the pretraining denoising loss
+        /// (`PretrainingLoss`) added at every optimizer step; >= 0. Default 0 (off).
+        public var pretrainLossWeight: Double
+        /// `pretrain_data`: the data of the pretraining loss: "shapes_world".
+        /// Default "shapes_world".
+        public var pretrainData: PretrainingData
+        /// `pretrain_batch_size`: images per pretraining-loss batch (one fresh
+        /// batch per optimizer step). Default 8.
+        public var pretrainBatchSize: Int
 
         public init(algorithm: TrainingAlgorithm = .ddpoIS, batchSize: Int = 1, learningRate: Double = 3e-4,
                     adamBeta1: Double = 0.9, adamBeta2: Double = 0.999, adamWeightDecay: Double = 1e-4,
@@ -50,7 +63,9 @@ extension TrainingConfiguration {
                     advClipMax: Double = AdvantageEstimator.defaultAdvClipMax,
                     clipRange: Double = PPOObjective.defaultClipRange, timestepFraction: Double = 1.0,
                     rwrBeta: Double = RewardWeightedRegression.defaultBeta,
-                    rwrPercentile: Double = SparseRewardWeightedRegression.defaultPercentile) {
+                    rwrPercentile: Double = SparseRewardWeightedRegression.defaultPercentile, klWeight: Double = 0,
+                    pretrainLossWeight: Double = 0, pretrainData: PretrainingData = .shapesWorld,
+                    pretrainBatchSize: Int = 8) {
             self.algorithm = algorithm
             self.batchSize = batchSize
             self.learningRate = learningRate
@@ -67,6 +82,10 @@ extension TrainingConfiguration {
             self.timestepFraction = timestepFraction
             self.rwrBeta = rwrBeta
             self.rwrPercentile = rwrPercentile
+            self.klWeight = klWeight
+            self.pretrainLossWeight = pretrainLossWeight
+            self.pretrainData = pretrainData
+            self.pretrainBatchSize = pretrainBatchSize
         }
 
         /// Steps of each trajectory trained on: floor(numSteps × timestep_fraction),
@@ -95,6 +114,10 @@ extension TrainingConfiguration.Train: Codable {
         case timestepFraction = "timestep_fraction"
         case rwrBeta = "rwr_beta"
         case rwrPercentile = "rwr_percentile"
+        case klWeight = "kl_weight"
+        case pretrainLossWeight = "pretrain_loss_weight"
+        case pretrainData = "pretrain_data"
+        case pretrainBatchSize = "pretrain_batch_size"
     }
 
     public init(from decoder: Decoder) throws {
@@ -116,5 +139,9 @@ extension TrainingConfiguration.Train: Codable {
         timestepFraction = try c.value(.timestepFraction, default: d.timestepFraction)
         rwrBeta = try c.value(.rwrBeta, default: d.rwrBeta)
         rwrPercentile = try c.value(.rwrPercentile, default: d.rwrPercentile)
+        klWeight = try c.value(.klWeight, default: d.klWeight)
+        pretrainLossWeight = try c.value(.pretrainLossWeight, default: d.pretrainLossWeight)
+        pretrainData = try c.choice(.pretrainData, default: d.pretrainData)
+        pretrainBatchSize = try c.value(.pretrainBatchSize, default: d.pretrainBatchSize)
     }
 }

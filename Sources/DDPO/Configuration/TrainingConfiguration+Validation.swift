@@ -76,6 +76,11 @@ extension TrainingConfiguration {
         try require(train.rwrBeta >= 0 && train.rwrBeta.isFinite, "train.rwr_beta", "must be >= 0, got \(train.rwrBeta)")
         try require((0...100).contains(train.rwrPercentile), "train.rwr_percentile",
                     "must be in [0, 100], got \(train.rwrPercentile)")
+        try require(train.klWeight >= 0 && train.klWeight.isFinite, "train.kl_weight",
+                    "must be >= 0, got \(train.klWeight)")
+        try require(train.pretrainLossWeight >= 0 && train.pretrainLossWeight.isFinite, "train.pretrain_loss_weight",
+                    "must be >= 0, got \(train.pretrainLossWeight)")
+        try atLeastOne(train.pretrainBatchSize, "train.pretrain_batch_size")
 
         // Advantages.
         try atLeastOne(advantages.perPromptBufferSize, "advantages.per_prompt_buffer_size")

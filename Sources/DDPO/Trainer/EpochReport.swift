@@ -22,14 +22,18 @@ public struct EpochReport: Sendable {
         return (rewards.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(rewards.count)).squareRoot()
     }
 
-    /// The scalars written to TensorBoard and metrics.jsonl.
+    /// The scalars written to TensorBoard and metrics.jsonl; `kl_penalty` and
+    /// `pretrain_loss` (before weighting) only when those terms are on.
     public var scalars: [String: Double] {
-        [
+        var scalars = [
             "reward_mean": rewardMean, "reward_std": rewardStd, "loss": update.loss, "approx_kl": update.approxKL,
             "clipfrac": update.clipFraction, "grad_norm": update.gradientNorm,
             "optimizer_steps": Double(update.optimizerSteps), "dropped_samples": Double(droppedSamples),
             "time_sampling_s": samplingSeconds, "time_reward_wait_s": rewardWaitSeconds,
             "time_training_s": trainingSeconds,
         ]
+        if let klPenalty = update.klPenalty { scalars["kl_penalty"] = klPenalty }
+        if let pretrainLoss = update.pretrainLoss { scalars["pretrain_loss"] = pretrainLoss }
+        return scalars
     }
 }

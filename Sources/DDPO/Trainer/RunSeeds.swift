@@ -6,6 +6,9 @@ public enum RunSeeds {
         case sampling = 1
         case training = 2
         case initialization = 3
+        /// The pretraining loss's data and noise (its own stream, so turning it on
+        /// leaves the policy update's shuffles unchanged).
+        case pretraining = 4
     }
 
     public static func seed(_ runSeed: UInt64, epoch: Int, purpose: Purpose) -> UInt64 {

@@ -16,6 +16,8 @@ public final class Trainer {
     public private(set) var epoch = 0
     public private(set) var globalStep = 0
     let sampler: TrajectorySampler
+    /// The KL penalty's reference policy, when `train.kl_weight` > 0.
+    let klReference: KLReference?
     let prompts: PromptSampler
     let reward: CheckedReward
     var estimator: AdvantageEstimator
@@ -49,6 +51,7 @@ public final class Trainer {
         }
         sampler = TrajectorySampler(model: model)
         let train = configuration.train
+        klReference = train.klWeight > 0 ? try Self.klReference(for: model, configuration: configuration) : nil
         optimizer = AdamW(parameters: model.unet.trainableParameters(), configuration: .init(
             learningRate: train.learningRate, beta1: train.adamBeta1, beta2: train.adamBeta2,
             epsilon: train.adamEpsilon, weightDecay: train.adamWeightDecay))
@@ -78,6 +81,21 @@ public final class Trainer {
                 "the run folder '\(runDirectory.path)' already holds a run: continue it with"
                 + " --resume \(runDirectory.path), or choose another run_name (or delete the folder)")
         }
+    }
+
+    /// LoRA: the adapters switched off. Full fine-tuning: the initial UNet loaded a
+    /// second time from the model folder and frozen (on resume too, so the reference
+    /// stays the pretrained model); it doubles the UNet's parameter memory.
+    static func klReference(for model: StableDiffusion, configuration: TrainingConfiguration) throws -> KLReference {
+        if configuration.useLoRA { return .adaptersOff }
+        let unet = try UNet2DConditionModel.load(
+            directory: URL(fileURLWithPath: configuration.model).appendingPathComponent("unet"),
+            dtype: model.dtype, device: model.device)
+        unet.freeze()
+        unet.eval()
+        return .frozenCopy(TrajectorySampler(model: StableDiffusion(
+            tokenizer: model.tokenizer, textEncoder: model.textEncoder, unet: unet, vae: model.vae,
+            scheduler: model.scheduler, device: model.device, dtype: model.dtype, directory: model.directory)))
     }
 
     var trainableKind: String { configuration.useLoRA ? "lora" : "full" }
@@ -210,8 +228,13 @@ public final class Trainer {
         samples.advantages = advantages
 
         let trainingStart = Date()
+        let train = configuration.train
+        let pretraining = train.pretrainLossWeight > 0
+            ? PretrainingLoss(model: model, dataset: train.pretrainData.dataset(), batchSize: train.pretrainBatchSize,
+                              seed: RunSeeds.seed(configuration.seed, epoch: epoch, purpose: .pretraining))
+            : nil
         let update = PolicyUpdate(sampler: sampler, optimizer: optimizer, settings: policySettings(),
-                                  inferenceSteps: sample.numSteps)
+                                  inferenceSteps: sample.numSteps, klReference: klReference, pretraining: pretraining)
             .run(on: samples, generator: Generator(seed: RunSeeds.seed(configuration.seed, epoch: epoch, purpose: .training))) {
                 progress?("training", $0, $1)
             }
@@ -239,6 +262,8 @@ public final class Trainer {
         settings.classifierFreeGuidance = train.cfg
         settings.guidanceScale = configuration.sample.guidanceScale
         settings.eta = configuration.sample.eta
+        settings.klWeight = train.klWeight
+        settings.pretrainLossWeight = train.pretrainLossWeight
         return settings
     }
 }

@@ -16,6 +16,10 @@ public struct PolicyUpdateSettings: Equatable, Sendable {
     public var classifierFreeGuidance: Bool = true
     public var guidanceScale: Double = 5.0
     public var eta: Double = 1.0
+    /// Weight of the KL penalty toward the reference policy (`KLPenalty`); 0: off.
+    public var klWeight: Double = 0
+    /// Weight of the pretraining loss added at each optimizer step (`PretrainingLoss`); 0: off.
+    public var pretrainLossWeight: Double = 0
 
     public init() {}
 
@@ -30,6 +34,10 @@ public struct OptimizerStepStatistics: Equatable, Sendable {
     public var clipFraction: Double = 0
     public var gradientNorm: Double = 0
     public var microBatches: Int = 0
+    /// Mean KL to the reference (before weighting); nil when the penalty is off.
+    public var klPenalty: Double?
+    /// The pretraining loss of this step (before weighting); nil when it is off.
+    public var pretrainLoss: Double?
 }
 
 /// What one epoch's update measured (means over micro-batches / optimizer steps),
@@ -41,6 +49,10 @@ public struct PolicyUpdateStatistics: Equatable, Sendable {
     public var gradientNorm: Double = 0
     public var optimizerSteps: Int = 0
     public var microBatches: Int = 0
+    /// Mean over micro-batches of the KL to the reference (before weighting); nil when off.
+    public var klPenalty: Double?
+    /// Mean over optimizer steps of the pretraining loss (before weighting); nil when off.
+    public var pretrainLoss: Double?
     public var steps: [OptimizerStepStatistics] = []
 }
 
@@ -48,19 +60,36 @@ public struct PolicyUpdateStatistics: Equatable, Sendable {
 /// the samples and, independently per sample, the order of their steps; for each
 /// train batch and each kept step, recompute the model output and the loss, and
 /// accumulate gradients over steps × `gradientAccumulationSteps` batches before one
-/// clipped AdamW step. All randomness comes from the given generator.
+/// clipped AdamW step. All randomness comes from the given generator (and the
+/// pretraining loss's own seed).
+///
+/// Regularisation (Zhang et al. 2024): with `klWeight` > 0 each micro-batch's loss
+/// also gets `klWeight ×` the batch mean of the KL to `klReference`
+/// (`KLPenalty`); with `pretrainLossWeight` > 0 each optimizer step also gets
+/// `pretrainLossWeight ×` the denoising loss of `pretraining`. The logged `loss`
+/// stays the objective alone, comparable across runs; the two terms are logged apart.
 public struct PolicyUpdate {
     public let sampler: TrajectorySampler
     public let optimizer: AdamW
     public let settings: PolicyUpdateSettings
     /// Inference steps of the sampling run (sets the DDIM step size).
     public let inferenceSteps: Int
+    /// The reference of the KL penalty; required when `settings.klWeight` > 0.
+    public let klReference: KLReference?
+    /// The pretraining loss; required when `settings.pretrainLossWeight` > 0.
+    public let pretraining: PretrainingLoss?
 
-    public init(sampler: TrajectorySampler, optimizer: AdamW, settings: PolicyUpdateSettings, inferenceSteps: Int) {
+    public init(sampler: TrajectorySampler, optimizer: AdamW, settings: PolicyUpdateSettings, inferenceSteps: Int,
+                klReference: KLReference? = nil, pretraining: PretrainingLoss? = nil) {
+        precondition(settings.klWeight == 0 || klReference != nil, "PolicyUpdate: a KL weight needs a KL reference")
+        precondition(settings.pretrainLossWeight == 0 || pretraining != nil,
+                     "PolicyUpdate: a pretraining-loss weight needs a PretrainingLoss")
         self.sampler = sampler
         self.optimizer = optimizer
         self.settings = settings
         self.inferenceSteps = inferenceSteps
+        self.klReference = klReference
+        self.pretraining = pretraining
     }
 
     public func run(on samples: EpochSamples, generator: Generator,
@@ -87,8 +116,10 @@ public struct PolicyUpdate {
                 let sampleIndices = rows.map { order[$0] }
                 for j in 0..<trained {
                     let stepIndices = rows.map { stepOrders[$0][j] }
-                    let (loss, kl, clipped) = microBatchLoss(samples, sampleIndices, stepIndices, weights, generator)
-                    (loss / Double(microPerOptimizerStep)).backward()
+                    let (loss, kl, clipped, penalty) = microBatchLoss(samples, sampleIndices, stepIndices, weights,
+                                                                      generator)
+                    let total = penalty.map { loss + settings.klWeight * $0 } ?? loss
+                    (total / Double(microPerOptimizerStep)).backward()
                     let lossValue = loss.item()
                     stats.loss += lossValue
                     stats.approxKL += kl
@@ -98,9 +129,14 @@ public struct PolicyUpdate {
                     current.approxKL += kl
                     current.clipFraction += clipped
                     current.microBatches += 1
+                    if let penalty {
+                        let value = penalty.item()
+                        stats.klPenalty = (stats.klPenalty ?? 0) + value
+                        current.klPenalty = (current.klPenalty ?? 0) + value
+                    }
                     pending += 1
                     if pending == microPerOptimizerStep {
-                        finish(&current, gradientNorm: step(), into: &stats)
+                        finish(&current, gradientNorm: step(&current, index: stats.optimizerSteps), into: &stats)
                         pending = 0
                     }
                     progress?(stats.microBatches, totalMicro)
@@ -109,12 +145,14 @@ public struct PolicyUpdate {
         }
         if pending > 0 {
             // A last, partial accumulation (batches not divisible by the accumulation steps).
-            finish(&current, gradientNorm: step(), into: &stats)
+            finish(&current, gradientNorm: step(&current, index: stats.optimizerSteps), into: &stats)
         }
         let micro = Double(max(stats.microBatches, 1))
         stats.loss /= micro
         stats.approxKL /= micro
         stats.clipFraction /= micro
+        stats.klPenalty = stats.klPenalty.map { $0 / micro }
+        stats.pretrainLoss = stats.pretrainLoss.map { $0 / Double(max(stats.optimizerSteps, 1)) }
         stats.gradientNorm /= Double(max(stats.optimizerSteps, 1))
         return stats
     }
@@ -125,14 +163,23 @@ public struct PolicyUpdate {
         current.loss /= count
         current.approxKL /= count
         current.clipFraction /= count
+        current.klPenalty = current.klPenalty.map { $0 / count }
         current.gradientNorm = gradientNorm
+        if let pretrainLoss = current.pretrainLoss { stats.pretrainLoss = (stats.pretrainLoss ?? 0) + pretrainLoss }
         stats.gradientNorm += gradientNorm
         stats.optimizerSteps += 1
         stats.steps.append(current)
         current = OptimizerStepStatistics()
     }
 
-    private func step() -> Double {
+    /// Adds the pretraining loss's gradient (when on), clips, updates; returns the norm before clipping.
+    /// `index`: the optimizer step's number within the epoch, which picks its pretraining batch.
+    private func step(_ current: inout OptimizerStepStatistics, index: Int) -> Double {
+        if settings.pretrainLossWeight > 0, let pretraining {
+            let loss = pretraining.loss(step: index)
+            (settings.pretrainLossWeight * loss).backward()
+            current.pretrainLoss = loss.item()
+        }
         let parameters = optimizer.parameters.map(\.tensor)
         let norm = clipGradientNorm(parameters, maxNorm: settings.maxGradNorm)
         optimizer.update()
@@ -153,8 +200,10 @@ public struct PolicyUpdate {
     }
 
     /// The loss of one micro-batch: samples `sampleIndices`, each at its own step `stepIndices[i]`.
+    /// Returns the objective's loss, its approx KL and clip fraction, and the batch mean of
+    /// the KL penalty (nil when off).
     private func microBatchLoss(_ samples: EpochSamples, _ sampleIndices: [Int], _ stepIndices: [Int],
-                                _ weights: [Double], _ generator: Generator) -> (Tensor, Double, Double) {
+                                _ weights: [Double], _ generator: Generator) -> (Tensor, Double, Double, Tensor?) {
         let model = sampler.model
         let device = samples.latents.device
         let index = Tensor(sampleIndices.map(Int64.init)).to(device: device)
@@ -165,30 +214,29 @@ public struct PolicyUpdate {
         func latentsAt(steps: [Int]) -> Tensor {
             Tensor.stack(zip(sampleIndices, steps).map { samples.latents[$0.0].select(dim: 0, index: $0.1) })
         }
+        let state = ReScoredState(current: latentsAt(steps: stepIndices), next: latentsAt(steps: stepIndices.map { $0 + 1 }),
+                                  timesteps: timesteps, promptEmbeddings: embeddings,
+                                  negativeEmbedding: samples.negativeEmbedding)
 
+        let result: (Tensor, Double, Double)
+        var policyStep: DDIMStep?
         switch settings.objective {
         case .ddpoIS, .ddpoSF:
-            let current = latentsAt(steps: stepIndices)
-            let next = latentsAt(steps: stepIndices.map { $0 + 1 })
-            let output = settings.classifierFreeGuidance
-                ? sampler.guidedNoisePrediction(latents: current, timesteps: timesteps, promptEmbeddings: embeddings,
-                                                negativeEmbedding: samples.negativeEmbedding,
-                                                guidanceScale: settings.guidanceScale)
-                : model.unet(current, timesteps: timesteps, encoderHiddenStates: embeddings)
-            let newLogProbs = model.scheduler.step(modelOutput: output, timesteps: timesteps, sample: current,
-                                                   inferenceSteps: inferenceSteps, eta: settings.eta,
-                                                   previousSample: next).logProbability
+            let step = reScore(state)
+            policyStep = step
+            let newLogProbs = step.logProbability
             let oldLogProbs = Tensor.stack(zip(sampleIndices, stepIndices).map {
                 samples.logProbabilities[$0.0].select(dim: 0, index: $0.1)
             }).to(device: device)
             let advantages = Tensor(sampleIndices.map { Float(samples.advantages[$0]) }).to(device: device)
             if case .ddpoIS(let clipRange) = settings.objective {
-                let result = PPOObjective(clipRange: clipRange).evaluate(
+                let ppo = PPOObjective(clipRange: clipRange).evaluate(
                     newLogProbs: newLogProbs, oldLogProbs: oldLogProbs, advantages: advantages)
-                return (result.loss, result.approxKL, result.clipFraction)
+                result = (ppo.loss, ppo.approxKL, ppo.clipFraction)
+            } else {
+                let kl = withNoGrad { 0.5 * (newLogProbs - oldLogProbs).square().mean().item() }
+                result = (ScoreFunctionObjective().loss(logProbs: newLogProbs, advantages: advantages), kl, 0)
             }
-            let kl = withNoGrad { 0.5 * (newLogProbs - oldLogProbs).square().mean().item() }
-            return (ScoreFunctionObjective().loss(logProbs: newLogProbs, advantages: advantages), kl, 0)
         case .rwr, .rwrSparse:
             // The ordinary denoising loss on the final samples x_0 at this step's timestep.
             let original = latentsAt(steps: Array(repeating: samples.stepCount, count: sampleIndices.count))
@@ -201,12 +249,44 @@ public struct PolicyUpdate {
             if case .rwrSparse(let percentile) = settings.objective {
                 let loss = SparseRewardWeightedRegression(percentile: percentile).loss(
                     predictedNoise: prediction, targetNoise: target, mask: batchWeights.map { $0 > 0 })
-                return (loss, 0, 0)
+                result = (loss, 0, 0)
+            } else {
+                // The weights were computed over the whole epoch; beta is not used again here.
+                let loss = RewardWeightedRegression().loss(predictedNoise: prediction, targetNoise: target,
+                                                           sampleWeights: batchWeights)
+                result = (loss, 0, 0)
             }
-            // The weights were computed over the whole epoch; beta is not used again here.
-            let loss = RewardWeightedRegression().loss(predictedNoise: prediction, targetNoise: target,
-                                                       sampleWeights: batchWeights)
-            return (loss, 0, 0)
         }
+        guard settings.klWeight > 0, let klReference else { return (result.0, result.1, result.2, nil) }
+        // RWR does not re-score the trajectory, but the penalty still needs the policy's step
+        // there: it costs one more (guided) forward pass per micro-batch.
+        let step = policyStep ?? reScore(state)
+        let referenceMean = klReference.evaluate(trained: sampler) { reScore(state, with: $0).mean }
+        let penalty = KLPenalty.divergence(mean: step.mean, referenceMean: referenceMean,
+                                           standardDeviation: step.standardDeviation).mean()
+        return (result.0, result.1, result.2, penalty)
     }
+
+    /// The current policy's DDIM step at stored states, re-scoring the stored x_{t-1}:
+    /// the guided prediction (as sampled) when `classifierFreeGuidance`, else the conditional one.
+    private func reScore(_ state: ReScoredState, with sampler: TrajectorySampler? = nil) -> DDIMStep {
+        let sampler = sampler ?? self.sampler
+        let output = settings.classifierFreeGuidance
+            ? sampler.guidedNoisePrediction(latents: state.current, timesteps: state.timesteps,
+                                            promptEmbeddings: state.promptEmbeddings,
+                                            negativeEmbedding: state.negativeEmbedding,
+                                            guidanceScale: settings.guidanceScale)
+            : sampler.model.unet(state.current, timesteps: state.timesteps, encoderHiddenStates: state.promptEmbeddings)
+        return sampler.model.scheduler.step(modelOutput: output, timesteps: state.timesteps, sample: state.current,
+                                            inferenceSteps: inferenceSteps, eta: settings.eta, previousSample: state.next)
+    }
+}
+
+/// The stored states of one micro-batch: x_t, the recorded x_{t-1}, t and the prompts.
+struct ReScoredState {
+    var current: Tensor
+    var next: Tensor
+    var timesteps: Tensor
+    var promptEmbeddings: Tensor
+    var negativeEmbedding: Tensor
 }
