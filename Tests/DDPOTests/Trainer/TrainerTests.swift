@@ -43,11 +43,30 @@ final class TrainerTests: XCTestCase {
     private let logger = Logger(label: "test")
 
     func testResumedRunEndsWithTheSameWeightsBitwise() async throws {
-        let straight = try Trainer(configuration: configuration("straight"), logger: logger)
-        try await straight.run()
-        let first = try Trainer(configuration: configuration("resumed", ["epochs=1"]), logger: logger)
+        try await assertResumedRunEndsWithTheSameWeightsBitwise()
+    }
+
+    func testResumedRunWithKLPenaltyAndPretrainingLossEndsWithTheSameWeightsBitwise() async throws {
+        let regularised = ["train.kl_weight=0.01", "train.pretrain_loss_weight=0.5", "train.pretrain_batch_size=2"]
+        let reports = try await assertResumedRunEndsWithTheSameWeightsBitwise(regularised)
+        for report in reports {
+            XCTAssertGreaterThan(report.scalars["pretrain_loss"] ?? 0, 0)
+            XCTAssertNotNil(report.scalars["kl_penalty"])
+        }
+        // The adapters start at B = 0: the first optimizer step sees the base model itself.
+        XCTAssertEqual(reports.first?.update.steps.first?.klPenalty, 0)
+        XCTAssertGreaterThan(reports.last?.scalars["kl_penalty"] ?? 0, 0)
+    }
+
+    /// Runs 2 epochs straight, and 1 + 1 with a resume in between; returns the straight run's epoch reports.
+    @discardableResult
+    private func assertResumedRunEndsWithTheSameWeightsBitwise(_ extra: [String] = []) async throws -> [EpochReport] {
+        let straight = try Trainer(configuration: configuration("straight", extra), logger: logger)
+        var reports: [EpochReport] = []
+        try await straight.run { reports.append($0) }
+        let first = try Trainer(configuration: configuration("resumed", extra + ["epochs=1"]), logger: logger)
         try await first.run()
-        var resumed = try configuration("resumed", ["epochs=2"])
+        var resumed = try configuration("resumed", extra + ["epochs=2"])
         resumed.resume = first.runDirectory.path
         let second = try Trainer(configuration: resumed, logger: logger)
         XCTAssertEqual(second.epoch, 1)
@@ -65,6 +84,27 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(try store.checkpoints().map(\.lastPathComponent), ["epoch-000001", "epoch-000002"])
         let export = try Safetensors.load(second.runDirectory.appendingPathComponent("lora/pytorch_lora_weights.safetensors"))
         XCTAssertTrue(export.keys.allSatisfy { $0.hasPrefix("unet.") && ($0.hasSuffix("lora_A.weight") || $0.hasSuffix("lora_B.weight")) })
+        return reports
+    }
+
+    func testFullFineTuningKeepsAFrozenInitialUNetAsTheKLReference() async throws {
+        let trainer = try Trainer(configuration: configuration("full-kl", ["use_lora=false", "epochs=1",
+                                                                           "train.learning_rate=1e-4",
+                                                                           "train.kl_weight=0.01"]), logger: logger)
+        guard case .frozenCopy(let reference) = trainer.klReference else {
+            return XCTFail("expected a frozen copy, got \(String(describing: trainer.klReference))")
+        }
+        XCTAssertFalse(reference.model.unet === trainer.model.unet)
+        XCTAssertTrue(reference.model.unet.trainableParameters().isEmpty)
+        let report = try await trainer.runEpoch()
+        XCTAssertEqual(report.update.steps.count, 2)
+        XCTAssertEqual(report.update.steps[0].klPenalty, 0, "a copy of the initial weights gives the same means")
+        XCTAssertGreaterThan(report.update.steps[1].klPenalty ?? 0, 0)
+        // The reference did not move with the trained UNet.
+        let initial = try StableDiffusion.load(directory: Self.tinySD1).unet.parameterDictionary()
+        for (name, tensor) in reference.model.unet.parameterDictionary() {
+            XCTAssertEqual(tensor.bytes(), initial[name]?.bytes(), name)
+        }
     }
 
     func testResumingWithAnotherTrainableKindIsRefused() async throws {
