@@ -115,6 +115,12 @@ public enum RunReport {
         html += chart("clipfrac", "clipfrac", color: "#ea580c")
         html += chart("loss", "loss", color: "#0d9488")
         html += chart("grad_norm (before clipping)", "grad_norm", color: "#64748b")
+        // The regularisation terms, only in runs that had them on.
+        for (title, key, color) in [("kl_penalty (before weighting)", "kl_penalty", "#dc2626"),
+                                    ("pretrain_loss (before weighting)", "pretrain_loss", "#16a34a")]
+        where run.epochs.contains(where: { $0.values[key] != nil }) {
+            html += chart(title, key, color: color)
+        }
         return html + "</div>\n</section>\n"
     }
 
