@@ -20,7 +20,10 @@ import TorchNN
 /// The trainer evaluates it on the states of the epoch's own trajectories, at the
 /// same (sample, timestep) pairs the objective is trained on, and adds
 /// `kl_weight ×` its batch mean to each micro-batch's loss. μ_ref is computed under
-/// no-grad; the gradient flows through μ_θ only.
+/// no-grad; the gradient flows through μ_θ only. RWR and sparse RWR regress on x_0
+/// and never re-score the trajectory, but the trajectory is stored all the same, so
+/// the penalty is evaluated there too (one extra policy forward pass per
+/// micro-batch): the same constraint on the same states whatever the objective.
 ///
 /// The reference is the policy that sampled at the start of fine-tuning: with
 /// classifier-free guidance on (`train.cfg`) both means come from the guided
