@@ -136,7 +136,8 @@ public struct PolicyUpdate {
                     }
                     pending += 1
                     if pending == microPerOptimizerStep {
-                        finish(&current, gradientNorm: step(&current, index: stats.optimizerSteps), into: &stats)
+                        let norm = step(&current, index: stats.optimizerSteps)
+                        finish(&current, gradientNorm: norm, into: &stats)
                         pending = 0
                     }
                     progress?(stats.microBatches, totalMicro)
@@ -145,7 +146,8 @@ public struct PolicyUpdate {
         }
         if pending > 0 {
             // A last, partial accumulation (batches not divisible by the accumulation steps).
-            finish(&current, gradientNorm: step(&current, index: stats.optimizerSteps), into: &stats)
+            let norm = step(&current, index: stats.optimizerSteps)
+            finish(&current, gradientNorm: norm, into: &stats)
         }
         let micro = Double(max(stats.microBatches, 1))
         stats.loss /= micro
