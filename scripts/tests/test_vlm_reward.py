@@ -18,6 +18,7 @@ import math
 import os
 import subprocess
 import sys
+import tempfile
 import unittest
 import urllib.request
 
@@ -227,6 +228,65 @@ class ModeTests(unittest.TestCase):
             self.assertEqual(caption([None, None], "what?"), ["WHAT?", "WHAT?"])
         finally:
             os.remove(path)
+
+
+def make_tiny_llava(folder):
+    """A randomly initialised LLaVA of a few MB (CLIP vision tower, Llama text model,
+    MiniLM's tokenizer with an <image> token and a minimal chat template), saved as a
+    transformers folder: a stand-in for llava-hf/llava-1.5-7b-hf that exercises the real
+    loading, prompting, batched generation and decoding code. Its answers are noise."""
+    tokenizer = transformers.AutoTokenizer.from_pretrained(MINILM)
+    tokenizer.add_special_tokens({"additional_special_tokens": ["<image>"]})
+    template = ("{% for m in messages %}{{ m['role'].upper() }}: {% for c in m['content'] %}"
+                "{% if c['type'] == 'image' %}<image> {% else %}{{ c['text'] }}{% endif %}{% endfor %} {% endfor %}"
+                "{% if add_generation_prompt %}ASSISTANT:{% endif %}")
+    image_processor = transformers.CLIPImageProcessor(size={"shortest_edge": 28},
+                                                      crop_size={"height": 28, "width": 28})
+    processor = transformers.LlavaProcessor(image_processor=image_processor, tokenizer=tokenizer,
+                                            chat_template=template, patch_size=14,
+                                            vision_feature_select_strategy="default", num_additional_image_tokens=1)
+    torch.manual_seed(0)
+    config = transformers.LlavaConfig(
+        vision_config=transformers.CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                                    num_attention_heads=2, image_size=28, patch_size=14),
+        text_config=transformers.LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
+                                             num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=2,
+                                             max_position_embeddings=128, pad_token_id=tokenizer.pad_token_id,
+                                             eos_token_id=tokenizer.sep_token_id, bos_token_id=tokenizer.cls_token_id),
+        image_token_index=tokenizer.convert_tokens_to_ids("<image>"), vision_feature_layer=-2,
+        vision_feature_select_strategy="default")
+    transformers.LlavaForConditionalGeneration(config).eval().save_pretrained(folder)
+    processor.save_pretrained(folder)
+
+
+class LlavaCaptionerTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.folder = tempfile.TemporaryDirectory()
+        make_tiny_llava(cls.folder.name)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.folder.cleanup()
+
+    def test_batched_answers_equal_one_at_a_time(self):
+        # Left padding: a batch's answers are each image's own answer.
+        captioner = vlm_reward.LlavaCaptioner(self.folder.name, "cpu", max_new_tokens=6, allow_download=False)
+        images = [scene_image(*scene) for scene in SCENES[:3]]
+        batched = captioner(images, vlm_reward.QUESTION)
+        self.assertEqual(len(batched), 3)
+        self.assertTrue(all(isinstance(answer, str) and answer for answer in batched))
+        self.assertEqual(batched, [captioner([image], vlm_reward.QUESTION)[0] for image in images])
+
+    def test_llava_bertscore_mode_with_a_llava_folder(self):
+        score = vlm_reward.llava_bertscore(server_args(
+            "--mode", "llava_bertscore", "--vlm", self.folder.name, "--max-new-tokens", "6",
+            "--bertscore-model", MINILM, "--device", "cpu"))
+        rewards, info = score([png(scene_image(*SCENES[0]))] * 2, ["a red circle", "a blue star"], [{}, {}])
+        self.assertEqual(len(rewards), 2)
+        for reward, entry in zip(rewards, info):
+            self.assertTrue(-1 <= reward <= 1)
+            self.assertEqual(entry["recall"], reward)
 
 
 class ServerTests(unittest.TestCase):
