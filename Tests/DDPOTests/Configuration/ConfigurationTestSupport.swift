@@ -3,7 +3,8 @@ import XCTest
 
 /// The reward names the Rewards registry is expected to hold; injected, as the
 /// trainer does, so these tests do not depend on the registry.
-let testRewardNames: Set<String> = ["jpeg_compressibility", "jpeg_incompressibility", "aesthetic_score", "aesthetic"]
+let testRewardNames: Set<String> = ["jpeg_compressibility", "jpeg_incompressibility", "aesthetic_score", "aesthetic",
+                                    "remote", "shapes_alignment"]
 
 /// Asserts that `body` throws a `ConfigurationError` about `field`, and returns it.
 @discardableResult
