@@ -51,9 +51,13 @@ def require(module, package):
         fail(f"this mode needs the Python package '{package}': python3 -m pip install {package}")
 
 
-def check_model_folder(path, option, what):
+def check_model_folder(path, option, what, allow_download=False):
+    """Exits with a message naming `option` unless `path` is a model folder (or, with
+    --allow-download, at least given: then it may be a hub name)."""
     if not path:
         fail(f"{option} PATH is required: {what}")
+    if allow_download:
+        return path
     if not os.path.isdir(path):
         fail(f"{option} {path}: no such folder ({what})")
     if not os.path.isfile(os.path.join(path, "config.json")):
@@ -95,8 +99,7 @@ class LlavaCaptioner:
     def __init__(self, path, device, max_new_tokens, allow_download):
         torch = require("torch", "torch")
         transformers = require("transformers", "transformers")
-        if not allow_download:
-            check_model_folder(path, "--vlm", "a local LLaVA model folder in transformers' format")
+        check_model_folder(path, "--vlm", "a local LLaVA model folder in transformers' format", allow_download)
         self.torch = torch
         self.device = device
         self.max_new_tokens = max_new_tokens
@@ -237,9 +240,9 @@ def prepare(args):
 def llava_bertscore(args):
     prepare(args)
     device = pick_device(args.device)
-    if not args.allow_download:
-        check_model_folder(args.bertscore_model, "--bertscore-model",
-                           "a local copy of the BERTScore model, e.g. microsoft/deberta-xlarge-mnli (the paper's)")
+    check_model_folder(args.bertscore_model, "--bertscore-model",
+                       "a local copy of the BERTScore model, e.g. microsoft/deberta-xlarge-mnli (the paper's)",
+                       args.allow_download)
     encoder = TextEncoder(args.bertscore_model, device, args.allow_download)
     layer = args.bertscore_layer if args.bertscore_layer is not None else default_bertscore_layer(encoder.config)
     if not 0 <= layer <= encoder.config.num_hidden_layers:
@@ -260,6 +263,8 @@ def llava_bertscore(args):
 
 def text_similarity(args):
     prepare(args)
+    if args.text_model:
+        check_model_folder(args.text_model, "--text-model", "a sentence-embedding model folder", args.allow_download)
     encoder = TextEncoder(args.text_model or bundled_minilm(), pick_device(args.device), args.allow_download,
                           max_length=256)  # all-MiniLM-L6-v2 was trained on at most 256 tokens
     captioner = load_captioner(args)

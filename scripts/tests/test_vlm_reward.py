@@ -336,6 +336,10 @@ class ServerTests(unittest.TestCase):
         self.assertIn("--vlm /nonexistent: no such folder",
                       self.run_to_exit("--mode", "text_similarity", "--vlm", "/nonexistent"))
         self.assertIn("--captioner 'bogus'", self.run_to_exit("--mode", "text_similarity", "--captioner", "bogus"))
+        self.assertIn("--text-model /nonexistent: no such folder",
+                      self.run_to_exit("--mode", "text_similarity", "--text-model", "/nonexistent"))
+        self.assertIn("--bertscore-model PATH is required",
+                      self.run_to_exit("--mode", "llava_bertscore", "--allow-download", "--captioner", "fixed:x"))
 
 
 if __name__ == "__main__":
