@@ -146,14 +146,12 @@ MODES = ["png_size", "constant", "nan", "wrong_count", "garbage", "slow",
          "jpeg_compressibility", "jpeg_incompressibility", "llava_bertscore", "text_similarity"]
 
 
-def vlm_mode(name):
-    """The VLM modes live in vlm_reward.py beside this file, imported only when
-    chosen, so that the other modes run on a python3 without torch."""
-    def make(args):
-        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-        import vlm_reward
-        return getattr(vlm_reward, name)(args)
-    return make
+def vlm_score(name, args):
+    """The VLM modes live in vlm_reward.py beside this file, which imports torch and
+    transformers only when a mode is made, so the other modes run on a bare python3."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import vlm_reward
+    return getattr(vlm_reward, name)(args)
 
 
 def make_score(args):
@@ -168,8 +166,8 @@ def make_score(args):
         "slow": lambda: slow(args.delay, args.value),
         "jpeg_compressibility": lambda: jpeg_size(-1),
         "jpeg_incompressibility": lambda: jpeg_size(+1),
-        "llava_bertscore": lambda: vlm_mode("llava_bertscore")(args),
-        "text_similarity": lambda: vlm_mode("text_similarity")(args),
+        "llava_bertscore": lambda: vlm_score("llava_bertscore", args),
+        "text_similarity": lambda: vlm_score("text_similarity", args),
     }[args.mode]()
 
 
