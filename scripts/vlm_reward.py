@@ -114,7 +114,8 @@ class LlavaCaptioner:
         conversation = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": question}]}]
         prompt = self.processor.apply_chat_template(conversation, add_generation_prompt=True)
         inputs = self.processor(images=images, text=[prompt] * len(images), return_tensors="pt", padding=True)
-        inputs = inputs.to(self.device)
+        # Floating inputs (pixel_values) take the model's dtype too (float16 on CUDA).
+        inputs = inputs.to(self.device, self.model.dtype)
         with self.torch.inference_mode():
             output = self.model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False)
         new_tokens = output[:, inputs["input_ids"].shape[1]:]
