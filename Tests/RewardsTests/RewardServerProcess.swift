@@ -17,10 +17,11 @@ final class RewardServerProcess {
         try self.init(arguments: ["--mode", mode] + arguments)
     }
 
-    /// Starts `python3 scripts/reward_server.py --port 0 ARGUMENTS` and reads the port
-    /// from its first line. Skips the test when there is no python3.
-    init(arguments: [String]) throws {
-        let python = try Self.python()
+    /// Starts `python3 scripts/reward_server.py --port 0 ARGUMENTS` (or with `python`,
+    /// e.g. a virtual environment's) and reads the port from its first line. Skips the
+    /// test when there is no python3.
+    init(arguments: [String], python: URL? = nil) throws {
+        let python = try python ?? Self.python()
         process.executableURL = python
         process.arguments = [Self.script.path, "--port", "0"] + arguments
         let stdout = Pipe()
@@ -61,10 +62,10 @@ final class RewardServerProcess {
         return python
     }
 
-    /// Whether `python3 -c "import MODULE"` succeeds.
-    static func pythonCanImport(_ module: String) throws -> Bool {
+    /// Whether `python3 -c "import MODULE"` (or `python`'s) succeeds.
+    static func pythonCanImport(_ module: String, python: URL? = nil) throws -> Bool {
         let process = Process()
-        process.executableURL = try python()
+        process.executableURL = try python ?? Self.python()
         process.arguments = ["-c", "import \(module)"]
         process.standardError = FileHandle.nullDevice
         try process.run()
