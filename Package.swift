@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(name: "PretrainingTests", dependencies: ["Pretraining", "DiffusionModels", "Torch"]),
         .testTarget(
             name: "DDPOTests",
-            dependencies: ["DDPO"],
+            dependencies: ["DDPO", "ShapesWorld"],
             resources: [.copy("Fixtures")]
         ),
     ],
