@@ -24,6 +24,9 @@ struct EvaluateCommand: AsyncParsableCommand {
     @Option(help: "A run folder (its lora/ is used) or a folder with pytorch_lora_weights.safetensors.")
     var lora: String?
 
+    @Option(help: "A run folder that fine-tuned the whole UNet (use_lora: false): its newest checkpoint's weights are used.")
+    var run: String?
+
     @Option(help: """
         Prompts file (one prompt per line; blank lines and lines starting with # are skipped), or the \
         name of a list prompt set when no such file exists: shapes, shapes_held_out, shapes_all, \
@@ -55,11 +58,29 @@ struct EvaluateCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard columns > 0 else { throw ValidationError("--columns must be positive") }
+        if lora != nil && run != nil { throw ValidationError("give --lora or --run, not both") }
         guard imagesPerPrompt > 0 else { throw ValidationError("--images-per-prompt must be positive") }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         for option in rewardOptions where !option.contains("=") {
             throw ValidationError("--reward-option must be KEY=VALUE, got '\(option)'")
         }
+    }
+
+    /// The newest checkpoint of a full fine-tuning run, loaded strictly into the UNet.
+    func loadFineTunedUNet(run: String, into pipeline: StableDiffusion) throws {
+        let store = CheckpointStore(runDirectory: URL(fileURLWithPath: run), kept: 1)
+        guard let checkpoint = try store.latest() else {
+            throw ValidationError("--run \(run): no checkpoint in \(store.directory.path)")
+        }
+        guard checkpoint.state.trainable == "full" else {
+            throw ValidationError("--run \(run): the run trained \(checkpoint.state.trainable) weights; use --lora \(run)")
+        }
+        do {
+            try pipeline.unet.load(parameters: checkpoint.trainableWeights)
+        } catch {
+            throw ValidationError("--run \(run): \(checkpoint.directory.path): the weights do not fit the model: \(error)")
+        }
+        pipeline.unet.eval()
     }
 
     /// The file's lines, or the named set's list when no such file exists.
@@ -91,6 +112,10 @@ struct EvaluateCommand: AsyncParsableCommand {
             try LoRAExport.load(into: pipeline.unet, from: loraDirectory)
             pipeline.unet.eval()
             logger.info("LoRA applied", metadata: ["folder": "\(loraDirectory.path)"])
+        }
+        if let run {
+            try loadFineTunedUNet(run: run, into: pipeline)
+            logger.info("fine-tuned UNet loaded", metadata: ["run": "\(run)"])
         }
         logger.info("sampling", metadata: ["prompts": "\(promptList.count)", "steps": "\(sampling.steps)", "seed": "\(sampling.seed)"])
         var (evaluation, images) = try await Evaluation.run(

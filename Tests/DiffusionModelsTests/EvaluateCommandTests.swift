@@ -82,4 +82,40 @@ final class EvaluateCommandTests: XCTestCase {
         XCTAssertNotEqual(badReward.status, 0)
         XCTAssertTrue(badReward.output.contains("sharpness"), badReward.output)
     }
+
+    func testRunOfAFullFineTuneIsEvaluatedWithItsWeights() throws {
+        let config = PipelineParityTests.fixtures.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("configs/tiny-compressibility.yaml")
+        let train = try DDPOExecutable.run([
+            "train", "--config", config.path, "--set", "model=\(model)", "--set", "log_dir=\(folder.path)",
+            "--set", "run_name=full", "--set", "use_lora=false", "--set", "train.learning_rate=1e-2",
+            "--set", "epochs=1", "--set", "threads=1", "--set", "sample.num_steps=4"])
+        XCTAssertEqual(train.status, 0, train.output)
+        let run = folder.appendingPathComponent("full").path
+        let prompts = try writePrompts()
+        let base = try evaluate(out: folder.appendingPathComponent("base").path, prompts: prompts)
+        let tuned = try DDPOExecutable.run(["evaluate", "--model", model, "--run", run, "--prompts", prompts,
+                                            "--reward", "jpeg_compressibility", "--seed", "7", "--steps", "4",
+                                            "--threads", "1", "--out", folder.appendingPathComponent("tuned").path])
+        XCTAssertEqual(tuned.status, 0, tuned.output)
+        XCTAssertNotEqual(rewardLines(base.stdout), rewardLines(tuned.stdout), "the fine-tuned UNet draws other images")
+        let both = try DDPOExecutable.run(["evaluate", "--model", model, "--run", run, "--lora", run,
+                                           "--prompts", prompts, "--reward", "jpeg_compressibility"])
+        XCTAssertNotEqual(both.status, 0)
+        XCTAssertTrue(both.output.contains("not both"), both.output)
+    }
+
+    func testShapesAlignmentPrintsTheRecognisersAccuracy() throws {
+        let bundled = PipelineParityTests.fixtures.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("models/shapes-tiny")
+        let result = try DDPOExecutable.run(["evaluate", "--model", bundled.path, "--prompts", "shapes_held_out",
+                                             "--reward", "shapes_alignment", "--images-per-prompt", "1",
+                                             "--batch-size", "24", "--steps", "2", "--threads", "1",
+                                             "--out", folder.appendingPathComponent("shapes").path])
+        XCTAssertEqual(result.status, 0, result.output)
+        XCTAssertTrue(result.stdout.contains("over 48 images"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("mean match_all: "), result.stdout)
+        XCTAssertTrue(result.stdout.contains("recogniser accuracy (shape, colour, count and background all right): "),
+                      result.stdout)
+    }
 }
