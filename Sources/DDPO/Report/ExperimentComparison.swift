@@ -154,7 +154,7 @@ public struct ExperimentComparison: Codable, Equatable {
 
             """
         for group in groups {
-            let cells = [group.name, group.runs.joined(separator: ", "), group.firstEpochReward.text,
+            let cells = [group.name, String(group.runs.count), group.firstEpochReward.text,
                          group.lastEpochReward.text, group.trainingGain.text, group.evaluationBefore?.text ?? "–",
                          group.evaluationAfter?.text ?? "–", group.evaluationGain?.text ?? "–"]
             html += "<tr>" + cells.map { "<td>\(HTMLText.escape($0))</td>" }.joined() + "</tr>\n"
@@ -172,9 +172,19 @@ public struct ExperimentComparison: Codable, Equatable {
         return html
     }
 
-    /// Writes comparison.html, comparison.md and comparison.json into `directory`.
+    /// The chart as a standalone SVG file (for a README or a paper): an SVG file,
+    /// unlike SVG inside HTML, must name its namespace.
+    public func chartFile() -> String {
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            + chartSVG().replacingOccurrences(of: "<svg class=\"chart\"",
+                                              with: "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\"")
+            + "\n"
+    }
+
+    /// Writes comparison.html, comparison.svg, comparison.md and comparison.json into `directory`.
     public func write(to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try AtomicFile.write(path: directory.appendingPathComponent("comparison.svg").path, bytes: Array(chartFile().utf8))
         try AtomicFile.write(path: directory.appendingPathComponent("comparison.html").path, bytes: Array(html().utf8))
         try AtomicFile.write(path: directory.appendingPathComponent("comparison.md").path, bytes: Array(markdown().utf8))
         let encoder = JSONEncoder()

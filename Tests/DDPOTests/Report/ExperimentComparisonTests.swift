@@ -85,5 +85,7 @@ final class ExperimentComparisonTests: XCTestCase {
         let json = try Data(contentsOf: directory.appendingPathComponent("comparison.json"))
         XCTAssertEqual(try decoder.decode(ExperimentComparison.self, from: json).groups.map(\.name), ["ddpo_is"])
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("comparison.md").path))
+        let svg = try String(contentsOf: directory.appendingPathComponent("comparison.svg"), encoding: .utf8)
+        XCTAssertTrue(svg.hasPrefix("<?xml") && svg.contains("<svg xmlns=\"http://www.w3.org/2000/svg\""), svg)
     }
 }
