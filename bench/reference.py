@@ -33,6 +33,26 @@ ANIMALS = ["cat", "dog", "horse", "monkey", "rabbit", "zebra", "spider", "bird",
            "lion", "tiger", "bear", "raccoon", "fox", "wolf", "lizard", "beetle", "ant", "butterfly", "fish"]
 
 
+def ddim_step(eps, t, x, alphas_cumprod, final_alpha_cumprod, step_size, eta, prev=None, noise=None):
+    """One DDIM step (eta > 0) at per-sample timesteps t ([B]). Samples x_{t-1} = mean +
+    sigma * noise unless `prev` is given; returns x_{t-1} and its log-density under the
+    step's Gaussian, meaned over the non-batch dimensions (ALGORITHM.md section 2)."""
+    import torch
+    shape = (-1,) + (1,) * (x.dim() - 1)
+    prev_t = t - step_size
+    a_t = alphas_cumprod[t].view(shape)
+    a_prev = torch.where(prev_t >= 0, alphas_cumprod[prev_t.clamp(min=0)],
+                         torch.full(prev_t.shape, final_alpha_cumprod, dtype=alphas_cumprod.dtype)).view(shape)
+    x0 = (x - (1 - a_t).sqrt() * eps) / a_t.sqrt()
+    sigma = eta * ((1 - a_prev) / (1 - a_t) * (1 - a_t / a_prev)).sqrt()
+    mean = a_prev.sqrt() * x0 + (1 - a_prev - sigma ** 2).sqrt() * eps
+    if prev is None:
+        prev = mean + sigma * noise
+    prev = prev.detach()  # the action is a constant: no gradient through it
+    log_prob = -((prev - mean) ** 2) / (2 * sigma ** 2) - sigma.log() - math.log(math.sqrt(2 * math.pi))
+    return prev, log_prob.mean(dim=tuple(range(1, x.dim())))
+
+
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default="Tests/Fixtures/tiny-sd1", help="diffusers pipeline folder")
@@ -99,23 +119,6 @@ def main():
         uncond, cond = out.chunk(2)
         return uncond + guidance * (cond - uncond)
 
-    def ddim_step(eps, t, x, prev=None):
-        """One DDIM step (eta > 0) at per-sample timesteps t; samples x_{t-1} unless given;
-        returns it and its log-density under the step's Gaussian, meaned over non-batch dims."""
-        shape = (-1,) + (1,) * (x.dim() - 1)
-        prev_t = t - step_size
-        a_t = alphas_cumprod[t].view(shape)
-        a_prev = torch.where(prev_t >= 0, alphas_cumprod[prev_t.clamp(min=0)],
-                             torch.full_like(prev_t, final_alpha_cumprod, dtype=torch.float32)).view(shape)
-        x0 = (x - (1 - a_t).sqrt() * eps) / a_t.sqrt()
-        sigma = eta * ((1 - a_prev) / (1 - a_t) * (1 - a_t / a_prev)).sqrt()
-        mean = a_prev.sqrt() * x0 + (1 - a_prev - sigma ** 2).sqrt() * eps
-        if prev is None:
-            prev = mean + sigma * torch.randn(x.shape, generator=generator, dtype=x.dtype)
-        prev = prev.detach()
-        log_prob = -((prev - mean) ** 2) / (2 * sigma ** 2) - sigma.log() - math.log(math.sqrt(2 * math.pi))
-        return prev, log_prob.mean(dim=tuple(range(1, x.dim())))
-
     def jpeg_reward(images):
         pixels = (images * 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
         rewards = []
@@ -141,7 +144,9 @@ def main():
                 for t in timesteps:
                     per_sample = torch.full((args.sample_batch,), int(t), dtype=torch.long)
                     eps = guided(latents, per_sample, embeddings, negative)
-                    latents, log_prob = ddim_step(eps, per_sample, latents)
+                    noise = torch.randn(latents.shape, generator=generator)
+                    latents, log_prob = ddim_step(eps, per_sample, latents, alphas_cumprod, final_alpha_cumprod,
+                                                  step_size, eta, noise=noise)
                     states.append(latents)
                     log_probs.append(log_prob)
                 images = (vae.decode(latents / vae.config.scaling_factor).sample / 2 + 0.5).clamp(0, 1)
@@ -173,7 +178,7 @@ def main():
                 x, x_next = latents[idx, k], latents[idx, k + 1]
                 t = timesteps[k]
                 eps = guided(x, t, embeddings[idx], negative)
-                _, log_prob = ddim_step(eps, t, x, prev=x_next)
+                _, log_prob = ddim_step(eps, t, x, alphas_cumprod, final_alpha_cumprod, step_size, eta, prev=x_next)
                 ratio = torch.exp(log_prob - old_log_probs[idx, k])
                 adv = advantages[idx]
                 loss = torch.maximum(-adv * ratio, -adv * ratio.clamp(1 - clip_range, 1 + clip_range)).mean()
