@@ -109,8 +109,15 @@ def median(values):
     return statistics.median(values)
 
 
-def pairs_section(args):
-    sections = []
+def save(report, path):
+    """Writes the report so far (atomically), so an interrupted run keeps what it measured."""
+    with open(path + ".tmp", "w") as f:
+        json.dump(report, f, indent=2, sort_keys=True)
+    os.replace(path + ".tmp", path)
+
+
+def pairs_section(args, report):
+    sections = report.setdefault("side_by_side", [])
     for threads in [int(t) for t in args.threads.split(",")]:
         for mode in args.modes.split(","):
             runs = {"reference": [], "swift": []}
@@ -129,6 +136,7 @@ def pairs_section(args):
                 section["medians"][key] = {"reference": median(ref), "swift": median(swift), "unit": unit}
                 section["ratios"][key] = {"per_pair": ratios, "median": median(ratios)}
             sections.append(section)
+            save(report, args.out)
     return sections
 
 
@@ -146,8 +154,8 @@ def print_pairs(sections):
                   f"{r['median']:>6.3f}  " + " ".join(f"{x:.3f}" for x in r["per_pair"]))
 
 
-def memory_section(args):
-    results = {}
+def memory_section(args, report):
+    results = report.setdefault("memory", {})
     # The demo's configuration for one epoch (with its before/after evaluations), in a
     # throwaway run folder. Threads: the demo's own setting (libtorch's choice).
     logs = tempfile.mkdtemp(prefix="ddpo-bench-demo-")
@@ -157,6 +165,7 @@ def memory_section(args):
         _, wall, rss = run_measured(command)
         results["demo_epoch"] = {"command": " ".join(command[1:]), "wall_s": wall, "peak_rss_mib": rss}
         print(f"  demo, 1 epoch (ddpo train, shapes-compressibility): {wall:.1f} s, peak RSS {rss:.0f} MiB", flush=True)
+        save(report, args.out)
     finally:
         shutil.rmtree(logs, ignore_errors=True)
 
@@ -176,6 +185,7 @@ def memory_section(args):
             results[f"sd15_epoch_{impl}"] = r
             print(f"  SD-1.5-architecture UNet, 64x64 latents, 1 sample, {args.memory_steps} steps, LoRA, "
                   f"{impl}: epoch {r['epoch_s']:.1f} s, peak RSS {r['peak_rss_mib']:.0f} MiB", flush=True)
+            save(report, args.out)
     finally:
         if made:
             shutil.rmtree(os.path.dirname(folder), ignore_errors=True)
@@ -195,16 +205,19 @@ def main():
         if not os.access(args.python, os.X_OK):
             raise SystemExit(f"no reference interpreter at {args.python}: run bench/make-venv (or pass --python)")
         print(f"side by side on {args.model}: {args.pairs} pairs per thread count and mode", flush=True)
-        report["side_by_side"] = pairs_section(args)
+        pairs_section(args, report)
+        # Where the reference's RSS starts: the imports alone (torch's CUDA wheel, diffusers, transformers, peft).
+        stdout, _, _ = run_measured([args.python, "-c", "import resource, torch, diffusers, transformers, peft; "
+                                     "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"])
+        report["reference_imports_peak_rss_mib"] = float(stdout.strip().splitlines()[-1])
     if args.memory:
         print("memory:", flush=True)
-        report["memory"] = memory_section(args)
+        memory_section(args, report)
     report["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    with open(args.out + ".tmp", "w") as f:
-        json.dump(report, f, indent=2, sort_keys=True)
-    os.replace(args.out + ".tmp", args.out)
+    save(report, args.out)
     if "side_by_side" in report:
         print_pairs(report["side_by_side"])
+        print(f"(the reference's imports alone: peak RSS {report['reference_imports_peak_rss_mib']:.0f} MiB)")
     print(f"\nwrote {args.out}")
 
 
