@@ -56,6 +56,7 @@ def parse_args():
     p.add_argument("--memory-steps", type=int, default=2, help="DDIM steps of the SD-1.5-size epoch")
     p.add_argument("--sd15-dir", default=None, help="where the random SD-1.5-size pipeline goes (default: a temp dir)")
     p.add_argument("--skip-pairs", action="store_true", help="only --memory")
+    p.add_argument("--markdown", metavar="RESULTS", help="print RESULTS (a results.json) as Markdown tables; no run")
     return p.parse_args()
 
 
@@ -163,7 +164,7 @@ def memory_section(args, report):
         command = [args.ddpo, "train", "--config", "configs/shapes-compressibility.yaml", "--set", "epochs=1",
                    "--set", f"log_dir={logs}", "--set", "run_name=bench-demo"]
         _, wall, rss = run_measured(command)
-        results["demo_epoch"] = {"command": " ".join(command[1:]), "wall_s": wall, "peak_rss_mib": rss}
+        results["demo_epoch"] = {"command": "ddpo " + " ".join(command[1:5]), "wall_s": wall, "peak_rss_mib": rss}
         print(f"  demo, 1 epoch (ddpo train, shapes-compressibility): {wall:.1f} s, peak RSS {rss:.0f} MiB", flush=True)
         save(report, args.out)
     finally:
@@ -192,8 +193,37 @@ def memory_section(args, report):
     return results
 
 
+def markdown(path):
+    with open(path) as f:
+        report = json.load(f)
+    if report.get("side_by_side"):
+        print("| threads | mode | metric | reference | swift-ddpo | Swift / reference (median; per pair) |")
+        print("|---|---|---|---|---|---|")
+        for s in report["side_by_side"]:
+            for key, label, unit, _ in METRICS:
+                m, r = s["medians"][key], s["ratios"][key]
+                print(f"| {s['threads']} | {s['mode']} | {label} ({unit}) | {m['reference']:.2f} | {m['swift']:.2f} | "
+                      f"**{r['median']:.2f}**; " + " ".join(f"{x:.2f}" for x in r["per_pair"]) + " |")
+    memory = report.get("memory", {})
+    if memory:
+        print()
+        print("| run | wall time (s) | peak RSS (MiB) |")
+        print("|---|---|---|")
+        if "demo_epoch" in memory:
+            d = memory["demo_epoch"]
+            print(f"| demo, 1 epoch + evaluations (`{d['command']}`) | {d['wall_s']:.1f} | {d['peak_rss_mib']:.0f} |")
+        for impl in ("swift", "reference"):
+            r = memory.get(f"sd15_epoch_{impl}")
+            if r:
+                print(f"| SD-1.5-architecture UNet, 64×64 latents, 1 sample, {r['steps']} steps, LoRA, {r['threads']} "
+                      f"threads, {impl} (epoch; process) | {r['epoch_s']:.1f}; {r['wall_s']:.1f} | "
+                      f"{r['peak_rss_mib']:.0f} |")
+
+
 def main():
     args = parse_args()
+    if args.markdown:
+        return markdown(args.markdown)
     os.chdir(ROOT)
     report = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
               "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "settings": {
