@@ -164,7 +164,7 @@ def memory_section(args, report):
         command = [args.ddpo, "train", "--config", "configs/shapes-compressibility.yaml", "--set", "epochs=1",
                    "--set", f"log_dir={logs}", "--set", "run_name=bench-demo"]
         _, wall, rss = run_measured(command)
-        results["demo_epoch"] = {"command": "ddpo " + " ".join(command[1:5]), "wall_s": wall, "peak_rss_mib": rss}
+        results["demo_epoch"] = {"command": "ddpo " + " ".join(command[1:6]), "wall_s": wall, "peak_rss_mib": rss}
         print(f"  demo, 1 epoch (ddpo train, shapes-compressibility): {wall:.1f} s, peak RSS {rss:.0f} MiB", flush=True)
         save(report, args.out)
     finally:
