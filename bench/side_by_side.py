@@ -128,8 +128,9 @@ def pairs_section(args, report):
                     runs[impl].append(r)
                     print(f"  threads={threads} {mode:4} pair {pair + 1}/{args.pairs} {impl:9}  "
                           + "  ".join(f"{label} {r[key]:.3f} {unit}" for key, label, unit, _ in METRICS), flush=True)
+            # The 1-minute load average after the section: other work on the machine shows up here.
             section = {"threads": threads, "mode": mode, "pairs": args.pairs, "runs": runs, "medians": {},
-                       "ratios": {}}
+                       "ratios": {}, "load_average_after": os.getloadavg()}
             for key, label, unit, _ in METRICS:
                 ref = [r[key] for r in runs["reference"]]
                 swift = [r[key] for r in runs["swift"]]
@@ -226,7 +227,8 @@ def main():
         return markdown(args.markdown)
     os.chdir(ROOT)
     report = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
-              "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "settings": {
+              "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+              "load_average_before": os.getloadavg(), "settings": {
                   "model": args.model, "pairs": args.pairs, "threads": args.threads, "modes": args.modes,
                   "epoch": f"8 samples (2 batches of 4), {args.steps} DDIM steps, eta 1, CFG 5, train batch 2, "
                            "accumulation 2, PPO clip 1e-4, AdamW (lr 1e-5 full, 3e-4 LoRA rank 4), JPEG reward; "
