@@ -1,7 +1,8 @@
 # swift-ddpo — every target installs what it needs on a fresh machine.
 #   make demo         the main job on the bundled model (release build)
 #   make test         set-up (libtorch, Debian packages) + build + all tests
-#   make bench        micro-benchmarks, printed as medians
+#   make bench        micro-benchmarks, then swift-ddpo side by side with a PyTorch
+#                     reference (bench/: makes bench/.venv, ~5.6 GB, the first time)
 #   make pretrain     remakes the bundled model, models/shapes-tiny
 #   make experiments  the paper in miniature (hours on 2 cores)
 #   make setup        only the set-up (LIBTORCH=/path/to/torch uses an existing install)
@@ -40,9 +41,15 @@ experiments: setup
 	$(SWIFT) build -c release --product ddpo
 	scripts/paper-in-miniature
 
+# Micro-benchmarks, then the side-by-side comparison with bench/reference.py (5 pairs
+# per thread count and mode, about 15 minutes on 2 cores) and the peak RSS of the demo
+# and of an SD-1.5-size epoch; results in bench/results.json (bench/README.md).
 bench: setup
 	$(SWIFT) build -c release --product ddpo-bench
-	$(SWIFT) run -c release --skip-build ddpo-bench
+	$(SWIFT) build -c release --product ddpo
+	$(SWIFT) run -c release --skip-build ddpo-bench micro
+	bench/make-venv
+	python3 bench/side_by_side.py --memory
 
 # Regenerates the golden test fixtures with PyTorch (needs PyPI; never run by CI).
 fixtures:

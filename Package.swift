@@ -88,7 +88,7 @@ let package = Package(
         .executableTarget(
             name: "ddpo-bench",
             dependencies: [
-                "Torch", "DiffusionModels", "DDPO",
+                "Torch", "TorchNN", "DiffusionModels", "DDPO", "Pretraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,6 +1,9 @@
-// Micro-benchmarks of the tensor layer: the cost of one op through the shim, and a
-// conv2d forward + backward (kernel time, the same kernels PyTorch runs). Each
-// figure is the median of several timed repeats after a warm-up.
+// Benchmarks of swift-ddpo. `micro` (the default): the cost of one op through the
+// shim, a conv2d forward + backward (kernel time, the same kernels PyTorch runs),
+// sampling and a DDPO epoch on the tiny pipeline, each the median of several timed
+// repeats after a warm-up. `epoch` and `make-sd15`: the Swift side of the
+// side-by-side comparison with bench/reference.py (driven by bench/side_by_side.py),
+// one measured epoch per process so that each process's peak RSS is its own.
 import ArgumentParser
 import DDPO
 import DiffusionModels
@@ -19,7 +22,13 @@ struct Measurement: Codable {
 @main
 struct DDPOBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ddpo-bench", abstract: "Benchmarks of swift-ddpo (medians of repeats).")
+        commandName: "ddpo-bench", abstract: "Benchmarks of swift-ddpo.",
+        subcommands: [Micro.self, EpochBench.self, MakeSD15.self], defaultSubcommand: Micro.self)
+}
+
+struct Micro: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "micro", abstract: "Micro-benchmarks and the tiny DDPO epoch (medians of repeats).")
 
     @Option(help: "Comma-separated intra-op thread counts to run at.")
     var threads: String = "1,2"

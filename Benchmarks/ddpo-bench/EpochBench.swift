@@ -1,0 +1,117 @@
+import ArgumentParser
+import DDPO
+import Foundation
+import Logging
+import Torch
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The Swift side of the side-by-side benchmark: one process runs `--warmup`
+/// epochs, then `--epochs` timed ones, and prints one JSON line with the same keys
+/// as bench/reference.py. One process per measurement, so the peak RSS is this
+/// run's alone (a process's high-water mark never goes down).
+struct EpochBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "epoch", abstract: "One DDPO epoch (after a warm-up); prints one JSON line of timings and peak RSS.")
+
+    @Option(help: "Diffusers pipeline folder.")
+    var model: String = "Tests/Fixtures/tiny-sd1"
+
+    @Option(help: "full (the whole UNet) or lora (rank 4 on to_q/to_k/to_v/to_out.0).")
+    var mode: String = "lora"
+
+    @Option(help: "Intra-op threads (libtorch's pool).")
+    var threads: Int = 1
+
+    @Option(help: "Sampling and training seed.")
+    var seed: Int = 0
+
+    @Option(help: "DDIM steps per trajectory.")
+    var steps: Int = 20
+
+    @Option(help: "Samples per sampling batch.")
+    var sampleBatch: Int = 4
+
+    @Option(help: "Sampling batches per epoch.")
+    var sampleBatches: Int = 2
+
+    @Option(help: "Samples per training micro-batch.")
+    var trainBatch: Int = 2
+
+    @Option(help: "Micro-batches accumulated per optimizer step (each over every trained timestep).")
+    var accumulation: Int = 2
+
+    @Option(help: "Untimed epochs first (allocator, kernel selection, lazy initialisation).")
+    var warmup: Int = 1
+
+    @Option(help: "Timed epochs (the reported figures are their medians).")
+    var epochs: Int = 1
+
+    func validate() throws {
+        guard ["full", "lora"].contains(mode) else { throw ValidationError("--mode must be full or lora") }
+        guard threads > 0, steps > 0, sampleBatch > 0, sampleBatches > 0, trainBatch > 0, accumulation > 0,
+              warmup >= 0, epochs > 0 else { throw ValidationError("counts must be positive") }
+    }
+
+    func run() async throws {
+        let processStart = DispatchTime.now()
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("ddpo-bench-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: runs) }
+        // The reference's settings (bench/reference.py): AdamW with the trainer's defaults
+        // (betas 0.9/0.999, weight decay 1e-4, eps 1e-8, gradient norm clipped to 1),
+        // PPO clip 1e-4, CFG 5 when sampling and training, eta 1, batch-wise advantages.
+        let learningRate = mode == "lora" ? "3.0e-4" : "1.0e-5"
+        let yaml = """
+            run_name: bench
+            log_dir: \(runs.path)
+            seed: \(seed)
+            epochs: 1000
+            model: \(URL(fileURLWithPath: model).path)
+            threads: \(threads)
+            use_lora: \(mode == "lora")
+            prompt: simple_animals
+            reward: jpeg_compressibility
+            sample: {num_steps: \(steps), eta: 1.0, guidance_scale: 5.0, batch_size: \(sampleBatch), num_batches_per_epoch: \(sampleBatches)}
+            train: {algorithm: ddpo_is, batch_size: \(trainBatch), gradient_accumulation_steps: \(accumulation), learning_rate: \(learningRate), clip_range: 1.0e-4, num_inner_epochs: 1, timestep_fraction: 1.0}
+            advantages: {strategy: batch}
+            lora: {rank: 4, alpha: 4}
+            """
+        let trainer = try Trainer(configuration: try TrainingConfiguration.decode(yaml: yaml),
+                                  logger: Logger(label: "bench"))
+        let loadSeconds = seconds(since: processStart)
+        for _ in 0..<warmup { _ = try await trainer.runEpoch() }
+        var epochSeconds: [Double] = []
+        var sampling: [Double] = []
+        var training: [Double] = []
+        var rewardSeconds: [Double] = []
+        let samples = Double(sampleBatch * sampleBatches)
+        for _ in 0..<epochs {
+            let start = DispatchTime.now()
+            let report = try await trainer.runEpoch()
+            epochSeconds.append(seconds(since: start))
+            sampling.append(samples / report.samplingSeconds)
+            // Every sample is trained at every step (timestep_fraction 1, one inner epoch).
+            training.append(samples * Double(steps) / report.trainingSeconds)
+            rewardSeconds.append(report.rewardWaitSeconds)
+        }
+        let result: [String: Any] = [
+            "impl": "swift", "mode": mode, "threads": threads, "seed": seed, "model": model,
+            "samples": Int(samples), "steps": steps, "epochs": epochs, "warmup": warmup,
+            "sampling_images_per_s": median(sampling), "train_timesteps_per_s": median(training),
+            "epoch_s": median(epochSeconds), "reward_wait_s": median(rewardSeconds), "load_s": loadSeconds,
+            "peak_rss_mib": peakRSSMebibytes(), "process_s": seconds(since: processStart),
+            "libtorch": Runtime.version,
+        ]
+        let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .withoutEscapingSlashes])
+        print(String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// This process's peak resident set size (getrusage's ru_maxrss, KiB on Linux), in MiB.
+func peakRSSMebibytes() -> Double {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
