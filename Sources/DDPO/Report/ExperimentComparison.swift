@@ -102,16 +102,23 @@ public struct ExperimentComparison: Codable, Equatable {
 
     static let colors = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2"]
 
+    /// The table's column titles, shared by the Markdown and HTML tables.
+    static let columns = ["method", "runs", "reward, first epoch", "reward, last epoch", "training gain",
+                          "evaluation before", "evaluation after", "evaluation gain (paired)"]
+
+    /// One group's row of the table, in `columns` order.
+    static func cells(_ group: Group) -> [String] {
+        [group.name, String(group.runs.count), group.firstEpochReward.text, group.lastEpochReward.text,
+         group.trainingGain.text, group.evaluationBefore?.text ?? "–", group.evaluationAfter?.text ?? "–",
+         group.evaluationGain?.text ?? "–"]
+    }
+
     /// The table as Markdown (for a README or a note).
     public func markdown() -> String {
-        var text = "| method | runs | reward, first epoch | reward, last epoch | training gain |"
-            + " evaluation before | evaluation after | evaluation gain (paired) |\n"
-        text += "|---|---|---|---|---|---|---|---|\n"
+        var text = "| " + Self.columns.joined(separator: " | ") + " |\n"
+        text += "|" + String(repeating: "---|", count: Self.columns.count) + "\n"
         for group in groups {
-            let cells = [group.name, String(group.runs.count), group.firstEpochReward.text, group.lastEpochReward.text,
-                         group.trainingGain.text, group.evaluationBefore?.text ?? "–",
-                         group.evaluationAfter?.text ?? "–", group.evaluationGain?.text ?? "–"]
-            text += "| " + cells.joined(separator: " | ") + " |\n"
+            text += "| " + Self.cells(group).joined(separator: " | ") + " |\n"
         }
         return text
     }
@@ -149,15 +156,11 @@ public struct ExperimentComparison: Codable, Equatable {
             <header><h1>\(HTMLText.escape(title))</h1></header>
             <section>\(chartSVG())</section>
             <section><table>
-            <tr><th>method</th><th>runs</th><th>reward, first epoch</th><th>reward, last epoch</th>\
-            <th>training gain</th><th>evaluation before</th><th>evaluation after</th><th>evaluation gain (paired)</th></tr>
+            <tr>\(Self.columns.map { "<th>\(HTMLText.escape($0))</th>" }.joined())</tr>
 
             """
         for group in groups {
-            let cells = [group.name, String(group.runs.count), group.firstEpochReward.text,
-                         group.lastEpochReward.text, group.trainingGain.text, group.evaluationBefore?.text ?? "–",
-                         group.evaluationAfter?.text ?? "–", group.evaluationGain?.text ?? "–"]
-            html += "<tr>" + cells.map { "<td>\(HTMLText.escape($0))</td>" }.joined() + "</tr>\n"
+            html += "<tr>" + Self.cells(group).map { "<td>\(HTMLText.escape($0))</td>" }.joined() + "</tr>\n"
         }
         html += """
             </table>

@@ -2,19 +2,6 @@ import Foundation
 import Torch
 import TorchNN
 
-/// A text encoder folder without usable weights.
-public struct CLIPTextModelFolderError: Error, CustomStringConvertible, Equatable {
-    public var directory: String
-    public var message: String
-
-    public init(directory: String, message: String) {
-        self.directory = directory
-        self.message = message
-    }
-
-    public var description: String { "\(directory): \(message)" }
-}
-
 extension CLIPTextModel {
     /// The name every parameter has in checkpoints written by transformers 4 (all
     /// published Stable Diffusion text encoders).
@@ -47,8 +34,8 @@ extension CLIPTextModel {
         func exists(_ name: String) -> Bool {
             FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path)
         }
-        func failure(_ message: String) -> CLIPTextModelFolderError {
-            CLIPTextModelFolderError(directory: directory.path, message: message)
+        func failure(_ message: String) -> CLIPModelFolderError {
+            CLIPModelFolderError(directory: directory.path, message: message)
         }
         let name = named("model", "safetensors")
         if exists(name) { return directory.appendingPathComponent(name) }

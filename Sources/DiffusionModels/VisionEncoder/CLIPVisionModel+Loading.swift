@@ -2,19 +2,6 @@ import Foundation
 import Torch
 import TorchNN
 
-/// A vision model folder without usable weights.
-public struct CLIPVisionModelFolderError: Error, CustomStringConvertible, Equatable {
-    public var directory: String
-    public var message: String
-
-    public init(directory: String, message: String) {
-        self.directory = directory
-        self.message = message
-    }
-
-    public var description: String { "\(directory): \(message)" }
-}
-
 extension CLIPVisionModelWithProjection {
     /// Loads a folder written by transformers' `save_pretrained`: `config.json` and
     /// `model.safetensors`, either of a CLIPVisionModelWithProjection or of a whole
@@ -41,8 +28,8 @@ extension CLIPVisionModelWithProjection {
         func exists(_ name: String) -> Bool {
             FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path)
         }
-        func failure(_ message: String) -> CLIPVisionModelFolderError {
-            CLIPVisionModelFolderError(directory: directory.path, message: message)
+        func failure(_ message: String) -> CLIPModelFolderError {
+            CLIPModelFolderError(directory: directory.path, message: message)
         }
         if exists("model.safetensors") { return directory.appendingPathComponent("model.safetensors") }
         if exists("model.safetensors.index.json") {
