@@ -8,12 +8,16 @@ public struct RewardBatch: Equatable, Sendable {
     /// Samples whose reward was NaN or infinite and that `CheckedReward` dropped
     /// (policy `.drop`), ascending; empty under `.error`, which throws instead.
     public var dropped: [Int]
+    /// A distribution-level reward's value for the batch as a whole (e.g. its
+    /// diversity), from which `rewards` were derived; nil for per-image rewards.
+    public var batchValue: Double?
 
     /// Empty `info` dictionaries when `info` is nil.
-    public init(rewards: [Double], info: [[String: Double]]? = nil, dropped: [Int] = []) {
+    public init(rewards: [Double], info: [[String: Double]]? = nil, dropped: [Int] = [], batchValue: Double? = nil) {
         self.rewards = rewards
         self.info = info ?? Array(repeating: [:], count: rewards.count)
         self.dropped = dropped
+        self.batchValue = batchValue
     }
 
     public var droppedCount: Int { dropped.count }
