@@ -5,7 +5,8 @@ import Torch
 /// images as data URIs, charts as inline SVG, no script, no URL), so it can be
 /// mailed, archived or opened offline in any browser.
 ///
-/// Sections: a summary, training curves per epoch, the before/after evaluation
+/// Sections: a summary, training curves per epoch, the over-optimisation monitors
+/// (when the run had them), the before/after evaluation
 /// grids with each prompt and reward, seconds per phase, and config.yaml. Whatever
 /// the run does not have yet (an evaluation, a finished epoch, a finite value) is
 /// shown as missing.
@@ -50,6 +51,7 @@ public enum RunReport {
         }
         html += summarySection(run, summary)
         html += chartsSection(run)
+        html += MonitorSection.html(run)
         html += evaluationSection(run, summary)
         html += timingSection(summary)
         html += "<section><h2>Configuration <span class=\"muted\">config.yaml</span></h2>\n"
