@@ -1,7 +1,7 @@
 import Foundation
 
 /// Everything a DDPO training run is given, as written in its YAML file (snake_case
-/// keys, sections `sample`, `train`, `advantages`, `lora`). Defaults are the
+/// keys, sections `sample`, `train`, `advantages`, `lora`, `monitor`). Defaults are the
 /// reference implementation's (ALGORITHM.md §2, ddpo-pytorch's config/base.py);
 /// a missing key takes its default, an unknown key is an error.
 ///

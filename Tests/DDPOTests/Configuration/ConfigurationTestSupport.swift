@@ -2,11 +2,9 @@ import XCTest
 @testable import DDPO
 
 /// The reward names the Rewards registry is expected to hold; injected, as the
-/// trainer does, so these tests do not depend on the registry. "diversity" (the
-/// default of `monitor.diversity`, used by configs/shapes-alignment.yaml) is the
-/// distribution-level reward of the diversity-rewards branch.
+/// trainer does, so these tests do not depend on the registry.
 let testRewardNames: Set<String> = ["jpeg_compressibility", "jpeg_incompressibility", "aesthetic_score", "aesthetic",
-                                     "shapes_alignment", "remote", "diversity"]
+                                     "shapes_alignment", "remote"]
 
 /// Asserts that `body` throws a `ConfigurationError` about `field`, and returns it.
 @discardableResult
