@@ -33,18 +33,32 @@ enum MonitorSection {
         return html + "</div>\n</section>\n"
     }
 
-    /// Whether and why the run stopped early, by the configuration's rule applied to
-    /// the logged held-out rewards (the rule the trainer applied).
+    /// The logged held-out rewards, by epoch.
+    static func heldOutRewards(_ run: RunFolder) -> [(epoch: Int, value: Double)] {
+        run.monitorReadings.compactMap { record in
+            record.values[MonitorReading.heldOutRewardName].map { (epoch: record.epoch, value: $0) }
+        }
+    }
+
+    /// The epoch the run stopped at before its planned end, by the configuration's
+    /// rule applied to the logged held-out rewards (the rule the trainer applied);
+    /// nil when it did not stop early or config.yaml is unreadable.
+    static func earlyStopEpoch(_ run: RunFolder) -> Int? {
+        guard let configuration = run.configuration,
+              let stop = MonitorStopRule(falls: configuration.monitor.stopAfterFalls).stopEpoch(heldOutRewards(run)),
+              stop < configuration.epochs else { return nil }
+        return stop
+    }
+
+    /// Whether and why the run stopped early.
     static func stopSentence(_ run: RunFolder) -> String {
         guard let configuration = run.configuration else {
             return "Early stop unknown: config.yaml could not be read."
         }
         let rule = MonitorStopRule(falls: configuration.monitor.stopAfterFalls)
         guard rule.falls > 0 else { return "Early stop off (monitor.stop_after_falls: 0)." }
-        let readings = run.monitorReadings.compactMap { record in
-            record.values[MonitorReading.heldOutRewardName].map { (epoch: record.epoch, value: $0) }
-        }
-        guard let stop = rule.stopEpoch(readings), stop < configuration.epochs else {
+        let readings = heldOutRewards(run)
+        guard let stop = earlyStopEpoch(run) else {
             return "No early stop: the held-out reward did not fall \(rule.falls) monitor evaluations in a row."
         }
         let last = readings.filter { $0.epoch <= stop }.suffix(rule.falls + 1)

@@ -41,7 +41,7 @@ public enum RunReport {
             <body>
             <main>
             <header><h1>DDPO run <code>\(name)</code></h1>
-            <div class="muted">started \(date) · \(status(summary)) · report written \(formatted(now))</div></header>
+            <div class="muted">started \(date) · \(status(summary, stoppedEarly: MonitorSection.earlyStopEpoch(run) != nil)) · report written \(formatted(now))</div></header>
 
             """
         if !run.problems.isEmpty {
@@ -62,9 +62,10 @@ public enum RunReport {
         return html + "</main>\n</body>\n</html>\n"
     }
 
-    static func status(_ summary: RunSummary) -> String {
+    static func status(_ summary: RunSummary, stoppedEarly: Bool = false) -> String {
         let planned = summary.plannedEpochs.map { " of \($0)" } ?? ""
         if summary.completedEpochs == 0 { return "no epoch finished yet" }
+        if stoppedEarly { return "stopped early by the monitors, \(summary.completedEpochs)\(planned) epochs" }
         if summary.isFinished { return "finished, \(summary.completedEpochs)\(planned) epochs" }
         return "in progress or stopped, \(summary.completedEpochs)\(planned) epochs"
     }

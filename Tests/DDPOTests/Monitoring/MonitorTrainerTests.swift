@@ -59,6 +59,20 @@ final class MonitorTrainerTests: XCTestCase {
         XCTAssertEqual(trainer.epoch, 2)
     }
 
+    func testFullFineTuningMeasuresTheKLToAFrozenCopyOfTheInitialUNet() async throws {
+        let trainer = try Trainer(configuration: configuration("full", reward: "brightness", ["use_lora=false", "epochs=1"]),
+                                  rewards: MonitorTestRewards.registry, logger: logger)
+        guard case .frozenCopy(let reference)? = trainer.klReference else { return XCTFail("expected a frozen copy") }
+        XCTAssertFalse(reference.model.unet === trainer.model.unet)
+        var readings: [MonitorReading] = []
+        trainer.onMonitor = { readings.append($0) }
+        try await trainer.run()
+        XCTAssertEqual(readings.map(\.epoch), [0, 1])
+        // The same weights at first, so the same means; the trained UNet moved away.
+        XCTAssertEqual(readings[0].klToBase, 0)
+        XCTAssertGreaterThan(readings[1].klToBase, 0)
+    }
+
     func testMonitorsOffMeasureNothing() async throws {
         let trainer = try Trainer(configuration: configuration("off", reward: "brightness", ["monitor.every=0"]),
                                   rewards: MonitorTestRewards.registry, logger: logger)

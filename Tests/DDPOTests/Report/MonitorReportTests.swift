@@ -64,11 +64,13 @@ final class MonitorReportTests: XCTestCase {
         XCTAssertTrue(html.contains("Stopped early after epoch 6 of 10: the held-out reward fell 2 monitor evaluations"
                                     + " in a row"), html)
         XCTAssertTrue(html.contains("1.2 (epoch 2) → 1.1 (epoch 4) → 1.05 (epoch 6)"), html)
+        XCTAssertTrue(html.contains("· stopped early by the monitors, 6 of 10 epochs ·"), html)
     }
 
     func testSectionSaysWhenTheRuleDidNotFireOrWasOff() throws {
         let rising = RunReport.html(for: try RunFolder.read(run(heldOut: [1.0, 0.9, 1.1, 1.0], stopAfterFalls: 2)))
         XCTAssertTrue(rising.contains("No early stop: the held-out reward did not fall 2 monitor evaluations in a row."))
+        XCTAssertTrue(rising.contains("· in progress or stopped, 6 of 10 epochs ·"))
         try FileManager.default.removeItem(at: parent.appendingPathComponent("monitored"))
         let off = RunReport.html(for: try RunFolder.read(run(heldOut: [1.0, 0.9, 0.8, 0.7], stopAfterFalls: 0)))
         XCTAssertTrue(off.contains("Early stop off (monitor.stop_after_falls: 0)."))
