@@ -63,6 +63,14 @@ struct TrainCommand: AsyncParsableCommand {
             phase!.done = done
             phase!.bar.update(done)
         }
+        // A monitor reading is a line of its own at the epochs trained when measured
+        // (0 = before training), with only monitor/* values (RunFolder tells them apart).
+        trainer.onMonitor = { [unowned trainer] reading in
+            try metrics.record(reading.scalars, step: trainer.globalStep, epoch: reading.epoch)
+            for (tag, value) in reading.scalars { try tensorBoard.addScalar(tag, value, step: reading.epoch) }
+            try tensorBoard.flush()
+            try metrics.flush()
+        }
         try await trainer.run(progress: progress) { report in
             try metrics.record(report.scalars, step: report.globalStep, epoch: report.epoch)
             for (tag, value) in report.scalars { try tensorBoard.addScalar(tag, value, step: report.epoch) }

@@ -13,12 +13,17 @@ public struct CheckpointState: Codable, Equatable, Sendable {
     public var statTracker: PerPromptStatTracker.State
     /// "lora" (only the adapters are saved) or "full" (every UNet weight).
     public var trainable: String
+    /// The over-optimisation monitors' held-out rewards so far; nil in checkpoints
+    /// of runs without monitors (and of versions before them).
+    public var monitor: MonitorHistory?
 
-    public init(epoch: Int, globalStep: Int, statTracker: PerPromptStatTracker.State, trainable: String) {
+    public init(epoch: Int, globalStep: Int, statTracker: PerPromptStatTracker.State, trainable: String,
+                monitor: MonitorHistory? = nil) {
         self.epoch = epoch
         self.globalStep = globalStep
         self.statTracker = statTracker
         self.trainable = trainable
+        self.monitor = monitor
     }
 }
 

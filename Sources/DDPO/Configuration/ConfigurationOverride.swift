@@ -41,7 +41,8 @@ struct ConfigurationOverride {
               let top = Keys(rawValue: first) else { throw unknown() }
         if path.count == 1 { return }
         switch top {
-        case .sample, .train, .advantages, .lora:
+        case .sample, .train, .advantages, .lora, .monitor:
+            // monitor.prompts and monitor.diversity are set whole (`monitor.prompts=shapes_held_out`).
             guard path.count == 2, TrainingConfiguration.sectionKeys[first]!.contains(path[1]) else { throw unknown() }
         case .prompt:
             guard path.count == 2, TrainingConfiguration.Prompt.CodingKeys(rawValue: path[1]) != nil else {

@@ -20,6 +20,7 @@ extension TrainingConfiguration: Codable, ConfigurationSection {
         case train
         case advantages
         case lora
+        case monitor
     }
 
     /// The sections, whose keys overrides may name as `section.key`.
@@ -28,6 +29,7 @@ extension TrainingConfiguration: Codable, ConfigurationSection {
         CodingKeys.train.stringValue: Train.CodingKeys.allCases.map(\.stringValue),
         CodingKeys.advantages.stringValue: Advantages.CodingKeys.allCases.map(\.stringValue),
         CodingKeys.lora.stringValue: LoRA.CodingKeys.allCases.map(\.stringValue),
+        CodingKeys.monitor.stringValue: Monitor.CodingKeys.allCases.map(\.stringValue),
     ]
 
     /// Decodes with the defaults for absent keys, refusing unknown ones (so a
@@ -55,6 +57,7 @@ extension TrainingConfiguration: Codable, ConfigurationSection {
         train = try c.value(.train, default: d.train)
         advantages = try c.value(.advantages, default: d.advantages)
         lora = try c.value(.lora, default: d.lora)
+        monitor = try c.value(.monitor, default: d.monitor)
     }
 
     // Written by hand so that null fields (resume, threads) are saved as null
@@ -81,5 +84,6 @@ extension TrainingConfiguration: Codable, ConfigurationSection {
         try c.encode(train, forKey: .train)
         try c.encode(advantages, forKey: .advantages)
         try c.encode(lora, forKey: .lora)
+        try c.encode(monitor, forKey: .monitor)
     }
 }

@@ -103,6 +103,9 @@ extension TrainingConfiguration {
             try require(!lora.targets.isEmpty && !lora.targets.contains(where: \.isEmpty), "lora.targets",
                         "must name at least one module, and no empty names")
         }
+
+        // Monitors.
+        try monitor.validate(knownRewards: knownRewards)
         return self
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Everything a DDPO training run is given, as written in its YAML file (snake_case
-/// keys, sections `sample`, `train`, `advantages`, `lora`). Defaults are the
+/// keys, sections `sample`, `train`, `advantages`, `lora`, `monitor`). Defaults are the
 /// reference implementation's (ALGORITHM.md §2, ddpo-pytorch's config/base.py);
 /// a missing key takes its default, an unknown key is an error.
 ///
@@ -58,6 +58,8 @@ public struct TrainingConfiguration: Equatable, Sendable {
     public var advantages: Advantages
     /// `lora:` adapter shape, used when `use_lora` is true.
     public var lora: LoRA
+    /// `monitor:` over-optimisation monitors and early stop; off by default.
+    public var monitor: Monitor
 
     public init(runName: String = TrainingConfiguration.timestampRunName(), seed: UInt64 = 42,
                 logDir: String = "runs", epochs: Int = 100, saveFrequency: Int = 10, checkpointsKept: Int = 3,
@@ -65,7 +67,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
                 resume: String? = nil, model: String = "", device: String = "cpu", dtype: String = "float32",
                 threads: Int? = nil, useLoRA: Bool = true, prompt: Prompt = Prompt(), reward: Reward = Reward(),
                 nanRewards: NaNRewardPolicy = .error, sample: Sample = Sample(), train: Train = Train(),
-                advantages: Advantages = Advantages(), lora: LoRA = LoRA()) {
+                advantages: Advantages = Advantages(), lora: LoRA = LoRA(), monitor: Monitor = Monitor()) {
         self.runName = runName
         self.seed = seed
         self.logDir = logDir
@@ -86,6 +88,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
         self.train = train
         self.advantages = advantages
         self.lora = lora
+        self.monitor = monitor
     }
 
     /// A run name from the local time, "yyyy.MM.dd_HH.mm.ss" as ddpo-pytorch's

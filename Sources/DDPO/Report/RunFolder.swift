@@ -15,6 +15,9 @@ public struct RunFolder {
     /// One metrics record per epoch, by epoch. A resumed run may have logged an
     /// epoch twice; the later line is the run's history and wins.
     public var epochs: [MetricsRecord] = []
+    /// The over-optimisation monitors' records (values `monitor/…` only), by the
+    /// epochs trained when measured; the later line of an epoch wins.
+    public var monitorReadings: [MetricsRecord] = []
     /// `evaluations/epoch-NNNNNN.json`, by epoch.
     public var evaluations: [Evaluation] = []
     /// What could not be read, one sentence each (shown at the top of the report).
@@ -60,8 +63,17 @@ public struct RunFolder {
         guard FileManager.default.fileExists(atPath: url.path) else { return }   // no epoch finished yet
         do {
             var byEpoch: [Int: MetricsRecord] = [:]
-            for record in try MetricsLog.read(url) { byEpoch[record.epoch] = record }
+            var monitorByEpoch: [Int: MetricsRecord] = [:]
+            for record in try MetricsLog.read(url) {
+                // A monitor line shares its epoch number with a training line: keep both.
+                if record.values.keys.contains(where: { $0.hasPrefix(MonitorReading.prefix) }) {
+                    monitorByEpoch[record.epoch] = record
+                } else {
+                    byEpoch[record.epoch] = record
+                }
+            }
             epochs = byEpoch.keys.sorted().map { byEpoch[$0]! }
+            monitorReadings = monitorByEpoch.keys.sorted().map { monitorByEpoch[$0]! }
         } catch {
             problems.append("metrics.jsonl could not be read: \(error)")
         }

@@ -5,7 +5,8 @@ import Torch
 /// images as data URIs, charts as inline SVG, no script, no URL), so it can be
 /// mailed, archived or opened offline in any browser.
 ///
-/// Sections: a summary, training curves per epoch, the before/after evaluation
+/// Sections: a summary, training curves per epoch, the over-optimisation monitors
+/// (when the run had them), the before/after evaluation
 /// grids with each prompt and reward, seconds per phase, and config.yaml. Whatever
 /// the run does not have yet (an evaluation, a finished epoch, a finite value) is
 /// shown as missing.
@@ -40,7 +41,7 @@ public enum RunReport {
             <body>
             <main>
             <header><h1>DDPO run <code>\(name)</code></h1>
-            <div class="muted">started \(date) · \(status(summary)) · report written \(formatted(now))</div></header>
+            <div class="muted">started \(date) · \(status(summary, stoppedEarly: MonitorSection.earlyStopEpoch(run) != nil)) · report written \(formatted(now))</div></header>
 
             """
         if !run.problems.isEmpty {
@@ -50,6 +51,7 @@ public enum RunReport {
         }
         html += summarySection(run, summary)
         html += chartsSection(run)
+        html += MonitorSection.html(run)
         html += evaluationSection(run, summary)
         html += timingSection(summary)
         html += "<section><h2>Configuration <span class=\"muted\">config.yaml</span></h2>\n"
@@ -60,9 +62,10 @@ public enum RunReport {
         return html + "</main>\n</body>\n</html>\n"
     }
 
-    static func status(_ summary: RunSummary) -> String {
+    static func status(_ summary: RunSummary, stoppedEarly: Bool = false) -> String {
         let planned = summary.plannedEpochs.map { " of \($0)" } ?? ""
         if summary.completedEpochs == 0 { return "no epoch finished yet" }
+        if stoppedEarly { return "stopped early by the monitors, \(summary.completedEpochs)\(planned) epochs" }
         if summary.isFinished { return "finished, \(summary.completedEpochs)\(planned) epochs" }
         return "in progress or stopped, \(summary.completedEpochs)\(planned) epochs"
     }

@@ -9,6 +9,8 @@ public enum RunSeeds {
         /// The pretraining loss's data and noise (its own stream, so turning it on
         /// leaves the policy update's shuffles unchanged).
         case pretraining = 4
+        /// The over-optimisation monitors' noise (`OverOptimisationMonitor`).
+        case monitoring = 5
     }
 
     public static func seed(_ runSeed: UInt64, epoch: Int, purpose: Purpose) -> UInt64 {

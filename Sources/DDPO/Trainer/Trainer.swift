@@ -16,8 +16,15 @@ public final class Trainer {
     public private(set) var epoch = 0
     public private(set) var globalStep = 0
     let sampler: TrajectorySampler
-    /// The KL penalty's reference policy, when `train.kl_weight` > 0.
+    /// The base model for the KL penalty (`train.kl_weight` > 0) and the monitors'
+    /// KL to base (`monitor.every` > 0). Built for the monitors alone too: full
+    /// fine-tuning then holds a second, frozen UNet just to measure that KL.
     let klReference: KLReference?
+    /// The over-optimisation monitors (`Trainer+Monitor`), when `monitor.every` > 0.
+    let monitor: OverOptimisationMonitor?
+    var monitorHistory = MonitorHistory()
+    /// Sees each monitor reading (`ddpo train` logs them), before the stop rule is applied.
+    public var onMonitor: ((MonitorReading) throws -> Void)?
     let prompts: PromptSampler
     let reward: CheckedReward
     var estimator: AdvantageEstimator
@@ -51,7 +58,10 @@ public final class Trainer {
         }
         sampler = TrajectorySampler(model: model)
         let train = configuration.train
-        klReference = train.klWeight > 0 ? try Self.klReference(for: model, configuration: configuration) : nil
+        klReference = train.klWeight > 0 || configuration.monitor.isOn
+            ? try Self.klReference(for: model, configuration: configuration) : nil
+        monitor = try Self.makeMonitor(configuration: configuration, sampler: sampler, reward: reward, rewards: rewards,
+                                       klReference: klReference)
         optimizer = AdamW(parameters: model.unet.trainableParameters(), configuration: .init(
             learningRate: train.learningRate, beta1: train.adamBeta1, beta2: train.adamBeta2,
             epsilon: train.adamEpsilon, weightDecay: train.adamWeightDecay))
@@ -126,31 +136,42 @@ public final class Trainer {
         estimator.statTracker = try PerPromptStatTracker(state: checkpoint.state.statTracker)
         epoch = checkpoint.state.epoch
         globalStep = checkpoint.state.globalStep
+        monitorHistory = checkpoint.state.monitor ?? MonitorHistory()
         logger.info("resumed", metadata: ["checkpoint": "\(checkpoint.directory.path)", "epoch": "\(epoch)"])
     }
 
     /// Writes a checkpoint of the current state (and the LoRA export).
     public func saveCheckpoint() throws {
         let state = CheckpointState(epoch: epoch, globalStep: globalStep, statTracker: estimator.statTracker.state,
-                                    trainable: trainableKind)
+                                    trainable: trainableKind, monitor: monitor != nil ? monitorHistory : nil)
         let url = try checkpoints.save(state: state, trainableWeights: trainableWeights(),
                                        optimizerState: optimizer.stateTensors())
         if configuration.useLoRA { try LoRAExport.write(unet: model.unet, to: runDirectory.appendingPathComponent("lora")) }
         logger.info("checkpoint saved", metadata: ["path": "\(url.path)"])
     }
 
-    /// Runs the remaining epochs; `onEpoch` sees each epoch's report, `progress`
-    /// each phase's progress (phase name, done, total).
+    /// Runs the remaining epochs; `onEpoch` sees each epoch's report (and
+    /// `onMonitor` each monitor reading), `progress` each phase's progress (phase
+    /// name, done, total). An early stop of the monitors ends the run like its last epoch.
     public func run(progress: ((String, Int, Int) -> Void)? = nil,
                     onEpoch: ((EpochReport) throws -> Void)? = nil) async throws {
-        if epoch == 0 { try await evaluate() }
+        if epoch == 0 {
+            try await evaluate()
+            _ = try await monitorIfDue()
+        } else if stoppedEarly {
+            logger.warning("the run stopped early (monitor.stop_after_falls); nothing to resume",
+                           metadata: ["epoch": "\(epoch)"])
+            return
+        }
         while epoch < configuration.epochs {
             let report = try await runEpoch(progress: progress)
             epoch += 1
             try onEpoch?(report)
-            let isLast = epoch == configuration.epochs
+            let stop = try await monitorIfDue()
+            let isLast = epoch == configuration.epochs || stop
             if isLast { try await evaluate() }
             if epoch % configuration.saveFrequency == 0 || isLast { try saveCheckpoint() }
+            if stop { return }
         }
     }
 

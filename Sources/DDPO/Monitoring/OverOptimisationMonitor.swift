@@ -1,0 +1,149 @@
+import DiffusionModels
+import Foundation
+import ImageCodecs
+import Rewards
+import Schedulers
+import Torch
+
+/// What one monitor evaluation measured.
+public struct MonitorReading: Equatable, Sendable {
+    /// Epochs trained when measured (0 = the base model, before training).
+    public var epoch: Int
+    /// The training reward's mean over the monitor's images (finite values only).
+    public var heldOutReward: Double
+    /// The diversity reward's batch value over the monitor's images.
+    public var diversity: Double
+    /// Mean over images and DDIM steps of the per-step KL from the policy to the base model.
+    public var klToBase: Double
+    /// Mean of each per-sample extra of the training reward (e.g. `match_all`).
+    public var infoMeans: [String: Double]
+
+    public init(epoch: Int, heldOutReward: Double, diversity: Double, klToBase: Double,
+                infoMeans: [String: Double] = [:]) {
+        self.epoch = epoch
+        self.heldOutReward = heldOutReward
+        self.diversity = diversity
+        self.klToBase = klToBase
+        self.infoMeans = infoMeans
+    }
+
+    /// The metrics names; `RunFolder` tells monitor records from epoch records by the prefix.
+    public static let prefix = "monitor/"
+    public static let heldOutRewardName = "monitor/heldout_reward"
+    public static let diversityName = "monitor/diversity"
+    public static let klToBaseName = "monitor/kl_to_base"
+
+    /// The scalars for metrics.jsonl and TensorBoard; each info mean as `monitor/heldout_<key>`.
+    public var scalars: [String: Double] {
+        var scalars = [Self.heldOutRewardName: heldOutReward, Self.diversityName: diversity,
+                       Self.klToBaseName: klToBase]
+        for (key, value) in infoMeans { scalars[Self.prefix + "heldout_" + key] = value }
+        return scalars
+    }
+}
+
+/// Over-optimisation monitors (issue #6): the policy samples a fixed set of
+/// held-out prompts with fixed noise, the same at every call, and the monitor
+/// measures on those samples
+///
+/// - the held-out reward: the training reward's mean (a fine-tune that games its
+///   reward on the training prompts shows it as a gap, then a fall);
+/// - the diversity: the batch value of a distribution-level reward (collapse onto
+///   one image shows as a fall);
+/// - the KL to the base model: for each sample and DDIM step the closed-form KL
+///   between the policy's Gaussian step and the base model's at the same state
+///   (`KLPenalty.divergence`, guided at the sampling scale as the sampler was),
+///   averaged over samples and steps. It is 0 for the base model itself.
+///
+/// It holds what it needs and nothing of the trainer, so one trainer can run one
+/// monitor per task. Everything runs under no-grad.
+public struct OverOptimisationMonitor {
+    public let sampler: TrajectorySampler
+    /// The reward whose held-out mean is logged (the training reward).
+    public let reward: any Reward
+    /// A distribution-level reward: its `batchValue` is the diversity.
+    public let diversity: any Reward
+    /// The fixed held-out prompts, one image each.
+    public let prompts: [String]
+    /// Seeds the initial noise and every step's noise, the same at every call.
+    public let seed: UInt64
+    public let options: SamplingOptions
+    /// Images sampled per batch (the prompts are sampled in consecutive batches).
+    public let batchSize: Int
+    /// The base model: adapters off, or a frozen copy of the initial UNet.
+    public let klReference: KLReference
+
+    public init(sampler: TrajectorySampler, reward: any Reward, diversity: any Reward, prompts: [String],
+                seed: UInt64, options: SamplingOptions, batchSize: Int, klReference: KLReference) {
+        precondition(!prompts.isEmpty && batchSize >= 1, "OverOptimisationMonitor: no prompts or a batch size < 1")
+        self.sampler = sampler
+        self.reward = reward
+        self.diversity = diversity
+        self.prompts = prompts
+        self.seed = seed
+        self.options = options
+        self.batchSize = batchSize
+        self.klReference = klReference
+    }
+
+    /// Samples the held-out prompts and measures; `epoch` only labels the reading.
+    /// Throws a `ConfigurationError` naming `monitor.diversity` when the diversity
+    /// reward is not distribution-level (gives no batch value).
+    public func measure(epoch: Int) async throws -> MonitorReading {
+        let generator = Generator(seed: seed)
+        var images: [RGBImage] = []
+        var klSum = 0.0
+        for start in stride(from: 0, to: prompts.count, by: batchSize) {
+            let chunk = Array(prompts[start..<min(start + batchSize, prompts.count)])
+            let trajectory = sampler.sample(prompts: chunk, options: options, generator: generator)
+            images += RewardInput(images: trajectory.images, prompts: chunk).images
+            klSum += klToBase(trajectory) * Double(chunk.count)
+        }
+        let input = RewardInput(images: images, prompts: prompts)
+        let scored = try await reward.score(input)
+        let finite = scored.rewards.filter(\.isFinite)
+        let heldOut = finite.isEmpty ? .nan : finite.reduce(0, +) / Double(finite.count)
+        guard let diversityValue = try await diversity.score(input).batchValue else {
+            throw ConfigurationError(field: "monitor.diversity", message:
+                "reward '\(diversity.name)' is not distribution-level: it gives no batch value to log as diversity")
+        }
+        return MonitorReading(epoch: epoch, heldOutReward: heldOut, diversity: diversityValue,
+                              klToBase: klSum / Double(prompts.count),
+                              infoMeans: Evaluation.means(of: scored.info) ?? [:])
+    }
+
+    /// Mean over the trajectory's samples and steps of KL(policy step ‖ base step),
+    /// both re-scored at the stored states x_t with the stored x_{t-1}.
+    func klToBase(_ trajectory: Trajectory) -> Double {
+        withNoGrad {
+            let batch = trajectory.latents.size(0)
+            let steps = trajectory.latents.size(1) - 1
+            let device = trajectory.latents.device
+            let timesteps = trajectory.timesteps.to(device: device)
+            var total = 0.0
+            for k in 0..<steps {
+                let current = trajectory.latents.select(dim: 1, index: k)
+                let next = trajectory.latents.select(dim: 1, index: k + 1)
+                let t = timesteps.indexSelect(dim: 0, index: Tensor(Array(repeating: Int64(k), count: batch))
+                    .to(device: device))
+                let step = self.step(with: sampler, current, next, t, trajectory)
+                let referenceMean = klReference.evaluate(trained: sampler) {
+                    self.step(with: $0, current, next, t, trajectory).mean
+                }
+                total += KLPenalty.divergence(mean: step.mean, referenceMean: referenceMean,
+                                              standardDeviation: step.standardDeviation).mean().item()
+            }
+            return total / Double(steps)
+        }
+    }
+
+    /// The DDIM step `sampler`'s model takes at x_t, guided as the samples were drawn.
+    private func step(with sampler: TrajectorySampler, _ current: Tensor, _ next: Tensor, _ timesteps: Tensor,
+                      _ trajectory: Trajectory) -> DDIMStep {
+        let output = sampler.guidedNoisePrediction(
+            latents: current, timesteps: timesteps, promptEmbeddings: trajectory.promptEmbeddings,
+            negativeEmbedding: trajectory.negativeEmbedding, guidanceScale: options.guidanceScale)
+        return sampler.model.scheduler.step(modelOutput: output, timesteps: timesteps, sample: current,
+                                            inferenceSteps: options.steps, eta: options.eta, previousSample: next)
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Logging
+import XCTest
+
+@testable import DDPO
+
+/// The monitors inside a tiny training run: when they measure, the early stop, and resume.
+final class MonitorTrainerTests: XCTestCase {
+    private var runs: URL!
+    private let logger = Logger(label: "test")
+
+    override func setUpWithError() throws {
+        runs = FileManager.default.temporaryDirectory.appendingPathComponent("monitor-\(UUID())")
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: runs)
+    }
+
+    private func configuration(_ name: String, reward: String, _ overrides: [String] = []) throws -> TrainingConfiguration {
+        let yaml = """
+            run_name: \(name)
+            seed: 5
+            log_dir: \(runs.path)
+            epochs: 2
+            save_freq: 10
+            eval_images: 2
+            model: \(PolicyUpdateTests.tinySD1.path)
+            threads: 1
+            prompt: {name: fixed, prompts: ["a red circle", "a blue square"]}
+            reward: \(reward)
+            sample: {num_steps: 4, batch_size: 2, num_batches_per_epoch: 2}
+            train: {batch_size: 2, gradient_accumulation_steps: 1, learning_rate: 3.0e-3, clip_range: 1.0e-2}
+            advantages: {strategy: batch}
+            monitor: {every: 1, prompts: {name: fixed, prompts: ["two cats", "a dog"]}, images: 3,
+                      diversity: brightness_spread}
+            """
+        return try TrainingConfiguration.decode(yaml: yaml, overrides: overrides)
+    }
+
+    func testMonitorsMeasureBeforeTrainingAndAfterEveryEpoch() async throws {
+        let trainer = try Trainer(configuration: configuration("every", reward: "brightness"),
+                                  rewards: MonitorTestRewards.registry, logger: logger)
+        var readings: [MonitorReading] = []
+        var epochsSeen: [Int] = []
+        trainer.onMonitor = { readings.append($0) }
+        try await trainer.run(onEpoch: { epochsSeen.append($0.epoch) })
+        XCTAssertEqual(epochsSeen, [0, 1])
+        XCTAssertEqual(readings.map(\.epoch), [0, 1, 2])
+        for reading in readings {
+            XCTAssertTrue((0...1).contains(reading.heldOutReward), "\(reading)")
+            XCTAssertTrue((0...0.5).contains(reading.diversity), "\(reading)")
+            XCTAssertNotNil(reading.infoMeans["dark"])
+        }
+        // Fresh LoRA (up-projection zero) is the base model; trained adapters are not.
+        XCTAssertEqual(readings[0].klToBase, 0)
+        XCTAssertGreaterThan(readings[2].klToBase, 0)
+        XCTAssertEqual(trainer.monitorHistory.heldOutRewards, readings.map(\.heldOutReward))
+        XCTAssertEqual(trainer.epoch, 2)
+    }
+
+    func testFullFineTuningMeasuresTheKLToAFrozenCopyOfTheInitialUNet() async throws {
+        let trainer = try Trainer(configuration: configuration("full", reward: "brightness", ["use_lora=false", "epochs=1"]),
+                                  rewards: MonitorTestRewards.registry, logger: logger)
+        guard case .frozenCopy(let reference)? = trainer.klReference else { return XCTFail("expected a frozen copy") }
+        XCTAssertFalse(reference.model.unet === trainer.model.unet)
+        var readings: [MonitorReading] = []
+        trainer.onMonitor = { readings.append($0) }
+        try await trainer.run()
+        XCTAssertEqual(readings.map(\.epoch), [0, 1])
+        // The same weights at first, so the same means; the trained UNet moved away.
+        XCTAssertEqual(readings[0].klToBase, 0)
+        XCTAssertGreaterThan(readings[1].klToBase, 0)
+    }
+
+    func testMonitorsOffMeasureNothing() async throws {
+        let trainer = try Trainer(configuration: configuration("off", reward: "brightness", ["monitor.every=0"]),
+                                  rewards: MonitorTestRewards.registry, logger: logger)
+        XCTAssertNil(trainer.monitor)
+        XCTAssertNil(trainer.klReference)
+        var readings = 0
+        trainer.onMonitor = { _ in readings += 1 }
+        try await trainer.run()
+        XCTAssertEqual(readings, 0)
+        XCTAssertNil(try trainer.checkpoints.latest()?.state.monitor)
+    }
+
+    func testAFallingHeldOutRewardStopsTheRunAndTheStopSurvivesResume() async throws {
+        let stopping = try configuration("falling", reward: "falling", ["epochs=5", "monitor.stop_after_falls=2"])
+        let trainer = try Trainer(configuration: stopping, rewards: MonitorTestRewards.registry, logger: logger)
+        var readings: [MonitorReading] = []
+        trainer.onMonitor = { readings.append($0) }
+        try await trainer.run()
+        // Epoch 0: baseline; epoch 1: first fall; epoch 2: second fall → stop after epoch 2 of 5.
+        XCTAssertEqual(readings.map(\.epoch), [0, 1, 2])
+        XCTAssertEqual(trainer.epoch, 2)
+        let checkpoint = try XCTUnwrap(try trainer.checkpoints.latest())
+        XCTAssertEqual(checkpoint.state.epoch, 2)
+        XCTAssertEqual(checkpoint.state.monitor?.entries.map(\.epoch), [0, 1, 2])
+        let evaluations = try Evaluation.readAll(in: trainer.evaluationDirectory).map(\.epoch)
+        XCTAssertEqual(evaluations, [0, 2])
+
+        var resumed = stopping
+        resumed.resume = trainer.runDirectory.path
+        let again = try Trainer(configuration: resumed, rewards: MonitorTestRewards.registry, logger: logger)
+        XCTAssertEqual(again.epoch, 2)
+        var epochs = 0
+        again.onMonitor = { readings.append($0) }
+        try await again.run(onEpoch: { _ in epochs += 1 })
+        XCTAssertEqual(epochs, 0)
+        XCTAssertEqual(readings.count, 3)
+        XCTAssertEqual(again.epoch, 2)
+
+        // Turning the rule off on resume continues the run.
+        var continued = resumed
+        continued.monitor.stopAfterFalls = 0
+        let onward = try Trainer(configuration: continued, rewards: MonitorTestRewards.registry, logger: logger)
+        try await onward.run(onEpoch: { _ in epochs += 1 })
+        XCTAssertEqual(epochs, 3)
+        XCTAssertEqual(onward.epoch, 5)
+    }
+}

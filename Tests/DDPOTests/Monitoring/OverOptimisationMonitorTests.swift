@@ -1,0 +1,63 @@
+import XCTest
+
+@testable import DDPO
+import DiffusionModels
+import Rewards
+import Torch
+import TorchNN
+
+final class OverOptimisationMonitorTests: XCTestCase {
+    private func monitor(diversity: any Reward = MonitorTestRewards.BrightnessSpread()) throws -> OverOptimisationMonitor {
+        Runtime.threadCount = 1
+        let model = try StableDiffusion.load(directory: PolicyUpdateTests.tinySD1)
+        try applyLoRA(to: model.unet, rank: 4, alpha: 4, generator: Generator(seed: 3))
+        return OverOptimisationMonitor(
+            sampler: TrajectorySampler(model: model), reward: MonitorTestRewards.Brightness(), diversity: diversity,
+            prompts: ["a red circle", "a blue square", "two cats"], seed: 11,
+            options: SamplingOptions(steps: 3, guidanceScale: 3, eta: 1), batchSize: 2, klReference: .adaptersOff)
+    }
+
+    func testKLToBaseIsZeroForFreshAdaptersAndPositiveOnceTheyMove() async throws {
+        let monitor = try monitor()
+        // LoRA's up-projection starts at zero: the policy is the base model exactly.
+        let fresh = try await monitor.measure(epoch: 0)
+        XCTAssertEqual(fresh.klToBase, 0)
+        XCTAssertEqual(fresh.epoch, 0)
+        withNoGrad {
+            for (_, layer) in monitor.sampler.model.unet.loraLayers() {
+                layer.loraB.weight.copy(from: Tensor.randn(layer.loraB.weight.shape, generator: Generator(seed: 5)) * 0.05)
+            }
+        }
+        let moved = try await monitor.measure(epoch: 4)
+        XCTAssertGreaterThan(moved.klToBase, 0)
+        XCTAssertTrue(moved.klToBase.isFinite)
+        XCTAssertEqual(moved.epoch, 4)
+    }
+
+    func testTheSamePromptsAndNoiseGiveTheSameReading() async throws {
+        let monitor = try monitor()
+        let first = try await monitor.measure(epoch: 0)
+        let again = try await monitor.measure(epoch: 0)
+        XCTAssertEqual(first, again)
+        // The reading's values are the stand-ins' over three images: brightness in [0, 1],
+        // its spread at most 0.5, and `dark` = 1 − brightness on average too.
+        XCTAssertTrue((0...1).contains(first.heldOutReward))
+        XCTAssertTrue((0...0.5).contains(first.diversity))
+        XCTAssertEqual(first.infoMeans["dark"]!, 1 - first.heldOutReward, accuracy: 1e-12)
+        XCTAssertEqual(first.scalars[MonitorReading.heldOutRewardName], first.heldOutReward)
+        XCTAssertEqual(first.scalars["monitor/heldout_dark"], first.infoMeans["dark"])
+        XCTAssertEqual(Set(first.scalars.keys), ["monitor/heldout_reward", "monitor/diversity", "monitor/kl_to_base",
+                                                 "monitor/heldout_dark"])
+    }
+
+    func testAPerImageRewardAsDiversityIsAConfigurationError() async throws {
+        let monitor = try monitor(diversity: MonitorTestRewards.Brightness())
+        do {
+            _ = try await monitor.measure(epoch: 0)
+            XCTFail("expected an error")
+        } catch let error as ConfigurationError {
+            XCTAssertEqual(error.field, "monitor.diversity")
+            XCTAssertTrue(error.message.contains("brightness"), error.message)
+        }
+    }
+}
