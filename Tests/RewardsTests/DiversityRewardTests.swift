@@ -124,4 +124,21 @@ final class DiversityRewardTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("expected one of clip, pixels, table"), "\($0)")
         }
     }
+
+    func testCLIPFeaturesAreTransformersImageEmbeddings() async throws {
+        let reward = try RewardRegistry.standard.make(RewardConfiguration(
+            name: "diversity", options: ["features": "clip", "model": AestheticFixtures.clip.path]))
+        XCTAssertTrue(reward.usesLibtorch)
+        let scored = try await reward.score(input(try AestheticFixtures.images()))
+        // V from transformers' image_embeds of the three images (scripts/golden/aesthetic.py).
+        let e = try AestheticFixtures.reference("image_embeds").to(dtype: .float64)
+        let embeddings = (0..<3).map { e[$0].toArray(Double.self) }
+        func cosine(_ a: [Double], _ b: [Double]) -> Double {
+            func norm(_ v: [Double]) -> Double { v.map { $0 * $0 }.reduce(0, +).squareRoot() }
+            return zip(a, b).map { $0 * $1 }.reduce(0, +) / (norm(a) * norm(b))
+        }
+        let pairs = [(0, 1), (0, 2), (1, 2)]
+        let expected = pairs.map { 1 - cosine(embeddings[$0.0], embeddings[$0.1]) }.reduce(0, +) / 3
+        XCTAssertEqual(scored.batchValue!, expected, accuracy: 1e-5)  // V is about 0.009 here, float32 features
+    }
 }
