@@ -38,7 +38,7 @@ public struct DiversityReward: Reward {
     /// Adds `diversity` with the built-in features `pixels` and `clip` plus `extraFeatures`
     /// (by `features` name; they may read `model`).
     public static func register(in registry: inout RewardRegistry, extraFeatures: [String: ImageEmbedderFactory] = [:]) {
-        var factories: [String: ImageEmbedderFactory] = [
+        let builtIn: [String: ImageEmbedderFactory] = [
             "pixels": { options in
                 if let model = options.values[modelOption] {
                     throw options.invalid(modelOption, model, expected: "no model with \(featuresOption): pixels")
@@ -47,7 +47,7 @@ public struct DiversityReward: Reward {
             },
             "clip": { options in try CLIPImageEmbedder(options: options, key: modelOption) },
         ]
-        factories.merge(extraFeatures) { _, extra in extra }
+        let factories = builtIn.merging(extraFeatures) { _, extra in extra }
         let choices = factories.keys.sorted()
         registry.register(registryName, options: optionNames) { options in
             let features = try options.choice(featuresOption, choices, default: "pixels")
