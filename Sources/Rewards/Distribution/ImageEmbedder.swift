@@ -11,7 +11,7 @@ public protocol ImageEmbedder: Sendable {
 }
 
 /// Makes the embedder for one `features` choice from the reward's options (it may
-/// read `model`); `defaultModel` is nil unless the catalogue knows a sensible one.
+/// read `model`, and should throw an error naming it when the model is unusable).
 public typealias ImageEmbedderFactory = @Sendable (RewardOptions) throws -> any ImageEmbedder
 
 /// `features: pixels`: the image shrunk to at most `side`×`side` by averaging the
