@@ -19,8 +19,13 @@ public struct RewardRegistry: Sendable {
     /// An empty registry; `standard` has the built-in rewards.
     public init() {}
 
-    /// jpeg_compressibility, jpeg_incompressibility, remote and aesthetic.
-    public static var standard: RewardRegistry {
+    /// jpeg_compressibility, jpeg_incompressibility, remote, aesthetic and diversity.
+    public static var standard: RewardRegistry { standard(diversityFeatures: [:]) }
+
+    /// The standard rewards, with `diversity` also taking the `features` in
+    /// `diversityFeatures` (a library that has its own embedder, as the shapes
+    /// world's recogniser, adds it here; names are registered once).
+    public static func standard(diversityFeatures: [String: ImageEmbedderFactory]) -> RewardRegistry {
         var registry = RewardRegistry()
         for direction in JPEGSizeReward.Direction.allCases {
             registry.register(direction.rawValue, options: []) { _ in JPEGSizeReward(direction) }
@@ -31,6 +36,7 @@ public struct RewardRegistry: Sendable {
         registry.register(AestheticReward.registryName, options: AestheticReward.optionNames) { options in
             try AestheticReward(options: options)
         }
+        DiversityReward.register(in: &registry, extraFeatures: diversityFeatures)
         return registry
     }
 

@@ -65,7 +65,7 @@ public final class ShapesAlignmentReward: Reward, @unchecked Sendable {
             descriptions.append(description)
         }
         guard input.count > 0 else { return RewardBatch(rewards: []) }
-        let p = recogniser.probabilities(imageBatch(input.images))
+        let p = recogniser.probabilities(recogniser.inputs(input.images))
         let (shape, colour, count, background) = ShapesRecogniser.labels(descriptions)
         let heads = [("shape", p.shape, shape), ("colour", p.colour, colour),
                      ("count", p.count, count), ("background", p.background, background)]
@@ -87,20 +87,6 @@ public final class ShapesAlignmentReward: Reward, @unchecked Sendable {
         }
         for i in 0..<input.count { info[i]["match_all"] = allMatch[i] ? 1 : 0 }
         return RewardBatch(rewards: rewards, info: info)
-    }
-
-    /// [B, 3, S, S] in [0, 1]; images of another size are resized (bilinear,
-    /// antialiased) to the recogniser's size.
-    private func imageBatch(_ images: [RGBImage]) -> Tensor {
-        let size = recogniser.configuration.imageSize
-        return withNoGrad {
-            Tensor.stack(images.map { image in
-                let tensor = image.tensor()
-                guard image.width != size || image.height != size else { return tensor }
-                return interpolate(tensor.unsqueezed(0), height: size, width: size, mode: .bilinear,
-                                   antialias: true).squeezed(0)
-            })
-        }
     }
 }
 

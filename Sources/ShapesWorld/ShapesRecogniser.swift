@@ -75,6 +75,14 @@ public final class ShapesRecogniser: Module {
 
     /// `images` [B, 3, S, S] in [0, 1] with S = imageSize.
     public func callAsFunction(_ images: Tensor) -> Logits {
+        let features = features(images)
+        return Logits(shape: shapeHead(features), colour: colourHead(features),
+                      count: countHead(features), background: backgroundHead(features))
+    }
+
+    /// The hidden layer [B, hidden] that all four heads read (after its ReLU): what the
+    /// recogniser knows about each image, used as `diversity`'s `recogniser` features.
+    public func features(_ images: Tensor) -> Tensor {
         let size = configuration.imageSize
         precondition(images.rank == 4 && Array(images.shape.dropFirst()) == [3, size, size],
                      "ShapesRecogniser: expected images [B, 3, \(size), \(size)], got \(images.shape)")
@@ -83,9 +91,7 @@ public final class ShapesRecogniser: Module {
         for (conv, norm) in zip(convs, norms) {
             x = norm(conv(x)).relu()
         }
-        let features = hidden(x.reshaped([x.size(0), -1])).relu()
-        return Logits(shape: shapeHead(features), colour: colourHead(features),
-                      count: countHead(features), background: backgroundHead(features))
+        return hidden(x.reshaped([x.size(0), -1])).relu()
     }
 
     /// Class indices of the scenes' true answers, one [B] int64 tensor per head.

@@ -34,7 +34,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         """)
     var prompts: String
 
-    @Option(help: "Reward name: jpeg_compressibility, jpeg_incompressibility, shapes_alignment, aesthetic or remote.")
+    @Option(help: "Reward name: jpeg_compressibility, jpeg_incompressibility, shapes_alignment, aesthetic, remote, diversity or parity.")
     var reward: String
 
     @Option(help: "Images per prompt (each from its own noise), for tighter means.")

@@ -6,7 +6,7 @@ import Rewards
 final class RewardRegistryTests: XCTestCase {
     func testStandardNames() {
         XCTAssertEqual(RewardRegistry.standard.names,
-                       ["aesthetic", "jpeg_compressibility", "jpeg_incompressibility", "remote"])
+                       ["aesthetic", "diversity", "jpeg_compressibility", "jpeg_incompressibility", "remote"])
     }
 
     func testLookupByName() throws {
@@ -20,7 +20,7 @@ final class RewardRegistryTests: XCTestCase {
     func testUnknownNameListsTheKnownOnes() {
         XCTAssertThrowsError(try RewardRegistry.standard.make("aesthetic_typo")) { error in
             XCTAssertEqual("\(error)", "unknown reward \"aesthetic_typo\"; known rewards: "
-                + "aesthetic, jpeg_compressibility, jpeg_incompressibility, remote")
+                + "aesthetic, diversity, jpeg_compressibility, jpeg_incompressibility, remote")
         }
     }
 

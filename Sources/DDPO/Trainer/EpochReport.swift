@@ -14,6 +14,9 @@ public struct EpochReport: Sendable {
     public var trainingSeconds: Double
     /// The first few decoded samples, for image logs.
     public var images: [RGBImage]
+    /// The mean over sampling batches of a distribution-level reward's batch value
+    /// V(B) (`RewardBatch.batchValue`, e.g. the batch's diversity); nil for per-image rewards.
+    public var rewardBatchValue: Double? = nil
 
     public var rewardMean: Double { rewards.isEmpty ? .nan : rewards.reduce(0, +) / Double(rewards.count) }
     public var rewardStd: Double {
@@ -23,7 +26,8 @@ public struct EpochReport: Sendable {
     }
 
     /// The scalars written to TensorBoard and metrics.jsonl; `kl_penalty` and
-    /// `pretrain_loss` (before weighting) only when those terms are on.
+    /// `pretrain_loss` (before weighting) only when those terms are on; `reward_batch_value`
+    /// only for a distribution-level reward.
     public var scalars: [String: Double] {
         var scalars = [
             "reward_mean": rewardMean, "reward_std": rewardStd, "loss": update.loss, "approx_kl": update.approxKL,
@@ -34,6 +38,7 @@ public struct EpochReport: Sendable {
         ]
         if let klPenalty = update.klPenalty { scalars["kl_penalty"] = klPenalty }
         if let pretrainLoss = update.pretrainLoss { scalars["pretrain_loss"] = pretrainLoss }
+        if let rewardBatchValue { scalars["reward_batch_value"] = rewardBatchValue }
         return scalars
     }
 }

@@ -229,8 +229,10 @@ public final class Trainer {
         }
         let waitStart = Date()
         var scored = RewardBatch(rewards: [])
+        var batchValues: [Double] = []  // V(B) of each sampling batch, for distribution-level rewards
         for task in pending {
             let batch = try await task.value
+            if let value = batch.batchValue { batchValues.append(value) }
             scored.dropped += batch.dropped.map { $0 + scored.rewards.count }
             scored.rewards += batch.rewards
             scored.info += batch.info
@@ -260,10 +262,12 @@ public final class Trainer {
                 progress?("training", $0, $1)
             }
         globalStep += update.optimizerSteps
-        return EpochReport(epoch: epoch, globalStep: globalStep, prompts: keptPrompts, rewards: keptRewards,
+        var report = EpochReport(epoch: epoch, globalStep: globalStep, prompts: keptPrompts, rewards: keptRewards,
                            advantages: advantages, droppedSamples: scored.droppedCount, update: update,
                            samplingSeconds: samplingSeconds, rewardWaitSeconds: rewardWait,
                            trainingSeconds: Date().timeIntervalSince(trainingStart), images: Array(images.prefix(16)))
+        report.rewardBatchValue = batchValues.isEmpty ? nil : batchValues.reduce(0, +) / Double(batchValues.count)
+        return report
     }
 
     func policySettings() -> PolicyUpdateSettings {

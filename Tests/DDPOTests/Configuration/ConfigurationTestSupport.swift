@@ -4,7 +4,7 @@ import XCTest
 /// The reward names the Rewards registry is expected to hold; injected, as the
 /// trainer does, so these tests do not depend on the registry.
 let testRewardNames: Set<String> = ["jpeg_compressibility", "jpeg_incompressibility", "aesthetic_score", "aesthetic",
-                                     "shapes_alignment", "remote"]
+                                     "shapes_alignment", "remote", "diversity", "parity"]
 
 /// Asserts that `body` throws a `ConfigurationError` about `field`, and returns it.
 @discardableResult
