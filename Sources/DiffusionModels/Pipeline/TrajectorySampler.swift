@@ -44,9 +44,26 @@ public struct Trajectory {
 /// seed reproduces diffusers' StableDiffusionPipeline with DDIMScheduler.
 public struct TrajectorySampler {
     public let model: StableDiffusion
+    /// The dtype the UNet's forward passes autocast to (mixed precision), or nil to
+    /// run them in the model's dtype. Only the UNet: the frozen text encoder and VAE
+    /// run once per batch and keep the model's dtype.
+    public let autocast: DType?
 
-    public init(model: StableDiffusion) {
+    public init(model: StableDiffusion, autocast: DType? = nil) {
         self.model = model
+        self.autocast = autocast
+    }
+
+    /// The UNet's prediction for x_t, under autocast when `autocast` is set; the
+    /// output is cast back to the model's dtype, so the scheduler's step and the
+    /// log-probabilities are computed in full precision.
+    public func noisePrediction(latents: Tensor, timesteps: Tensor, encoderHiddenStates: Tensor) -> Tensor {
+        guard let autocast else {
+            return model.unet(latents, timesteps: timesteps, encoderHiddenStates: encoderHiddenStates)
+        }
+        return Autocast.run(on: model.device, dtype: autocast) {
+            model.unet(latents, timesteps: timesteps, encoderHiddenStates: encoderHiddenStates)
+        }.to(dtype: model.dtype)
     }
 
     /// Guided model output for x_t at per-sample `timesteps` [B]: one batched UNet
@@ -55,11 +72,12 @@ public struct TrajectorySampler {
                                       negativeEmbedding: Tensor, guidanceScale: Double) -> Tensor {
         let batch = latents.size(0)
         guard guidanceScale > 1 else {
-            return model.unet(latents, timesteps: timesteps, encoderHiddenStates: promptEmbeddings)
+            return noisePrediction(latents: latents, timesteps: timesteps, encoderHiddenStates: promptEmbeddings)
         }
         let negative = negativeEmbedding.expanded(to: [batch, -1, -1])
-        let output = model.unet(Tensor.cat([latents, latents]), timesteps: Tensor.cat([timesteps, timesteps]),
-                                encoderHiddenStates: Tensor.cat([negative, promptEmbeddings]))
+        let output = noisePrediction(latents: Tensor.cat([latents, latents]),
+                                     timesteps: Tensor.cat([timesteps, timesteps]),
+                                     encoderHiddenStates: Tensor.cat([negative, promptEmbeddings]))
         let halves = output.chunked(2)
         return halves[0] + guidanceScale * (halves[1] - halves[0])
     }
