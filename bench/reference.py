@@ -69,7 +69,8 @@ def parse_args():
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--device", default="cpu", help="cpu or cuda[:N] (noise is still drawn on the CPU, as in swift-ddpo)")
     p.add_argument("--mixed-precision", choices=["no", "bf16"], default="no",
-                   help="bf16: the UNet's forward passes under torch.autocast, weights fp32 (mixed_precision)")
+                   help="bf16: the UNet, text encoder and VAE decoder under torch.autocast, weights fp32 "
+                        "(swift-ddpo's mixed_precision)")
     return p.parse_args()
 
 
@@ -118,7 +119,8 @@ def main():
     def encode(prompts):
         ids = tokenizer(prompts, padding="max_length", max_length=tokenizer.model_max_length, truncation=True,
                         return_tensors="pt").input_ids
-        return text_encoder(ids.to(device))[0]
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.mixed_precision == "bf16"):
+            return text_encoder(ids.to(device))[0].float()
 
     def guided(latents, t, embeddings, negative):
         b = latents.shape[0]
@@ -159,7 +161,9 @@ def main():
                                                   step_size, eta, noise=noise)
                     states.append(latents)
                     log_probs.append(log_prob)
-                images = (vae.decode(latents / vae.config.scaling_factor).sample / 2 + 0.5).clamp(0, 1)
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.mixed_precision == "bf16"):
+                    decoded = vae.decode(latents / vae.config.scaling_factor).sample.float()
+                images = (decoded / 2 + 0.5).clamp(0, 1)
                 reward_start = time.perf_counter()
                 rewards += jpeg_reward(images)
                 reward_seconds += time.perf_counter() - reward_start

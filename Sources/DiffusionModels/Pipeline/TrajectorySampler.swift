@@ -44,9 +44,9 @@ public struct Trajectory {
 /// seed reproduces diffusers' StableDiffusionPipeline with DDIMScheduler.
 public struct TrajectorySampler {
     public let model: StableDiffusion
-    /// The dtype the UNet's forward passes autocast to (mixed precision), or nil to
-    /// run them in the model's dtype. Only the UNet: the frozen text encoder and VAE
-    /// run once per batch and keep the model's dtype.
+    /// The dtype the UNet's forward passes, the prompt encoding and the VAE decoding
+    /// of `sample` autocast to (mixed precision), or nil to run them in the model's
+    /// dtype. Outputs are cast back (embeddings to the model's dtype, images to fp32).
     public let autocast: DType?
 
     public init(model: StableDiffusion, autocast: DType? = nil) {
@@ -82,6 +82,14 @@ public struct TrajectorySampler {
         return halves[0] + guidanceScale * (halves[1] - halves[0])
     }
 
+    /// `body` under `autocast` when set (the frozen text encoder and VAE run once per
+    /// batch, so this matters less than for the UNet, but SD's VAE decoder at 512×512
+    /// is not cheap).
+    private func frozenPass(_ body: () -> Tensor) -> Tensor {
+        guard let autocast else { return body() }
+        return Autocast.run(on: model.device, dtype: autocast, body)
+    }
+
     /// Runs the reverse process for `prompts`; `progress(step, total)` is called after each step.
     public func sample(prompts: [String], options: SamplingOptions, generator: Generator,
                        progress: ((Int, Int) -> Void)? = nil) -> Trajectory {
@@ -92,8 +100,8 @@ public struct TrajectorySampler {
             let scale = model.vaeScaleFactor
             let height = (options.height ?? model.defaultImageSize) / scale
             let width = (options.width ?? model.defaultImageSize) / scale
-            let promptEmbeddings = model.encode(prompts: prompts)
-            let negativeEmbedding = model.encode(prompts: [""])
+            let promptEmbeddings = frozenPass { model.encode(prompts: prompts) }.to(dtype: model.dtype)
+            let negativeEmbedding = frozenPass { model.encode(prompts: [""]) }.to(dtype: model.dtype)
             var latents = Tensor.randn([prompts.count, model.latentChannels, height, width], dtype: model.dtype,
                                        device: generator.device, generator: generator).to(device: device)
             let timesteps = model.scheduler.timesteps(inferenceSteps: options.steps)
@@ -115,7 +123,8 @@ public struct TrajectorySampler {
             return Trajectory(
                 prompts: prompts, promptEmbeddings: promptEmbeddings, negativeEmbedding: negativeEmbedding,
                 latents: Tensor.stack(states, dim: 1), timesteps: Tensor(timesteps.map(Int64.init)),
-                logProbabilities: Tensor.stack(logProbabilities, dim: 1), images: model.decode(latents: latents))
+                logProbabilities: Tensor.stack(logProbabilities, dim: 1),
+                images: frozenPass { model.decode(latents: latents) }.to(dtype: .float32))
         }
     }
 }

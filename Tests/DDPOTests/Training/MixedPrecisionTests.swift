@@ -36,6 +36,24 @@ final class MixedPrecisionTests: XCTestCase {
         XCTAssertFalse(Autocast.isEnabled(on: .cpu), "the scope ended")
     }
 
+    func testSamplingEncodesAndDecodesUnderAutocastToo() throws {
+        let model = try StableDiffusion.load(directory: BundledModelTests.directory)
+        let options = SamplingOptions(steps: 4, guidanceScale: 5, eta: 1)
+        let prompts = ["a red square", "two blue circles"]
+        let full = TrajectorySampler(model: model).sample(prompts: prompts, options: options,
+                                                          generator: Generator(seed: 9))
+        let mixed = TrajectorySampler(model: model, autocast: .bfloat16).sample(prompts: prompts, options: options,
+                                                                                generator: Generator(seed: 9))
+        for (name, ours, reference) in [("embeddings", mixed.promptEmbeddings, full.promptEmbeddings),
+                                        ("images", mixed.images, full.images)] {
+            XCTAssertEqual(ours.dtype, .float32, name)
+            let difference = (ours - reference).abs()
+            XCTAssertGreaterThan(difference.max().item(), 0, "\(name): bf16 was used")
+            XCTAssertLessThan(difference.mean().item(), 0.05 * reference.abs().mean().item(), name)
+        }
+        XCTAssertEqual(mixed.logProbabilities.dtype, .float32)
+    }
+
     func testTrainableWeightsAndGradientsStayFloat32() throws {
         let model = try StableDiffusion.load(directory: BundledModelTests.directory)
         model.unet.unfreeze()
