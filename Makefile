@@ -7,9 +7,12 @@
 #   make experiments  the paper in miniature (hours on 2 cores)
 #   make setup        only the set-up (LIBTORCH=/path/to/torch uses an existing install)
 #   make test-vlm     the reward server's VLM modes: Python tests in a venv (needs PyPI)
+#   make gpu-binary   dist/ddpo-gpu: a relocatable ddpo for machines with PyTorch but no
+#                     Swift (static Swift runtime, CUDA loaded at run time; docs/gpu.md)
+#   make smoke-gpu-binary  runs it on the CPU against another torch install, toolchain-free
 SWIFT ?= swift
 
-.PHONY: all setup build test demo pretrain experiments bench fixtures vlm-venv test-vlm clean
+.PHONY: all setup build test demo pretrain experiments bench fixtures vlm-venv test-vlm gpu-binary smoke-gpu-binary clean
 
 all: build
 
@@ -22,6 +25,14 @@ build: setup
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# torch 2.11.0 (the lent GPU machines' version) is fetched into .deps/torch-2.11.0 and the
+# release build goes to .build-gpu, so the normal .build and .deps/libtorch are untouched.
+gpu-binary:
+	@scripts/build-gpu-binary
+
+smoke-gpu-binary:
+	@scripts/smoke-gpu-binary
 
 # The main job: DDPO-IS on JPEG compressibility with the bundled tiny shapes model.
 # Each demo replaces runs/demo (its report: runs/demo/report.html).

@@ -16,20 +16,25 @@ let libtorchIncludes: [String] = [
     "-isystem", "\(libtorch)/include",
     "-isystem", "\(libtorch)/include/torch/csrc/api/include",
 ]
-// A libtorch with CUDA kernels (scripts/setup-libtorch --cuda, or a PyTorch install)
-// is linked with --no-as-needed: nothing references libtorch_cuda's symbols
-// directly, so the linker would otherwise drop it and CUDA would silently be absent.
-let hasCUDA = FileManager.default.fileExists(atPath: "\(libtorch)/lib/libtorch_cuda.so")
-let cudaFlags = hasCUDA ? ["-Xlinker", "--no-as-needed", "-ltorch_cuda", "-ltorch", "-Xlinker", "--as-needed"] : []
+// CUDA is not linked: the shim dlopens libtorch_cuda.so at start when the torch
+// folder it runs against has it (Sources/CTorch/cuda_loader.cpp, docs/gpu.md), so the
+// same binary runs on the CPU or a GPU.
+//
+// DDPO_RELOCATABLE=1 (scripts/build-gpu-binary) builds a binary for other machines:
+// no rpath to this machine's libtorch (a launcher finds torch and sets
+// LD_LIBRARY_PATH), and libpng/libjpeg linked statically, since the target machine
+// may not have the Debian packages.
+let relocatable = Context.environment["DDPO_RELOCATABLE"] == "1"
 let libtorchLinking: [LinkerSetting] = [
-    .unsafeFlags([
-        "-L\(libtorch)/lib",
-        "-Xlinker", "-rpath", "-Xlinker", "\(libtorch)/lib",
-    ] + cudaFlags),
+    .unsafeFlags(["-L\(libtorch)/lib"]
+        + (relocatable ? [] : ["-Xlinker", "-rpath", "-Xlinker", "\(libtorch)/lib"])),
     .linkedLibrary("torch_cpu"),
     .linkedLibrary("c10"),
     .linkedLibrary("m"),
 ]
+let imageCodecsLinking: [LinkerSetting] = relocatable
+    ? [.unsafeFlags(["-Xlinker", "-l:libpng16.a", "-Xlinker", "-l:libjpeg.a", "-Xlinker", "-l:libz.a"])]
+    : [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
 
 let package = Package(
     name: "swift-ddpo",
@@ -65,7 +70,7 @@ let package = Package(
         .target(name: "Schedulers", dependencies: ["Torch"]),
         .target(
             name: "CImageCodecs",
-            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
+            linkerSettings: imageCodecsLinking
         ),
         .target(name: "ImageCodecs", dependencies: ["CImageCodecs", "Torch"]),
         .target(name: "DiffusionModels", dependencies: ["Torch", "TorchNN", "Schedulers"]),

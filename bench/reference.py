@@ -42,7 +42,8 @@ def ddim_step(eps, t, x, alphas_cumprod, final_alpha_cumprod, step_size, eta, pr
     prev_t = t - step_size
     a_t = alphas_cumprod[t].view(shape)
     a_prev = torch.where(prev_t >= 0, alphas_cumprod[prev_t.clamp(min=0)],
-                         torch.full(prev_t.shape, final_alpha_cumprod, dtype=alphas_cumprod.dtype)).view(shape)
+                         torch.full(prev_t.shape, final_alpha_cumprod, dtype=alphas_cumprod.dtype,
+                                    device=alphas_cumprod.device)).view(shape)
     x0 = (x - (1 - a_t).sqrt() * eps) / a_t.sqrt()
     sigma = eta * ((1 - a_prev) / (1 - a_t) * (1 - a_t / a_prev)).sqrt()
     mean = a_prev.sqrt() * x0 + (1 - a_prev - sigma ** 2).sqrt() * eps
@@ -66,6 +67,10 @@ def parse_args():
     p.add_argument("--accumulation", type=int, default=2)
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--device", default="cpu", help="cpu or cuda[:N] (noise is still drawn on the CPU, as in swift-ddpo)")
+    p.add_argument("--mixed-precision", choices=["no", "bf16"], default="no",
+                   help="bf16: the UNet, text encoder and VAE decoder under torch.autocast, weights fp32 "
+                        "(swift-ddpo's mixed_precision)")
     return p.parse_args()
 
 
@@ -84,6 +89,9 @@ def main():
     vae = AutoencoderKL.from_pretrained(path, subfolder="vae")
     unet = UNet2DConditionModel.from_pretrained(path, subfolder="unet")
     scheduler = DDIMScheduler.from_pretrained(path, subfolder="scheduler")
+    device = torch.device(args.device)
+    for module in (text_encoder, vae, unet):
+        module.to(device)
     text_encoder.requires_grad_(False)
     vae.requires_grad_(False)
     if args.mode == "lora":
@@ -100,7 +108,8 @@ def main():
 
     scheduler.set_timesteps(args.steps)
     timesteps = scheduler.timesteps.clone()  # e.g. 951, 901, ..., 1 for 20 steps
-    alphas_cumprod = scheduler.alphas_cumprod.float()
+    timesteps = timesteps.to(device)
+    alphas_cumprod = scheduler.alphas_cumprod.float().to(device)
     final_alpha_cumprod = float(scheduler.final_alpha_cumprod)
     step_size = scheduler.config.num_train_timesteps // args.steps
     guidance, eta, clip_range, adv_clip = 5.0, 1.0, 1e-4, 5.0
@@ -110,17 +119,20 @@ def main():
     def encode(prompts):
         ids = tokenizer(prompts, padding="max_length", max_length=tokenizer.model_max_length, truncation=True,
                         return_tensors="pt").input_ids
-        return text_encoder(ids)[0]
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.mixed_precision == "bf16"):
+            return text_encoder(ids.to(device))[0].float()
 
     def guided(latents, t, embeddings, negative):
         b = latents.shape[0]
-        out = unet(torch.cat([latents, latents]), torch.cat([t, t]),
-                   encoder_hidden_states=torch.cat([negative.expand(b, -1, -1), embeddings])).sample
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.mixed_precision == "bf16"):
+            out = unet(torch.cat([latents, latents]), torch.cat([t, t]),
+                       encoder_hidden_states=torch.cat([negative.expand(b, -1, -1), embeddings])).sample
+        out = out.float()  # the DDIM step and log-probabilities in fp32, as swift-ddpo does
         uncond, cond = out.chunk(2)
         return uncond + guidance * (cond - uncond)
 
     def jpeg_reward(images):
-        pixels = (images * 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+        pixels = (images * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
         rewards = []
         for array in pixels:
             buffer = io.BytesIO()
@@ -139,17 +151,19 @@ def main():
                 picks = torch.randint(len(ANIMALS), (args.sample_batch,), generator=prompt_rng).tolist()
                 embeddings = encode([ANIMALS[i] for i in picks])
                 latents = torch.randn((args.sample_batch, unet.config.in_channels, latent_size, latent_size),
-                                      generator=generator)
+                                      generator=generator).to(device)
                 states, log_probs = [latents], []
                 for t in timesteps:
-                    per_sample = torch.full((args.sample_batch,), int(t), dtype=torch.long)
+                    per_sample = torch.full((args.sample_batch,), int(t), dtype=torch.long, device=device)
                     eps = guided(latents, per_sample, embeddings, negative)
-                    noise = torch.randn(latents.shape, generator=generator)
+                    noise = torch.randn(latents.shape, generator=generator).to(device)
                     latents, log_prob = ddim_step(eps, per_sample, latents, alphas_cumprod, final_alpha_cumprod,
                                                   step_size, eta, noise=noise)
                     states.append(latents)
                     log_probs.append(log_prob)
-                images = (vae.decode(latents / vae.config.scaling_factor).sample / 2 + 0.5).clamp(0, 1)
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.mixed_precision == "bf16"):
+                    decoded = vae.decode(latents / vae.config.scaling_factor).sample.float()
+                images = (decoded / 2 + 0.5).clamp(0, 1)
                 reward_start = time.perf_counter()
                 rewards += jpeg_reward(images)
                 reward_seconds += time.perf_counter() - reward_start
@@ -160,18 +174,18 @@ def main():
         latents = torch.cat(all_latents)            # [N, steps + 1, C, H, W]
         old_log_probs = torch.cat(all_log_probs)   # [N, steps]
         embeddings = torch.cat(all_embeddings)
-        r = torch.tensor(rewards)
+        r = torch.tensor(rewards, device=device)
         advantages = ((r - r.mean()) / (r.std(unbiased=False) + 1e-8)).clamp(-adv_clip, adv_clip)
 
         train_start = time.perf_counter()
         n, steps = old_log_probs.shape
-        order = torch.randperm(n, generator=generator)
-        step_orders = torch.stack([torch.randperm(steps, generator=generator) for _ in range(n)])
+        order = torch.randperm(n, generator=generator).to(device)
+        step_orders = torch.stack([torch.randperm(steps, generator=generator) for _ in range(n)]).to(device)
         micro_per_step = args.accumulation * steps
         pending = 0
         optimizer.zero_grad()
         for start_row in range(0, n, args.train_batch):
-            rows = torch.arange(start_row, min(start_row + args.train_batch, n))
+            rows = torch.arange(start_row, min(start_row + args.train_batch, n), device=device)
             idx = order[rows]
             for j in range(steps):
                 k = step_orders[rows, j]
@@ -197,6 +211,8 @@ def main():
             torch.nn.utils.clip_grad_norm_(trainable, 1.0)
             optimizer.step()
             optimizer.zero_grad()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
         training_seconds = time.perf_counter() - train_start
         return {"epoch_s": time.perf_counter() - start, "sampling": n / sampling_seconds,
                 "training": n * steps / training_seconds, "reward_s": reward_seconds}
@@ -225,6 +241,8 @@ def main():
         "process_s": time.perf_counter() - process_start,
         "torch": torch.__version__, "diffusers": diffusers.__version__,
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        "device": args.device, "mixed_precision": args.mixed_precision,
+        "peak_gpu_mib": torch.cuda.max_memory_allocated(device) / 2 ** 20 if device.type == "cuda" else None,
     }, sort_keys=True))
 
 

@@ -41,6 +41,7 @@ int dtype_code(at::ScalarType type) {
 
 at::Device device(int code) {
   if (code < 0) return at::Device(at::kCPU);
+  require_cuda();
   return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(code));
 }
 

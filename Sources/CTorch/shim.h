@@ -45,6 +45,8 @@ inline std::optional<at::Generator> optional_generator(tt_generator g) {
 
 at::ScalarType scalar_type(int dtype);
 int dtype_code(at::ScalarType type);
+// Throws naming the reason (the path tried, dlerror) when libtorch_cuda.so is not loaded.
+void require_cuda();
 at::Device device(int code);
 int device_code(const at::Device &device);
 at::TensorOptions options(int dtype, int device);

@@ -17,6 +17,34 @@ public enum Device: Equatable, Hashable, Sendable, CustomStringConvertible {
         self = code < 0 ? .cpu : .cuda(Int(code))
     }
 
+    /// Whether libtorch_cuda.so was found beside libtorch_cpu.so and loaded at start
+    /// (the shim loads it itself; see docs/gpu.md).
+    public static var isCUDALoaded: Bool { tt_cuda_loaded() }
+
+    /// Why CUDA support is not loaded (the path tried, dlerror's text), or nil once it is.
+    public static var cudaLoadError: String? {
+        isCUDALoaded ? nil : String(cString: tt_cuda_load_error())
+    }
+
+    /// Throws unless this is the CPU or a visible GPU, naming the reason: CUDA
+    /// support not loaded (with the loader's message) or too few devices.
+    public func checkAvailable() throws {
+        guard case .cuda(let index) = self else { return }
+        if let reason = Device.cudaLoadError {
+            throw TorchError(operation: "device \(self)", message: "CUDA support is not loaded: \(reason)")
+        }
+        let count = Device.cudaDeviceCount
+        if index >= count {
+            // libtorch's own reason, when it has one, tells a missing driver from a
+            // machine without GPUs ("Found no NVIDIA driver on your system...").
+            var reason = ""
+            do { _ = try withTorchErrors { Tensor.zeros([1], device: self) } } catch let error as TorchError {
+                reason = ": " + (error.message.split(separator: "\n").first.map(String.init) ?? error.message)
+            }
+            throw TorchError(operation: "device \(self)", message: "no such CUDA device (\(count) visible)\(reason)")
+        }
+    }
+
     /// Whether libtorch has CUDA support loaded and sees at least one GPU.
     public static var isCUDAAvailable: Bool { tt_cuda_is_available() }
 

@@ -42,9 +42,7 @@ struct RuntimeOptions: ParsableArguments {
     func prepare() throws -> (Device, DType) {
         if let threads { Runtime.threadCount = threads }
         let target = Device(device)!
-        if case .cuda(let index) = target, index >= Device.cudaDeviceCount {
-            throw ValidationError("--device \(device): no such CUDA device (\(Device.cudaDeviceCount) visible)")
-        }
+        do { try target.checkAvailable() } catch { throw ValidationError("--device \(device): \(error)") }
         return (target, parsedDType!)
     }
 }

@@ -26,12 +26,18 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "A folder with pytorch_lora_weights.safetensors (e.g. runs/NAME/lora) to apply to the UNet.")
     var lora: String?
 
+    @Option(help: "no, or bf16: the UNet under autocast to bfloat16 (the weights stay in --dtype, float32).")
+    var mixedPrecision: String = MixedPrecision.no.rawValue
+
     @OptionGroup var sampling: SamplingArguments
 
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
         guard !prompts.isEmpty else { throw ValidationError("give at least one --prompt") }
+        guard MixedPrecision(rawValue: mixedPrecision) != nil else {
+            throw ValidationError("--mixed-precision must be \(MixedPrecision.allCases.map(\.rawValue).joined(separator: " or ")), got '\(mixedPrecision)'")
+        }
     }
 
     func run() throws {
@@ -50,7 +56,7 @@ struct SampleCommand: ParsableCommand {
             throw ValidationError("cannot create the output folder \(out): \(error.localizedDescription)")
         }
         let progress = ProgressBar(title: "sampling", total: sampling.steps, logger: logger)
-        let sampler = TrajectorySampler(model: pipeline)
+        let sampler = TrajectorySampler(model: pipeline, autocast: MixedPrecision(rawValue: mixedPrecision)?.autocastDType)
         let trajectory = sampler.sample(
             prompts: prompts, options: sampling.options,
             generator: Generator(seed: sampling.seed)) { done, _ in progress.update(done) }

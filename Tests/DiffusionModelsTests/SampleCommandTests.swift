@@ -50,6 +50,31 @@ final class SampleCommandTests: XCTestCase {
         }
     }
 
+    /// bf16 autocast changes the images a little: not bitwise equal to diffusers' fp32
+    /// PNGs, but close (bf16 keeps about 3 significant digits per op).
+    func testMixedPrecisionSamplesAreCloseToFloat32() throws {
+        let model = PipelineParityTests.fixtures.appendingPathComponent("tiny-sd1")
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("ddpo-sample-bf16-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let result = try runDDPO(["sample", "--model", model.path, "--prompt", "a red circle",
+                                  "--prompt", "two green squares", "--steps", "10", "--guidance", "5", "--eta", "1",
+                                  "--seed", "1234", "--out", out.path, "--threads", "1", "--mixed-precision", "bf16"])
+        XCTAssertEqual(result.status, 0, result.output)
+        var differences: [Int] = []
+        for index in 0..<2 {
+            let ours = try RGBImage(contentsOfPNG: out.appendingPathComponent("sample_\(index).png"))
+            let theirs = try RGBImage(contentsOfPNG: model.appendingPathComponent("sample_\(index).png"))
+            differences += zip(ours.pixels, theirs.pixels).map { abs(Int($0) - Int($1)) }
+        }
+        XCTAssertGreaterThan(differences.max() ?? 0, 1, "bf16 must change some pixel by more than fp32 rounding")
+        let mean = Double(differences.reduce(0, +)) / Double(differences.count)
+        XCTAssertLessThan(mean, 8, "mean 8-bit difference from the fp32 images")
+        let bad = try runDDPO(["sample", "--model", model.path, "--prompt", "x", "--out", out.path,
+                               "--mixed-precision", "fp16"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.output.contains("--mixed-precision must be no or bf16"), bad.output)
+    }
+
     func testBadModelFolderIsAClearErrorNotACrash() throws {
         let result = try runDDPO(["sample", "--model", "/nonexistent/model", "--prompt", "x", "--out", "/tmp/unused"])
         XCTAssertNotEqual(result.status, 0)

@@ -42,9 +42,23 @@ const char *tt_version(void);      // libtorch version, e.g. "2.15.0"
 int tt_set_num_threads(int n);
 int tt_get_num_threads(void);
 int tt_set_num_interop_threads(int n);  // fails when called after the pool started
+// libtorch_cuda.so is loaded at start from the folder of libtorch_cpu.so when it is
+// there (cuda_loader.cpp); tt_cuda_load_error says why not otherwise.
+bool tt_cuda_loaded(void);
+const char *tt_cuda_load_error(void);  // "" once loaded
 bool tt_cuda_is_available(void);
 int tt_cuda_device_count(void);
 int tt_cuda_synchronize(int device);
+
+// ---- autocast (mixed precision) ----------------------------------------------
+// Thread-local state for the device's type (CPU or CUDA). Swift's Autocast.run sets
+// it for one scope and restores it; enter/exit count nested scopes (exit clears the
+// cast cache when the outermost one ends) and return the new depth, -1 on failure.
+bool tt_autocast_is_enabled(int device);
+int tt_autocast_dtype(int device);  // tt_dtype the device type casts to
+int tt_autocast_set(int device, bool enabled, int dtype);
+int tt_autocast_enter_scope(void);
+int tt_autocast_exit_scope(void);
 
 // ---- lifetime and metadata --------------------------------------------------
 void tt_tensor_free(tt_tensor t);

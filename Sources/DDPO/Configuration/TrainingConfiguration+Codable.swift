@@ -11,6 +11,7 @@ extension TrainingConfiguration: Codable, ConfigurationSection {
         case model
         case device
         case dtype
+        case mixedPrecision = "mixed_precision"
         case threads
         case useLoRA = "use_lora"
         case prompt
@@ -48,6 +49,7 @@ extension TrainingConfiguration: Codable, ConfigurationSection {
         model = try c.value(.model, default: d.model)
         device = try c.value(.device, default: d.device)
         dtype = try c.value(.dtype, default: d.dtype)
+        mixedPrecision = try c.choice(.mixedPrecision, default: d.mixedPrecision)
         threads = try c.optionalValue(.threads)
         useLoRA = try c.value(.useLoRA, default: d.useLoRA)
         prompt = try c.value(.prompt, default: d.prompt)
@@ -75,6 +77,7 @@ extension TrainingConfiguration: Codable, ConfigurationSection {
         try c.encode(model, forKey: .model)
         try c.encode(device, forKey: .device)
         try c.encode(dtype, forKey: .dtype)
+        try c.encode(mixedPrecision, forKey: .mixedPrecision)
         try c.encode(threads, forKey: .threads)
         try c.encode(useLoRA, forKey: .useLoRA)
         try c.encode(prompt, forKey: .prompt)

@@ -32,6 +32,9 @@ extension TrainingConfiguration {
         try require(!model.isEmpty, "model", "is required: the path of a diffusers model folder")
         _ = try torchDevice()
         _ = try torchDType()
+        // Autocast keeps the weights in their dtype; mixed precision means fp32 weights.
+        try require(mixedPrecision == .no || dtype == "float32", "mixed_precision",
+                    "'\(mixedPrecision.rawValue)' needs dtype float32 (the trainable weights stay fp32), got dtype '\(dtype)'")
         if let threads { try atLeastOne(threads, "threads") }
         try PromptSets.checkArguments(prompt)
         try require(knownRewards.contains(reward.name), "reward",

@@ -37,6 +37,10 @@ public struct TrainingConfiguration: Equatable, Sendable {
     /// `dtype`: precision the frozen model runs in: "float32", "float16",
     /// "bfloat16" (or "float64", for tests). Default "float32".
     public var dtype: String
+    /// `mixed_precision`: "no" or "bf16" (autocast for the UNet's forward passes;
+    /// the trainable weights stay in `dtype`, which should then be "float32").
+    /// Default "no".
+    public var mixedPrecision: MixedPrecision
     /// `threads`: libtorch intra-op threads; null keeps libtorch's choice (one per
     /// core). Default null.
     public var threads: Int?
@@ -65,6 +69,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
                 logDir: String = "runs", epochs: Int = 100, saveFrequency: Int = 10, checkpointsKept: Int = 3,
                 evaluationImages: Int = 8,
                 resume: String? = nil, model: String = "", device: String = "cpu", dtype: String = "float32",
+                mixedPrecision: MixedPrecision = .no,
                 threads: Int? = nil, useLoRA: Bool = true, prompt: Prompt = Prompt(), reward: Reward = Reward(),
                 nanRewards: NaNRewardPolicy = .error, sample: Sample = Sample(), train: Train = Train(),
                 advantages: Advantages = Advantages(), lora: LoRA = LoRA(), monitor: Monitor = Monitor()) {
@@ -79,6 +84,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
         self.model = model
         self.device = device
         self.dtype = dtype
+        self.mixedPrecision = mixedPrecision
         self.threads = threads
         self.useLoRA = useLoRA
         self.prompt = prompt

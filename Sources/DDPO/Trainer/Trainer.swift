@@ -36,6 +36,11 @@ public final class Trainer {
     /// checkpoint of the run folder when `configuration.resume` is set.
     public init(configuration: TrainingConfiguration, rewards: RewardRegistry = .standard, logger: Logger) throws {
         let configuration = try configuration.validate(knownRewards: Set(rewards.names))
+        // A GPU that is not there (no CUDA in this torch install, too few devices) is a
+        // configuration error, reported before anything is loaded.
+        do { try configuration.torchDevice().checkAvailable() } catch let error as TorchError {
+            throw ConfigurationError(field: "device", message: error.description)
+        }
         self.configuration = configuration
         self.logger = logger
         if let threads = configuration.threads { Runtime.threadCount = threads }
@@ -56,7 +61,7 @@ public final class Trainer {
         } else {
             model.unet.unfreeze()
         }
-        sampler = TrajectorySampler(model: model)
+        sampler = TrajectorySampler(model: model, autocast: configuration.mixedPrecision.autocastDType)
         let train = configuration.train
         klReference = train.klWeight > 0 || configuration.monitor.isOn
             ? try Self.klReference(for: model, configuration: configuration) : nil
@@ -105,7 +110,8 @@ public final class Trainer {
         unet.eval()
         return .frozenCopy(TrajectorySampler(model: StableDiffusion(
             tokenizer: model.tokenizer, textEncoder: model.textEncoder, unet: unet, vae: model.vae,
-            scheduler: model.scheduler, device: model.device, dtype: model.dtype, directory: model.directory)))
+            scheduler: model.scheduler, device: model.device, dtype: model.dtype, directory: model.directory),
+            autocast: configuration.mixedPrecision.autocastDType))
     }
 
     var trainableKind: String { configuration.useLoRA ? "lora" : "full" }

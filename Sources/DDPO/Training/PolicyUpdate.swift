@@ -245,7 +245,7 @@ public struct PolicyUpdate {
             let noise = Tensor.randn(original.shape, dtype: original.dtype, device: generator.device,
                                      generator: generator).to(device: device)
             let noisy = model.scheduler.schedule.addNoise(to: original, noise: noise, timesteps: timesteps)
-            let prediction = model.unet(noisy, timesteps: timesteps, encoderHiddenStates: embeddings)
+            let prediction = sampler.noisePrediction(latents: noisy, timesteps: timesteps, encoderHiddenStates: embeddings)
             let target = model.scheduler.schedule.trainingTarget(original: original, noise: noise, timesteps: timesteps)
             let batchWeights = sampleIndices.map { weights[$0] }
             if case .rwrSparse(let percentile) = settings.objective {
@@ -278,7 +278,8 @@ public struct PolicyUpdate {
                                             promptEmbeddings: state.promptEmbeddings,
                                             negativeEmbedding: state.negativeEmbedding,
                                             guidanceScale: settings.guidanceScale)
-            : sampler.model.unet(state.current, timesteps: state.timesteps, encoderHiddenStates: state.promptEmbeddings)
+            : sampler.noisePrediction(latents: state.current, timesteps: state.timesteps,
+                                      encoderHiddenStates: state.promptEmbeddings)
         return sampler.model.scheduler.step(modelOutput: output, timesteps: state.timesteps, sample: state.current,
                                             inferenceSteps: inferenceSteps, eta: settings.eta, previousSample: state.next)
     }

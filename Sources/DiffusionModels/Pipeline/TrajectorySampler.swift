@@ -44,9 +44,26 @@ public struct Trajectory {
 /// seed reproduces diffusers' StableDiffusionPipeline with DDIMScheduler.
 public struct TrajectorySampler {
     public let model: StableDiffusion
+    /// The dtype the UNet's forward passes, the prompt encoding and the VAE decoding
+    /// of `sample` autocast to (mixed precision), or nil to run them in the model's
+    /// dtype. Outputs are cast back (embeddings to the model's dtype, images to fp32).
+    public let autocast: DType?
 
-    public init(model: StableDiffusion) {
+    public init(model: StableDiffusion, autocast: DType? = nil) {
         self.model = model
+        self.autocast = autocast
+    }
+
+    /// The UNet's prediction for x_t, under autocast when `autocast` is set; the
+    /// output is cast back to the model's dtype, so the scheduler's step and the
+    /// log-probabilities are computed in full precision.
+    public func noisePrediction(latents: Tensor, timesteps: Tensor, encoderHiddenStates: Tensor) -> Tensor {
+        guard let autocast else {
+            return model.unet(latents, timesteps: timesteps, encoderHiddenStates: encoderHiddenStates)
+        }
+        return Autocast.run(on: model.device, dtype: autocast) {
+            model.unet(latents, timesteps: timesteps, encoderHiddenStates: encoderHiddenStates)
+        }.to(dtype: model.dtype)
     }
 
     /// Guided model output for x_t at per-sample `timesteps` [B]: one batched UNet
@@ -55,13 +72,22 @@ public struct TrajectorySampler {
                                       negativeEmbedding: Tensor, guidanceScale: Double) -> Tensor {
         let batch = latents.size(0)
         guard guidanceScale > 1 else {
-            return model.unet(latents, timesteps: timesteps, encoderHiddenStates: promptEmbeddings)
+            return noisePrediction(latents: latents, timesteps: timesteps, encoderHiddenStates: promptEmbeddings)
         }
         let negative = negativeEmbedding.expanded(to: [batch, -1, -1])
-        let output = model.unet(Tensor.cat([latents, latents]), timesteps: Tensor.cat([timesteps, timesteps]),
-                                encoderHiddenStates: Tensor.cat([negative, promptEmbeddings]))
+        let output = noisePrediction(latents: Tensor.cat([latents, latents]),
+                                     timesteps: Tensor.cat([timesteps, timesteps]),
+                                     encoderHiddenStates: Tensor.cat([negative, promptEmbeddings]))
         let halves = output.chunked(2)
         return halves[0] + guidanceScale * (halves[1] - halves[0])
+    }
+
+    /// `body` under `autocast` when set (the frozen text encoder and VAE run once per
+    /// batch, so this matters less than for the UNet, but SD's VAE decoder at 512×512
+    /// is not cheap).
+    private func frozenPass(_ body: () -> Tensor) -> Tensor {
+        guard let autocast else { return body() }
+        return Autocast.run(on: model.device, dtype: autocast, body)
     }
 
     /// Runs the reverse process for `prompts`; `progress(step, total)` is called after each step.
@@ -74,8 +100,8 @@ public struct TrajectorySampler {
             let scale = model.vaeScaleFactor
             let height = (options.height ?? model.defaultImageSize) / scale
             let width = (options.width ?? model.defaultImageSize) / scale
-            let promptEmbeddings = model.encode(prompts: prompts)
-            let negativeEmbedding = model.encode(prompts: [""])
+            let promptEmbeddings = frozenPass { model.encode(prompts: prompts) }.to(dtype: model.dtype)
+            let negativeEmbedding = frozenPass { model.encode(prompts: [""]) }.to(dtype: model.dtype)
             var latents = Tensor.randn([prompts.count, model.latentChannels, height, width], dtype: model.dtype,
                                        device: generator.device, generator: generator).to(device: device)
             let timesteps = model.scheduler.timesteps(inferenceSteps: options.steps)
@@ -97,7 +123,8 @@ public struct TrajectorySampler {
             return Trajectory(
                 prompts: prompts, promptEmbeddings: promptEmbeddings, negativeEmbedding: negativeEmbedding,
                 latents: Tensor.stack(states, dim: 1), timesteps: Tensor(timesteps.map(Int64.init)),
-                logProbabilities: Tensor.stack(logProbabilities, dim: 1), images: model.decode(latents: latents))
+                logProbabilities: Tensor.stack(logProbabilities, dim: 1),
+                images: frozenPass { model.decode(latents: latents) }.to(dtype: .float32))
         }
     }
 }
