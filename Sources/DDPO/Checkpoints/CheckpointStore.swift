@@ -9,16 +9,22 @@ public struct CheckpointState: Codable, Equatable, Sendable {
     public var epoch: Int
     /// Optimizer steps taken so far.
     public var globalStep: Int
-    /// The per-prompt reward buffers (empty for other advantage strategies).
+    /// The per-prompt reward buffers (empty for other advantage strategies); in a
+    /// multi-task run, the first task's.
     public var statTracker: PerPromptStatTracker.State
     /// "lora" (only the adapters are saved) or "full" (every UNet weight).
     public var trainable: String
+    /// A multi-task run's buffers, by task name (`tasks:`); absent from a
+    /// single-task run's state, whose file is as before tasks existed.
+    public var taskStatTrackers: [String: PerPromptStatTracker.State]?
 
-    public init(epoch: Int, globalStep: Int, statTracker: PerPromptStatTracker.State, trainable: String) {
+    public init(epoch: Int, globalStep: Int, statTracker: PerPromptStatTracker.State, trainable: String,
+                taskStatTrackers: [String: PerPromptStatTracker.State]? = nil) {
         self.epoch = epoch
         self.globalStep = globalStep
         self.statTracker = statTracker
         self.trainable = trainable
+        self.taskStatTrackers = taskStatTrackers
     }
 }
 

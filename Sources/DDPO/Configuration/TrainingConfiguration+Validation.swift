@@ -33,9 +33,12 @@ extension TrainingConfiguration {
         _ = try torchDevice()
         _ = try torchDType()
         if let threads { try atLeastOne(threads, "threads") }
-        try PromptSets.checkArguments(prompt)
-        try require(knownRewards.contains(reward.name), "reward",
-                    "unknown reward '\(reward.name)' (valid: \(knownRewards.sorted().joined(separator: ", ")))")
+        if tasks == nil {
+            try PromptSets.checkArguments(prompt)
+            try require(knownRewards.contains(reward.name), "reward",
+                        "unknown reward '\(reward.name)' (valid: \(knownRewards.sorted().joined(separator: ", ")))")
+        }
+        try validateTasks(knownRewards: knownRewards)
 
         // Sampling.
         try atLeastOne(sample.numSteps, "sample.num_steps")
