@@ -74,7 +74,8 @@ public enum RunReport {
         var rows: [(String, String)] = []
         rows.append(("Epochs", "\(summary.completedEpochs)" + (summary.plannedEpochs.map { " of \($0)" } ?? "")))
         rows.append(("Samples per epoch", configuration.map {
-            "\($0.samplesPerEpoch) (\($0.sample.batchSize) × \($0.sample.numBatchesPerEpoch) batches)" } ?? "unknown"))
+            "\($0.samplesPerEpoch) (\($0.sample.batchSize) × \($0.sample.numBatchesPerEpoch) batches)"
+                + ($0.isMultiTask ? " per task" : "") } ?? "unknown"))
         rows.append(("Algorithm", configuration.map {
             $0.train.algorithm.rawValue + ($0.useLoRA ? ", LoRA rank \($0.lora.rank)" : ", full UNet") } ?? "unknown"))
         if configuration?.isMultiTask == true {

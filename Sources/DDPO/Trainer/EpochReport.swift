@@ -62,13 +62,15 @@ public struct TaskEpochReport: Sendable {
     /// The task's own policy update under "sequential"; nil under "weighted_sum".
     public var update: PolicyUpdateStatistics?
 
+    public var rewardMean: Double { EpochReport.mean(rewards) }
+
     /// `reward_mean/<name>`, `reward_std/<name>`, `advantage_mean/<name>`,
     /// `advantage_std/<name>`, `dropped_samples/<name>`; with its own update also
     /// `loss/<name>`, `approx_kl/<name>`, `clipfrac/<name>`, `grad_norm/<name>`,
     /// `optimizer_steps/<name>`.
     public var scalars: [String: Double] {
         var scalars = [
-            "reward_mean": EpochReport.mean(rewards), "reward_std": EpochReport.standardDeviation(rewards),
+            "reward_mean": rewardMean, "reward_std": EpochReport.standardDeviation(rewards),
             "advantage_mean": EpochReport.mean(advantages),
             "advantage_std": EpochReport.standardDeviation(advantages), "dropped_samples": Double(droppedSamples),
         ]
