@@ -86,18 +86,26 @@ struct TrainCommand: AsyncParsableCommand {
             }
             try tensorBoard.addHistogram("rewards", values: report.rewards, step: report.epoch)
             try tensorBoard.addHistogram("advantages", values: report.advantages, step: report.epoch)
+            for task in report.tasks {
+                try tensorBoard.addHistogram("rewards/\(task.name)", values: task.rewards, step: report.epoch)
+                try tensorBoard.addHistogram("advantages/\(task.name)", values: task.advantages, step: report.epoch)
+            }
             if !report.images.isEmpty {
                 try tensorBoard.addImage("samples", ImageGrid.tile(report.images, columns: 4), step: report.epoch)
             }
             try tensorBoard.flush()
             try metrics.flush()
-            logger.info("epoch", metadata: [
+            var metadata: Logger.Metadata = [
                 "epoch": "\(report.epoch + 1)/\(trainer.configuration.epochs)",
                 "reward_mean": "\(String(format: "%.5f", report.rewardMean))",
                 "reward_std": "\(String(format: "%.5f", report.rewardStd))",
                 "approx_kl": "\(String(format: "%.3g", report.update.approxKL))",
                 "clipfrac": "\(String(format: "%.3f", report.update.clipFraction))",
-            ])
+            ]
+            for task in report.tasks {
+                metadata["reward_mean/\(task.name)"] = "\(String(format: "%.5f", task.rewardMean))"
+            }
+            logger.info("epoch", metadata: metadata)
         }
         try tensorBoard.close()
         try metrics.close()

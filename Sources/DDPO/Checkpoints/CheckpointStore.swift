@@ -9,21 +9,26 @@ public struct CheckpointState: Codable, Equatable, Sendable {
     public var epoch: Int
     /// Optimizer steps taken so far.
     public var globalStep: Int
-    /// The per-prompt reward buffers (empty for other advantage strategies).
+    /// The per-prompt reward buffers (empty for other advantage strategies); in a
+    /// multi-task run, the first task's.
     public var statTracker: PerPromptStatTracker.State
     /// "lora" (only the adapters are saved) or "full" (every UNet weight).
     public var trainable: String
     /// The over-optimisation monitors' held-out rewards so far; nil in checkpoints
     /// of runs without monitors (and of versions before them).
     public var monitor: MonitorHistory?
+    /// A multi-task run's buffers, by task name (`tasks:`); absent from a
+    /// single-task run's state, whose file is as before tasks existed.
+    public var taskStatTrackers: [String: PerPromptStatTracker.State]?
 
     public init(epoch: Int, globalStep: Int, statTracker: PerPromptStatTracker.State, trainable: String,
-                monitor: MonitorHistory? = nil) {
+                monitor: MonitorHistory? = nil, taskStatTrackers: [String: PerPromptStatTracker.State]? = nil) {
         self.epoch = epoch
         self.globalStep = globalStep
         self.statTracker = statTracker
         self.trainable = trainable
         self.monitor = monitor
+        self.taskStatTrackers = taskStatTrackers
     }
 }
 

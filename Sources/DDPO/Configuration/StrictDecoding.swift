@@ -123,6 +123,7 @@ func describeType(_ type: Any.Type) -> String {
     case is String.Type: return "a string"
     case is [String].Type: return "a list of strings"
     case is [String: String].Type: return "a mapping"
+    case is [TrainingConfiguration.TaskEntry].Type: return "a list of tasks"
     case let section as ConfigurationSection.Type: return section.expectation
     default: return "\(type)"
     }

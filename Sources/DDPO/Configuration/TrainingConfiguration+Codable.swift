@@ -16,6 +16,8 @@ extension TrainingConfiguration: Codable, ConfigurationSection {
         case useLoRA = "use_lora"
         case prompt
         case reward
+        case tasks
+        case multiTaskUpdate = "multi_task_update"
         case nanRewards = "nan_rewards"
         case sample
         case train
@@ -54,6 +56,15 @@ extension TrainingConfiguration: Codable, ConfigurationSection {
         useLoRA = try c.value(.useLoRA, default: d.useLoRA)
         prompt = try c.value(.prompt, default: d.prompt)
         reward = try c.value(.reward, default: d.reward)
+        tasks = try c.optionalValue(.tasks)
+        multiTaskUpdate = try c.choice(.multiTaskUpdate, default: d.multiTaskUpdate)
+        if tasks != nil {
+            // Each task names its own; a top-level one would be silently unused.
+            for key in [CodingKeys.prompt, .reward] where c.contains(key) {
+                throw ConfigurationError(field: key.stringValue, message:
+                    "cannot be given together with `tasks:`; set each task's \(key.stringValue) instead")
+            }
+        }
         nanRewards = try c.choice(.nanRewards, default: d.nanRewards)
         sample = try c.value(.sample, default: d.sample)
         train = try c.value(.train, default: d.train)
@@ -64,6 +75,9 @@ extension TrainingConfiguration: Codable, ConfigurationSection {
 
     // Written by hand so that null fields (resume, threads) are saved as null
     // rather than left out: the saved file shows every setting the run used.
+    // Exceptions: without `tasks` the multi-task keys are left out (a single-task
+    // run's config.yaml stays as it was), and with `tasks` the unused top-level
+    // prompt and reward are, since decoding refuses them together.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(runName, forKey: .runName)
@@ -80,8 +94,13 @@ extension TrainingConfiguration: Codable, ConfigurationSection {
         try c.encode(mixedPrecision, forKey: .mixedPrecision)
         try c.encode(threads, forKey: .threads)
         try c.encode(useLoRA, forKey: .useLoRA)
-        try c.encode(prompt, forKey: .prompt)
-        try c.encode(reward, forKey: .reward)
+        if let tasks {
+            try c.encode(tasks, forKey: .tasks)
+            try c.encode(multiTaskUpdate, forKey: .multiTaskUpdate)
+        } else {
+            try c.encode(prompt, forKey: .prompt)
+            try c.encode(reward, forKey: .reward)
+        }
         try c.encode(nanRewards, forKey: .nanRewards)
         try c.encode(sample, forKey: .sample)
         try c.encode(train, forKey: .train)

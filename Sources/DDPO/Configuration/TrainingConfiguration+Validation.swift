@@ -36,9 +36,12 @@ extension TrainingConfiguration {
         try require(mixedPrecision == .no || dtype == "float32", "mixed_precision",
                     "'\(mixedPrecision.rawValue)' needs dtype float32 (the trainable weights stay fp32), got dtype '\(dtype)'")
         if let threads { try atLeastOne(threads, "threads") }
-        try PromptSets.checkArguments(prompt)
-        try require(knownRewards.contains(reward.name), "reward",
-                    "unknown reward '\(reward.name)' (valid: \(knownRewards.sorted().joined(separator: ", ")))")
+        if tasks == nil {
+            try PromptSets.checkArguments(prompt)
+            try require(knownRewards.contains(reward.name), "reward",
+                        "unknown reward '\(reward.name)' (valid: \(knownRewards.sorted().joined(separator: ", ")))")
+        }
+        try validateTasks(knownRewards: knownRewards)
 
         // Sampling.
         try atLeastOne(sample.numSteps, "sample.num_steps")

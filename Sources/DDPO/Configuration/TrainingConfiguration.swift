@@ -51,6 +51,14 @@ public struct TrainingConfiguration: Equatable, Sendable {
     public var prompt: Prompt
     /// `reward`: the reward function. Default "jpeg_compressibility".
     public var reward: Reward
+    /// `tasks`: multi-task joint training, a list of `{name, prompt, reward, weight}`
+    /// (`TaskEntry`) replacing the top-level `prompt` and `reward`, which must then be
+    /// left out. Default null: one task of `prompt` and `reward`.
+    public var tasks: [TaskEntry]?
+    /// `multi_task_update`: "sequential" (one policy update per task in turn) or
+    /// "weighted_sum" (one update over all tasks' samples); used with `tasks`.
+    /// Default "sequential".
+    public var multiTaskUpdate: MultiTaskUpdate
     /// `nan_rewards`: "error" stops on a NaN/infinite reward, "drop" leaves the
     /// sample out. Default "error".
     public var nanRewards: NaNRewardPolicy
@@ -71,6 +79,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
                 resume: String? = nil, model: String = "", device: String = "cpu", dtype: String = "float32",
                 mixedPrecision: MixedPrecision = .no,
                 threads: Int? = nil, useLoRA: Bool = true, prompt: Prompt = Prompt(), reward: Reward = Reward(),
+                tasks: [TaskEntry]? = nil, multiTaskUpdate: MultiTaskUpdate = .sequential,
                 nanRewards: NaNRewardPolicy = .error, sample: Sample = Sample(), train: Train = Train(),
                 advantages: Advantages = Advantages(), lora: LoRA = LoRA(), monitor: Monitor = Monitor()) {
         self.runName = runName
@@ -89,6 +98,8 @@ public struct TrainingConfiguration: Equatable, Sendable {
         self.useLoRA = useLoRA
         self.prompt = prompt
         self.reward = reward
+        self.tasks = tasks
+        self.multiTaskUpdate = multiTaskUpdate
         self.nanRewards = nanRewards
         self.sample = sample
         self.train = train

@@ -20,6 +20,9 @@ public struct RunFolder {
     public var monitorReadings: [MetricsRecord] = []
     /// `evaluations/epoch-NNNNNN.json`, by epoch.
     public var evaluations: [Evaluation] = []
+    /// A multi-task run's evaluations, `evaluations/<task>/epoch-NNNNNN.json` by
+    /// epoch, by task name (empty for a single-task run).
+    public var taskEvaluations: [String: [Evaluation]] = [:]
     /// What could not be read, one sentence each (shown at the top of the report).
     public var problems: [String] = []
 
@@ -84,6 +87,14 @@ public struct RunFolder {
             evaluations = try Evaluation.readAll(in: evaluationDirectory).sorted { $0.epoch < $1.epoch }
         } catch {
             problems.append("The evaluations could not be read: \(error)")
+        }
+        for task in configuration?.tasks ?? [] {
+            do {
+                taskEvaluations[task.name] = try Evaluation.readAll(in: evaluationDirectory.appendingPathComponent(task.name))
+                    .sorted { $0.epoch < $1.epoch }
+            } catch {
+                problems.append("The evaluations of task \(task.name) could not be read: \(error)")
+            }
         }
     }
 }

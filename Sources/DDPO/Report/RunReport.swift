@@ -52,7 +52,9 @@ public enum RunReport {
         html += summarySection(run, summary)
         html += chartsSection(run)
         html += MonitorSection.html(run)
-        html += evaluationSection(run, summary)
+        // A multi-task run evaluates per task (evaluations/<task>/), not in evaluations/.
+        html += run.configuration?.isMultiTask == true
+            ? TaskReport.evaluationSection(run, isFinished: summary.isFinished) : evaluationSection(run, summary)
         html += timingSection(summary)
         html += "<section><h2>Configuration <span class=\"muted\">config.yaml</span></h2>\n"
         html += run.configurationText.map { "<pre>\(HTMLText.escape($0))</pre>\n" }
@@ -75,12 +77,18 @@ public enum RunReport {
         var rows: [(String, String)] = []
         rows.append(("Epochs", "\(summary.completedEpochs)" + (summary.plannedEpochs.map { " of \($0)" } ?? "")))
         rows.append(("Samples per epoch", configuration.map {
-            "\($0.samplesPerEpoch) (\($0.sample.batchSize) × \($0.sample.numBatchesPerEpoch) batches)" } ?? "unknown"))
+            "\($0.samplesPerEpoch) (\($0.sample.batchSize) × \($0.sample.numBatchesPerEpoch) batches)"
+                + ($0.isMultiTask ? " per task" : "") } ?? "unknown"))
         rows.append(("Algorithm", configuration.map {
             $0.train.algorithm.rawValue + ($0.useLoRA ? ", LoRA rank \($0.lora.rank)" : ", full UNet") } ?? "unknown"))
-        rows.append(("Reward", configuration?.reward.name ?? "unknown"))
-        rows.append(("Model", configuration?.model ?? "unknown"))
-        rows.append(("Prompts", configuration?.prompt.name ?? "unknown"))
+        if configuration?.isMultiTask == true {
+            rows += TaskReport.summaryRows(run)
+            rows.append(("Model", configuration?.model ?? "unknown"))
+        } else {
+            rows.append(("Reward", configuration?.reward.name ?? "unknown"))
+            rows.append(("Model", configuration?.model ?? "unknown"))
+            rows.append(("Prompts", configuration?.prompt.name ?? "unknown"))
+        }
         rows.append(("Total time", summary.totalSeconds.map {
             HTMLText.duration($0) + " (sampling, reward wait and training, summed over epochs)" } ?? "no epoch yet"))
         var trend = "no epoch yet"
@@ -88,11 +96,13 @@ public enum RunReport {
             trend = "\(HTMLText.number(first)) → \(HTMLText.number(last)) (\(HTMLText.signed(last - first)))"
         }
         rows.append(("Mean reward, first → last epoch", trend))
-        let before = summary.before.map { HTMLText.number($0.meanReward) } ?? "not yet"
-        let after = summary.after.map { HTMLText.number($0.meanReward) } ?? "not yet"
-        rows.append(("Evaluation mean reward, before → after", "\(before) → \(after)"))
-        rows.append(("Evaluation gain", summary.evaluationGain.map { "<b>\(HTMLText.signed($0))</b>" }
-            ?? "needs both evaluations"))
+        if configuration?.isMultiTask != true {
+            let before = summary.before.map { HTMLText.number($0.meanReward) } ?? "not yet"
+            let after = summary.after.map { HTMLText.number($0.meanReward) } ?? "not yet"
+            rows.append(("Evaluation mean reward, before → after", "\(before) → \(after)"))
+            rows.append(("Evaluation gain", summary.evaluationGain.map { "<b>\(HTMLText.signed($0))</b>" }
+                ?? "needs both evaluations"))
+        }
         var html = "<section><h2>Summary</h2>\n<table class=\"summary\">\n"
         for (label, value) in rows {
             // Values are escaped where they come from files; the gain's <b> is ours.
@@ -114,6 +124,7 @@ public enum RunReport {
         var html = "<section><h2>Training <span class=\"muted\">per epoch, from metrics.jsonl</span></h2>\n"
         html += "<div class=\"charts\">\n"
         html += chart("reward mean ± std", "reward_mean", spread: "reward_std", color: "#2563eb")
+        html += TaskReport.rewardChart(run)
         html += chart("approx_kl", "approx_kl", color: "#9333ea")
         html += chart("clipfrac", "clipfrac", color: "#ea580c")
         html += chart("loss", "loss", color: "#0d9488")

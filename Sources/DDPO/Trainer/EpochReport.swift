@@ -17,17 +17,29 @@ public struct EpochReport: Sendable {
     /// The mean over sampling batches of a distribution-level reward's batch value
     /// V(B) (`RewardBatch.batchValue`, e.g. the batch's diversity); nil for per-image rewards.
     public var rewardBatchValue: Double? = nil
+    /// Each task's part of a multi-task run (`tasks:`), in the order listed; empty
+    /// for a single-task run, whose metrics stay unsuffixed.
+    public var tasks: [TaskEpochReport] = []
 
-    public var rewardMean: Double { rewards.isEmpty ? .nan : rewards.reduce(0, +) / Double(rewards.count) }
-    public var rewardStd: Double {
-        guard !rewards.isEmpty else { return .nan }
-        let mean = rewardMean
-        return (rewards.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(rewards.count)).squareRoot()
+    /// Over all tasks' samples.
+    public var rewardMean: Double { Self.mean(rewards) }
+    public var rewardStd: Double { Self.standardDeviation(rewards) }
+
+    static func mean(_ values: [Double]) -> Double {
+        values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
+    }
+
+    /// Population standard deviation (divides by n).
+    static func standardDeviation(_ values: [Double]) -> Double {
+        guard !values.isEmpty else { return .nan }
+        let mean = mean(values)
+        return (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count)).squareRoot()
     }
 
     /// The scalars written to TensorBoard and metrics.jsonl; `kl_penalty` and
     /// `pretrain_loss` (before weighting) only when those terms are on; `reward_batch_value`
-    /// only for a distribution-level reward.
+    /// only for a distribution-level reward; in a multi-task run, each task's
+    /// `TaskEpochReport.scalars` too.
     public var scalars: [String: Double] {
         var scalars = [
             "reward_mean": rewardMean, "reward_std": rewardStd, "loss": update.loss, "approx_kl": update.approxKL,
@@ -39,6 +51,41 @@ public struct EpochReport: Sendable {
         if let klPenalty = update.klPenalty { scalars["kl_penalty"] = klPenalty }
         if let pretrainLoss = update.pretrainLoss { scalars["pretrain_loss"] = pretrainLoss }
         if let rewardBatchValue { scalars["reward_batch_value"] = rewardBatchValue }
+        for task in tasks { scalars.merge(task.scalars) { _, new in new } }
         return scalars
+    }
+}
+
+/// One task's part of a multi-task epoch.
+public struct TaskEpochReport: Sendable {
+    public var name: String
+    public var weight: Double
+    public var rewards: [Double]
+    /// As estimated (clipped), before the task weight multiplies them.
+    public var advantages: [Double]
+    public var droppedSamples: Int
+    /// The task's own policy update under "sequential"; nil under "weighted_sum".
+    public var update: PolicyUpdateStatistics?
+
+    public var rewardMean: Double { EpochReport.mean(rewards) }
+
+    /// `reward_mean/<name>`, `reward_std/<name>`, `advantage_mean/<name>`,
+    /// `advantage_std/<name>`, `dropped_samples/<name>`; with its own update also
+    /// `loss/<name>`, `approx_kl/<name>`, `clipfrac/<name>`, `grad_norm/<name>`,
+    /// `optimizer_steps/<name>`.
+    public var scalars: [String: Double] {
+        var scalars = [
+            "reward_mean": rewardMean, "reward_std": EpochReport.standardDeviation(rewards),
+            "advantage_mean": EpochReport.mean(advantages),
+            "advantage_std": EpochReport.standardDeviation(advantages), "dropped_samples": Double(droppedSamples),
+        ]
+        if let update {
+            scalars["loss"] = update.loss
+            scalars["approx_kl"] = update.approxKL
+            scalars["clipfrac"] = update.clipFraction
+            scalars["grad_norm"] = update.gradientNorm
+            scalars["optimizer_steps"] = Double(update.optimizerSteps)
+        }
+        return Dictionary(uniqueKeysWithValues: scalars.map { ("\($0.key)/\(name)", $0.value) })
     }
 }

@@ -21,4 +21,20 @@ public enum RunSeeds {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+
+    /// The run seed of task `index` of a multi-task run, from which all its streams
+    /// (prompts, sampling, training) are derived as above. Task 0 keeps the run seed
+    /// itself, so a single-task run draws exactly what it drew before tasks existed;
+    /// the others get distinct, reproducible seeds, so two tasks on the same prompt
+    /// set do not sample the same prompts and noise.
+    public static func taskSeed(_ runSeed: UInt64, task index: Int) -> UInt64 {
+        precondition(index >= 0, "RunSeeds.taskSeed: task index must be >= 0, got \(index)")
+        guard index > 0 else { return runSeed }
+        // The SplitMix64 finalizer again, over the run seed mixed with the index
+        // by another odd constant than `seed`'s.
+        var z = runSeed ^ 0x5851_F42D_4C95_7F2D &* UInt64(index)
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }

@@ -11,12 +11,14 @@ extension Trainer {
     static let monitorEpoch = 2_000_000
 
     /// nil when `monitor.every` is 0. `klReference` must be the trainer's (built
-    /// whenever the monitors are on).
-    static func makeMonitor(configuration: TrainingConfiguration, sampler: TrajectorySampler, reward: any Reward,
+    /// whenever the monitors are on). A multi-task run monitors its first task: that
+    /// task's reward, on `monitor.prompts` (default: that task's prompts).
+    static func makeMonitor(configuration: TrainingConfiguration, sampler: TrajectorySampler, task: TrainingTask,
                             rewards: RewardRegistry, klReference: KLReference?) throws -> OverOptimisationMonitor? {
         let settings = configuration.monitor
         guard settings.isOn, let klReference else { return nil }
-        let promptSet = try PromptSets.make(settings.prompts ?? configuration.prompt)
+        let reward = task.reward
+        let promptSet = try PromptSets.make(settings.prompts ?? configuration.effectiveTasks[0].prompt)
         let prompts = PromptSampler(promptSet: promptSet, seed: configuration.seed)
             .prompts(epoch: monitorEpoch, batch: 0, batchSize: settings.images)
         let diversity: any Reward

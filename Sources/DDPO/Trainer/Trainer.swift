@@ -25,9 +25,9 @@ public final class Trainer {
     var monitorHistory = MonitorHistory()
     /// Sees each monitor reading (`ddpo train` logs them), before the stop rule is applied.
     public var onMonitor: ((MonitorReading) throws -> Void)?
-    let prompts: PromptSampler
-    let reward: CheckedReward
-    var estimator: AdvantageEstimator
+    /// The run's tasks (`tasks:`, or the one of `prompt` and `reward`), each with its
+    /// own prompts, reward and advantage statistics.
+    var tasks: [TrainingTask]
     let optimizer: AdamW
     let checkpoints: CheckpointStore
     let logger: Logger
@@ -45,10 +45,7 @@ public final class Trainer {
         self.logger = logger
         if let threads = configuration.threads { Runtime.threadCount = threads }
         runDirectory = configuration.resume.map { URL(fileURLWithPath: $0) } ?? configuration.runDirectory
-        var rewardOptions = configuration.reward.options
-        if rewardOptions["non_finite"] == nil { rewardOptions["non_finite"] = configuration.nanRewards.rawValue }
-        reward = try rewards.make(RewardConfiguration(name: configuration.reward.name, options: rewardOptions))
-        prompts = try PromptSampler(configuration: configuration)
+        tasks = try TrainingTask.make(configuration: configuration, rewards: rewards)
 
         model = try StableDiffusion.load(directory: URL(fileURLWithPath: configuration.model),
                                          dtype: try configuration.torchDType(), device: try configuration.torchDevice())
@@ -65,15 +62,11 @@ public final class Trainer {
         let train = configuration.train
         klReference = train.klWeight > 0 || configuration.monitor.isOn
             ? try Self.klReference(for: model, configuration: configuration) : nil
-        monitor = try Self.makeMonitor(configuration: configuration, sampler: sampler, reward: reward, rewards: rewards,
+        monitor = try Self.makeMonitor(configuration: configuration, sampler: sampler, task: tasks[0], rewards: rewards,
                                        klReference: klReference)
         optimizer = AdamW(parameters: model.unet.trainableParameters(), configuration: .init(
             learningRate: train.learningRate, beta1: train.adamBeta1, beta2: train.adamBeta2,
             epsilon: train.adamEpsilon, weightDecay: train.adamWeightDecay))
-        estimator = AdvantageEstimator(
-            strategy: configuration.advantages.strategy, advClipMax: train.advClipMax,
-            statTracker: PerPromptStatTracker(bufferSize: configuration.advantages.perPromptBufferSize,
-                                              minCount: configuration.advantages.perPromptMinCount))
         checkpoints = CheckpointStore(runDirectory: runDirectory, kept: configuration.checkpointsKept)
         if configuration.resume == nil {
             try Self.checkUnused(runDirectory: runDirectory, checkpoints: checkpoints)
@@ -139,17 +132,35 @@ public final class Trainer {
             throw CheckpointError(path: checkpoint.directory.path, reason: "weights do not fit the model: \(error)")
         }
         try optimizer.loadState(checkpoint.optimizerState)
-        estimator.statTracker = try PerPromptStatTracker(state: checkpoint.state.statTracker)
+        try restoreStatTrackers(checkpoint)
         epoch = checkpoint.state.epoch
         globalStep = checkpoint.state.globalStep
         monitorHistory = checkpoint.state.monitor ?? MonitorHistory()
         logger.info("resumed", metadata: ["checkpoint": "\(checkpoint.directory.path)", "epoch": "\(epoch)"])
     }
 
+    /// Each task's per-prompt buffers; a multi-task checkpoint must hold every task's.
+    private func restoreStatTrackers(_ checkpoint: Checkpoint) throws {
+        guard configuration.isMultiTask else {
+            tasks[0].estimator.statTracker = try PerPromptStatTracker(state: checkpoint.state.statTracker)
+            return
+        }
+        for index in tasks.indices {
+            guard let state = checkpoint.state.taskStatTrackers?[tasks[index].name] else {
+                throw CheckpointError(path: checkpoint.directory.path, reason:
+                    "holds no advantage statistics of task '\(tasks[index].name)' (a run with other tasks?)")
+            }
+            tasks[index].estimator.statTracker = try PerPromptStatTracker(state: state)
+        }
+    }
+
     /// Writes a checkpoint of the current state (and the LoRA export).
     public func saveCheckpoint() throws {
-        let state = CheckpointState(epoch: epoch, globalStep: globalStep, statTracker: estimator.statTracker.state,
-                                    trainable: trainableKind, monitor: monitor != nil ? monitorHistory : nil)
+        let state = CheckpointState(epoch: epoch, globalStep: globalStep,
+                                    statTracker: tasks[0].estimator.statTracker.state, trainable: trainableKind,
+                                    monitor: monitor != nil ? monitorHistory : nil,
+                                    taskStatTrackers: configuration.isMultiTask ? Dictionary(uniqueKeysWithValues:
+                                        tasks.map { ($0.name, $0.estimator.statTracker.state) }) : nil)
         let url = try checkpoints.save(state: state, trainableWeights: trainableWeights(),
                                        optimizerState: optimizer.stateTensors())
         if configuration.useLoRA { try LoRAExport.write(unet: model.unet, to: runDirectory.appendingPathComponent("lora")) }
@@ -187,92 +198,71 @@ public final class Trainer {
 
     public var evaluationDirectory: URL { runDirectory.appendingPathComponent("evaluations") }
 
-    /// Samples and scores the fixed evaluation prompts; writes `evaluations/epoch-NNNNNN.{png,json}`.
-    @discardableResult
-    public func evaluate() async throws -> Evaluation {
-        let sample = configuration.sample
-        let evaluationPrompts = prompts.prompts(epoch: Self.evaluationEpoch, batch: 0, batchSize: configuration.evaluationImages)
-        let (evaluation, images) = try await Evaluation.run(
-            model: model, prompts: evaluationPrompts,
-            seed: RunSeeds.seed(configuration.seed, epoch: Self.evaluationEpoch, purpose: .sampling),
-            options: SamplingOptions(steps: sample.numSteps, guidanceScale: sample.guidanceScale, eta: sample.eta,
-                                     height: sample.height, width: sample.width),
-            reward: reward, epoch: epoch, batchSize: sample.batchSize)
-        try evaluation.write(images: images, to: evaluationDirectory)
-        logger.info("evaluation", metadata: ["epoch": "\(epoch)", "mean_reward": "\(evaluation.meanReward)"])
-        return evaluation
+    /// Where a task's evaluations go: `evaluations/` in a single-task run,
+    /// `evaluations/<task>/` in a multi-task one.
+    public func evaluationDirectory(task: String) -> URL {
+        configuration.isMultiTask ? evaluationDirectory.appendingPathComponent(task) : evaluationDirectory
     }
 
-    /// One epoch: sample, score, compute advantages, update.
+    /// Samples and scores each task's fixed evaluation prompts (its own prompts,
+    /// noise and reward); writes `epoch-NNNNNN.{png,json}` in its evaluation folder.
+    /// Returns one evaluation per task, in task order.
+    @discardableResult
+    public func evaluate() async throws -> [Evaluation] {
+        let sample = configuration.sample
+        var evaluations: [Evaluation] = []
+        for task in tasks {
+            let evaluationPrompts = task.prompts.prompts(epoch: Self.evaluationEpoch, batch: 0,
+                                                         batchSize: configuration.evaluationImages)
+            let (evaluation, images) = try await Evaluation.run(
+                model: model, prompts: evaluationPrompts,
+                seed: RunSeeds.seed(task.seed, epoch: Self.evaluationEpoch, purpose: .sampling),
+                options: SamplingOptions(steps: sample.numSteps, guidanceScale: sample.guidanceScale, eta: sample.eta,
+                                         height: sample.height, width: sample.width),
+                reward: task.reward, epoch: epoch, batchSize: sample.batchSize)
+            try evaluation.write(images: images, to: evaluationDirectory(task: task.name))
+            logger.info("evaluation", metadata: ["epoch": "\(epoch)", "task": "\(task.name)",
+                                                 "mean_reward": "\(evaluation.meanReward)"])
+            evaluations.append(evaluation)
+        }
+        return evaluations
+    }
+
+    /// One epoch: each task samples, scores and computes its advantages; then the
+    /// policy update(s) (`updatePolicy`).
     public func runEpoch(progress: ((String, Int, Int) -> Void)? = nil) async throws -> EpochReport {
         let sample = configuration.sample
         let options = SamplingOptions(steps: sample.numSteps, guidanceScale: sample.guidanceScale, eta: sample.eta,
                                       height: sample.height, width: sample.width)
-        let generator = Generator(seed: RunSeeds.seed(configuration.seed, epoch: epoch, purpose: .sampling))
-        var trajectories: [Trajectory] = []
-        var pending: [Task<RewardBatch, Error>] = []
-        var images: [RGBImage] = []  // the 8-bit images the reward saw, reused for the image logs
-        let samplingStart = Date()
-        var rewardWait = 0.0
-        for batch in 0..<sample.numBatchesPerEpoch {
-            let batchPrompts = prompts.prompts(epoch: epoch, batch: batch, batchSize: sample.batchSize)
-            let trajectory = sampler.sample(prompts: batchPrompts, options: options, generator: generator) { done, total in
-                progress?("sampling batch \(batch + 1)/\(sample.numBatchesPerEpoch)", done, total)
-            }
-            trajectories.append(trajectory)
-            let input = RewardInput(images: trajectory.images, prompts: batchPrompts)
-            images += input.images
-            let reward = self.reward
-            if reward.usesLibtorch {
-                // A libtorch reward must not overlap sampling (one OpenMP pool, DESIGN.md): score it now.
-                let start = Date()
-                let scored = try await reward.score(input)
-                rewardWait += Date().timeIntervalSince(start)
-                pending.append(Task { scored })
-            } else {
-                pending.append(Task { try await reward.score(input) })
-            }
+        var epochs: [TaskEpoch] = []
+        for index in tasks.indices {
+            let label = configuration.isMultiTask ? "sampling \(tasks[index].name) batch" : "sampling batch"
+            var taskEpoch = try await tasks[index].sampleEpoch(
+                epoch: epoch, sampler: sampler, options: options, batchSize: sample.batchSize,
+                batches: sample.numBatchesPerEpoch, label: label, progress: progress)
+            try tasks[index].estimateAdvantages(&taskEpoch)
+            epochs.append(taskEpoch)
         }
-        let waitStart = Date()
-        var scored = RewardBatch(rewards: [])
-        var batchValues: [Double] = []  // V(B) of each sampling batch, for distribution-level rewards
-        for task in pending {
-            let batch = try await task.value
-            if let value = batch.batchValue { batchValues.append(value) }
-            scored.dropped += batch.dropped.map { $0 + scored.rewards.count }
-            scored.rewards += batch.rewards
-            scored.info += batch.info
-        }
-        rewardWait += Date().timeIntervalSince(waitStart)
-        let samplingSeconds = Date().timeIntervalSince(samplingStart) - rewardWait
-
-        let allPrompts = trajectories.flatMap(\.prompts)
-        let kept = scored.keptIndices
-        let keptPrompts = kept.map { allPrompts[$0] }
-        let keptRewards = scored.keptRewards
-        let advantages = try estimator.estimate(rewards: keptRewards, prompts: keptPrompts).advantages
-        var samples = EpochSamples(trajectories: trajectories, rewards: scored.rewards.map { $0.isFinite ? $0 : 0 },
-                                   advantages: Array(repeating: 0, count: allPrompts.count))
-        samples = samples.selecting(kept)
-        samples.advantages = advantages
 
         let trainingStart = Date()
-        let train = configuration.train
-        let pretraining = train.pretrainLossWeight > 0
-            ? PretrainingLoss(model: model, dataset: train.pretrainData.dataset(), batchSize: train.pretrainBatchSize,
-                              seed: RunSeeds.seed(configuration.seed, epoch: epoch, purpose: .pretraining))
-            : nil
-        let update = PolicyUpdate(sampler: sampler, optimizer: optimizer, settings: policySettings(),
-                                  inferenceSteps: sample.numSteps, klReference: klReference, pretraining: pretraining)
-            .run(on: samples, generator: Generator(seed: RunSeeds.seed(configuration.seed, epoch: epoch, purpose: .training))) {
-                progress?("training", $0, $1)
-            }
+        let (update, perTask) = updatePolicy(epochs, progress: progress)
         globalStep += update.optimizerSteps
-        var report = EpochReport(epoch: epoch, globalStep: globalStep, prompts: keptPrompts, rewards: keptRewards,
-                           advantages: advantages, droppedSamples: scored.droppedCount, update: update,
-                           samplingSeconds: samplingSeconds, rewardWaitSeconds: rewardWait,
-                           trainingSeconds: Date().timeIntervalSince(trainingStart), images: Array(images.prefix(16)))
+        var report = EpochReport(
+            epoch: epoch, globalStep: globalStep, prompts: epochs.flatMap(\.samples.prompts),
+            rewards: epochs.flatMap(\.samples.rewards), advantages: epochs.flatMap(\.samples.advantages),
+            droppedSamples: epochs.map(\.droppedSamples).reduce(0, +), update: update,
+            samplingSeconds: epochs.map(\.samplingSeconds).reduce(0, +),
+            rewardWaitSeconds: epochs.map(\.rewardWaitSeconds).reduce(0, +),
+            trainingSeconds: Date().timeIntervalSince(trainingStart), images: Array(epochs.flatMap(\.images).prefix(16)))
+        let batchValues = epochs.flatMap(\.batchValues)
         report.rewardBatchValue = batchValues.isEmpty ? nil : batchValues.reduce(0, +) / Double(batchValues.count)
+        if configuration.isMultiTask {
+            report.tasks = tasks.indices.map { index in
+                TaskEpochReport(name: tasks[index].name, weight: tasks[index].weight,
+                                rewards: epochs[index].samples.rewards, advantages: epochs[index].samples.advantages,
+                                droppedSamples: epochs[index].droppedSamples, update: perTask?[index])
+            }
+        }
         return report
     }
 

@@ -58,3 +58,18 @@ public struct EpochSamples {
                             rewards: indices.map { rewards[$0] }, advantages: indices.map { advantages[$0] })
     }
 }
+
+extension EpochSamples {
+    /// Several sets of samples as one, in order (the tasks of a multi-task epoch);
+    /// they must come from one model and one sampling setup (same steps, same size).
+    public static func concatenating(_ parts: [EpochSamples]) -> EpochSamples {
+        precondition(!parts.isEmpty, "EpochSamples.concatenating: nothing to join")
+        if parts.count == 1 { return parts[0] }
+        return EpochSamples(prompts: parts.flatMap(\.prompts),
+                            promptEmbeddings: Tensor.cat(parts.map(\.promptEmbeddings)),
+                            negativeEmbedding: parts[0].negativeEmbedding,
+                            latents: Tensor.cat(parts.map(\.latents)), timesteps: parts[0].timesteps,
+                            logProbabilities: Tensor.cat(parts.map(\.logProbabilities)),
+                            rewards: parts.flatMap(\.rewards), advantages: parts.flatMap(\.advantages))
+    }
+}
