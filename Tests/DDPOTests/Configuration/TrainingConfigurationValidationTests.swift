@@ -36,7 +36,7 @@ final class TrainingConfigurationValidationTests: XCTestCase {
         assertInvalid("train.learning_rate") { $0.train.learningRate = 0 }
         assertInvalid("train.learning_rate") { $0.train.learningRate = .nan }
         let reward = assertInvalid("reward") { $0.reward.name = "jpeg" }
-        XCTAssertTrue(reward?.message.contains("aesthetic_score, jpeg_compressibility, jpeg_incompressibility") ?? false)
+        XCTAssertTrue(reward?.message.contains("aesthetic_score, diversity, jpeg_compressibility, jpeg_incompressibility") ?? false)
         let prompt = assertInvalid("prompt") { $0.prompt.name = "animals" }
         XCTAssertTrue(prompt?.message.contains("simple_animals, imagenet_animals") ?? false)
         let group = assertInvalid("advantages.group_size") {
