@@ -10,7 +10,7 @@ final class MonitorTrainerTests: XCTestCase {
     private let logger = Logger(label: "test")
 
     override func setUpWithError() throws {
-        runs = FileManager.default.temporaryDirectory.appendingPathComponent("monitor-\(UUID())")
+        runs = temporaryRunsFolder("monitor")
     }
 
     override func tearDownWithError() throws {
@@ -18,23 +18,10 @@ final class MonitorTrainerTests: XCTestCase {
     }
 
     private func configuration(_ name: String, reward: String, _ overrides: [String] = []) throws -> TrainingConfiguration {
-        let yaml = """
-            run_name: \(name)
-            seed: 5
-            log_dir: \(runs.path)
-            epochs: 2
-            save_freq: 10
-            eval_images: 2
-            model: \(PolicyUpdateTests.tinySD1.path)
-            threads: 1
-            prompt: {name: fixed, prompts: ["a red circle", "a blue square"]}
-            reward: \(reward)
-            sample: {num_steps: 4, batch_size: 2, num_batches_per_epoch: 2}
-            train: {batch_size: 2, gradient_accumulation_steps: 1, learning_rate: 3.0e-3, clip_range: 1.0e-2}
-            advantages: {strategy: batch}
-            monitor: {every: 1, prompts: {name: fixed, prompts: ["two cats", "a dog"]}, images: 3,
-                      diversity: brightness_spread}
-            """
+        let yaml = tinyRunYAML(name: name, runs: runs, [
+            "save_freq": "10", "eval_images": "2", "reward": reward,
+            "monitor": #"{every: 1, prompts: {name: fixed, prompts: ["two cats", "a dog"]}, images: 3, diversity: brightness_spread}"#,
+        ])
         return try TrainingConfiguration.decode(yaml: yaml, overrides: overrides)
     }
 

@@ -14,7 +14,7 @@ final class MultiTaskTrainerTests: XCTestCase {
     private let logger = Logger(label: "test")
 
     override func setUpWithError() throws {
-        runs = FileManager.default.temporaryDirectory.appendingPathComponent("multitask-\(UUID())")
+        runs = temporaryRunsFolder("multitask")
     }
 
     override func tearDownWithError() throws {
@@ -24,17 +24,11 @@ final class MultiTaskTrainerTests: XCTestCase {
     /// 2 tasks × 4 samples per epoch (2 batches of 2), train batches of 2: 2 optimizer steps per task.
     private func configuration(_ name: String, _ overrides: [String] = [], weights: (Double, Double) = (1, 1),
                                strategy: String = "batch") throws -> TrainingConfiguration {
-        let yaml = """
-            run_name: \(name)
-            seed: 5
-            log_dir: \(runs.path)
-            epochs: 2
-            save_freq: 1
-            checkpoints_kept: 3
-            eval_images: 2
-            model: \(TrainerTests.tinySD1.path)
-            threads: 1
-            tasks:
+        let yaml = tinyRunYAML(name: name, runs: runs, [
+            "eval_images": "2", "prompt": nil, "reward": nil,
+            "advantages": "{strategy: \(strategy), per_prompt_min_count: 2}",
+            "tasks": """
+
               - name: small
                 prompt: {name: fixed, prompts: ["a red circle", "a blue square"]}
                 reward: jpeg_compressibility
@@ -43,10 +37,8 @@ final class MultiTaskTrainerTests: XCTestCase {
                 prompt: {name: fixed, prompts: ["a red circle", "a blue square"]}
                 reward: jpeg_incompressibility
                 weight: \(weights.1)
-            sample: {num_steps: 4, batch_size: 2, num_batches_per_epoch: 2}
-            train: {batch_size: 2, gradient_accumulation_steps: 1, learning_rate: 3.0e-3, clip_range: 1.0e-2}
-            advantages: {strategy: \(strategy), per_prompt_min_count: 2}
-            """
+            """,
+        ])
         return try TrainingConfiguration.decode(yaml: yaml, overrides: overrides)
     }
 

@@ -24,21 +24,13 @@ private final class ScriptedBatchReward: Reward, @unchecked Sendable {
 
 final class RewardBatchValueTests: XCTestCase {
     func testTheEpochLogsTheMeanOfTheSamplingBatchesValues() async throws {
-        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("batch-value-\(UUID())")
+        let runs = temporaryRunsFolder("batch-value")
         defer { try? FileManager.default.removeItem(at: runs) }
-        let yaml = """
-            run_name: batch-value
-            seed: 5
-            log_dir: \(runs.path)
-            epochs: 1
-            model: \(PolicyUpdateTests.tinySD1.path)
-            threads: 1
-            prompt: {name: fixed, prompts: ["a red circle", "a blue square"]}
-            reward: scripted
-            sample: {num_steps: 2, batch_size: 2, num_batches_per_epoch: 2}
-            train: {batch_size: 2, gradient_accumulation_steps: 1}
-            advantages: {strategy: batch}
-            """
+        let yaml = tinyRunYAML(name: "batch-value", runs: runs, [
+            "epochs": "1", "reward": "scripted",
+            "sample": "{num_steps: 2, batch_size: 2, num_batches_per_epoch: 2}",
+            "train": "{batch_size: 2, gradient_accumulation_steps: 1}",
+        ])
         var registry = RewardRegistry()
         registry.register("scripted", options: []) { _ in ScriptedBatchReward(values: [0.2, 0.6]) }
         let trainer = try Trainer(configuration: TrainingConfiguration.decode(yaml: yaml), rewards: registry,

@@ -14,7 +14,7 @@ final class TrainerTests: XCTestCase {
     private var runs: URL!
 
     override func setUpWithError() throws {
-        runs = FileManager.default.temporaryDirectory.appendingPathComponent("trainer-\(UUID())")
+        runs = temporaryRunsFolder("trainer")
     }
 
     override func tearDownWithError() throws {
@@ -22,21 +22,7 @@ final class TrainerTests: XCTestCase {
     }
 
     private func configuration(_ name: String, _ overrides: [String] = []) throws -> TrainingConfiguration {
-        let yaml = """
-            run_name: \(name)
-            seed: 5
-            log_dir: \(runs.path)
-            epochs: 2
-            save_freq: 1
-            checkpoints_kept: 3
-            model: \(Self.tinySD1.path)
-            threads: 1
-            prompt: {name: fixed, prompts: ["a red circle", "a blue square"]}
-            reward: jpeg_compressibility
-            sample: {num_steps: 4, batch_size: 2, num_batches_per_epoch: 2}
-            train: {batch_size: 2, gradient_accumulation_steps: 1, learning_rate: 3.0e-3, clip_range: 1.0e-2}
-            advantages: {strategy: batch}
-            """
+        let yaml = tinyRunYAML(name: name, runs: runs)
         return try TrainingConfiguration.decode(yaml: yaml, overrides: overrides)
     }
 
