@@ -60,6 +60,8 @@ public struct ExperimentComparison: Codable, Equatable {
     public var title: String
     public var reward: String?
     public var groups: [Group]
+    /// The groups' over-optimisation monitors (no charts when no run had them).
+    public var monitors: MonitorComparison
 
     /// Groups `runs` by `label` (default: the configured algorithm), in first-seen order.
     public init(title: String, runs: [RunFolder],
@@ -74,6 +76,7 @@ public struct ExperimentComparison: Codable, Equatable {
             byLabel[name, default: []].append(run)
         }
         groups = order.map { Self.group(name: $0, runs: byLabel[$0]!) }
+        monitors = MonitorComparison(groups: order.map { (name: $0, runs: byLabel[$0]!) })
     }
 
     static func group(name: String, runs: [RunFolder]) -> Group {
@@ -119,6 +122,13 @@ public struct ExperimentComparison: Codable, Equatable {
         text += "|" + String(repeating: "---|", count: Self.columns.count) + "\n"
         for group in groups {
             text += "| " + Self.cells(group).joined(separator: " | ") + " |\n"
+        }
+        guard !monitors.charts.isEmpty else { return text }
+        text += "\nMonitors (first → last monitored epoch, mean over runs):\n\n"
+        text += "| " + monitors.tableColumns.joined(separator: " | ") + " |\n"
+        text += "|" + String(repeating: "---|", count: monitors.tableColumns.count) + "\n"
+        for row in monitors.tableRows(groups: groups.map(\.name)) {
+            text += "| " + row.joined(separator: " | ") + " |\n"
         }
         return text
     }
@@ -167,7 +177,7 @@ public struct ExperimentComparison: Codable, Equatable {
             <p class="muted">Gains are last minus first epoch of training (fresh prompts and noise each epoch) and
             after minus before on the run's fixed evaluation (same prompts and noise); ± is the standard error over
             runs.</p></section>
-            </main>
+            \(monitorSection())</main>
             </body>
             </html>
 
@@ -175,18 +185,39 @@ public struct ExperimentComparison: Codable, Equatable {
         return html
     }
 
-    /// The chart as a standalone SVG file (for a README or a paper): an SVG file,
-    /// unlike SVG inside HTML, must name its namespace.
-    public func chartFile() -> String {
+    /// The monitors' charts and table; empty without monitors.
+    func monitorSection() -> String {
+        guard !monitors.charts.isEmpty else { return "" }
+        var html = "<section><h2>Over-optimisation monitors <span class=\"muted\">fixed held-out prompts and noise;"
+            + " mean over each group's runs</span></h2>\n<div class=\"charts\">\n"
+        html += monitors.chartSVGs().map { $0.svg + "\n" }.joined() + "</div>\n<table>\n<tr>"
+        html += monitors.tableColumns.map { "<th>\(HTMLText.escape($0))</th>" }.joined() + "</tr>\n"
+        for row in monitors.tableRows(groups: groups.map(\.name)) {
+            html += "<tr>" + row.map { "<td>\(HTMLText.escape($0))</td>" }.joined() + "</tr>\n"
+        }
+        return html + "</table>\n<p class=\"muted\">Each cell: the value at the first monitored epoch (before"
+            + " training) → at the last.</p></section>\n"
+    }
+
+    /// The chart as a standalone SVG file (for a README or a paper).
+    public func chartFile() -> String { Self.svgFile(chartSVG()) }
+
+    /// An SVG file, unlike SVG inside HTML, must name its namespace.
+    static func svgFile(_ svg: String) -> String {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-            + chartSVG().replacingOccurrences(of: "<svg class=\"chart\"",
-                                              with: "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\"")
+            + svg.replacingOccurrences(of: "<svg class=\"chart\"",
+                                       with: "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\"")
             + "\n"
     }
 
-    /// Writes comparison.html, comparison.svg, comparison.md and comparison.json into `directory`.
+    /// Writes comparison.html, comparison.svg, comparison.md and comparison.json into
+    /// `directory`, and with monitors one SVG per monitored value (`monitor-kl_to_base.svg`, …).
     public func write(to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for (name, svg) in monitors.chartSVGs() {
+            let file = "monitor-" + name.dropFirst(MonitorReading.prefix.count) + ".svg"
+            try AtomicFile.write(path: directory.appendingPathComponent(file).path, bytes: Array(Self.svgFile(svg).utf8))
+        }
         try AtomicFile.write(path: directory.appendingPathComponent("comparison.svg").path, bytes: Array(chartFile().utf8))
         try AtomicFile.write(path: directory.appendingPathComponent("comparison.html").path, bytes: Array(html().utf8))
         try AtomicFile.write(path: directory.appendingPathComponent("comparison.md").path, bytes: Array(markdown().utf8))

@@ -1,0 +1,59 @@
+import ArgumentParser
+import DDPO
+import Foundation
+
+/// Any finished or unfinished runs side by side, one group per run folder name (or
+/// per label): what `ddpo experiment` writes for its own runs, for runs made any way
+/// (e.g. the same configuration with and without a regulariser).
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Compare run folders: reward curves, gains and over-optimisation monitors.",
+        discussion: """
+            Writes <out>/comparison.html (the training reward against reward queries, the gains table and, \
+            when the runs have monitors, the held-out reward, KL to the base model and diversity against \
+            epochs), comparison.svg, comparison.md, comparison.json and one monitor-<value>.svg per \
+            monitored value. Runs are grouped by --label (one group per run by default: its folder name); \
+            a group of several runs (e.g. seeds) shows their mean.
+            """)
+
+    @Argument(help: "Run folders (each with config.yaml and metrics.jsonl).")
+    var runs: [String]
+
+    @Option(help: "Output folder.")
+    var out: String
+
+    @Option(help: "Page title.")
+    var title: String = "Comparison"
+
+    @Option(help: "Group runs by: folder (each run its own group) or algorithm (train.algorithm).")
+    var label: Label = .folder
+
+    enum Label: String, ExpressibleByArgument, CaseIterable {
+        case folder, algorithm
+    }
+
+    func validate() throws {
+        guard !runs.isEmpty else { throw ValidationError("give at least one run folder") }
+    }
+
+    func run() throws {
+        var folders: [RunFolder] = []
+        for path in runs {
+            do {
+                folders.append(try RunFolder.read(URL(fileURLWithPath: path)))
+            } catch {
+                throw ValidationError("cannot read the run folder '\(path)': \(error)")
+            }
+        }
+        let comparison: ExperimentComparison
+        switch label {
+        case .folder: comparison = ExperimentComparison(title: title, runs: folders) { $0.name }
+        case .algorithm: comparison = ExperimentComparison(title: title, runs: folders)
+        }
+        let directory = URL(fileURLWithPath: out)
+        try comparison.write(to: directory)
+        print(comparison.markdown())
+        print("wrote \(directory.appendingPathComponent("comparison.html").path)")
+    }
+}
