@@ -13,8 +13,8 @@ struct CompareCommand: ParsableCommand {
             Writes <out>/comparison.html (the training reward against reward queries, the gains table and, \
             when the runs have monitors, the held-out reward, KL to the base model and diversity against \
             epochs), comparison.svg, comparison.md, comparison.json and one monitor-<value>.svg per \
-            monitored value. Runs are grouped by --label (one group per run by default: its folder name); \
-            a group of several runs (e.g. seeds) shows their mean.
+            monitored value. Runs are grouped by --label (one group per run by default: its folder name; `variant` groups \
+            <name>-seed<k> folders by <name>); a group of several runs (e.g. seeds) shows their mean.
             """)
 
     @Argument(help: "Run folders (each with config.yaml and metrics.jsonl).")
@@ -26,11 +26,21 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Page title.")
     var title: String = "Comparison"
 
-    @Option(help: "Group runs by: folder (each run its own group) or algorithm (train.algorithm).")
+    @Option(help: """
+        Group runs by: folder (each run its own group), variant (the folder name without a trailing \
+        -seed<k>: the seeds of one variant form a group) or algorithm (train.algorithm).
+        """)
     var label: Label = .folder
 
     enum Label: String, ExpressibleByArgument, CaseIterable {
-        case folder, algorithm
+        case folder, variant, algorithm
+    }
+
+    /// "kl-1e-3-seed42" → "kl-1e-3"; a name without such a suffix is its own variant.
+    static func variant(of name: String) -> String {
+        guard let range = name.range(of: "-seed", options: .backwards),
+              !name[range.upperBound...].isEmpty, name[range.upperBound...].allSatisfy(\.isNumber) else { return name }
+        return String(name[..<range.lowerBound])
     }
 
     func validate() throws {
@@ -49,6 +59,7 @@ struct CompareCommand: ParsableCommand {
         let comparison: ExperimentComparison
         switch label {
         case .folder: comparison = ExperimentComparison(title: title, runs: folders) { $0.name }
+        case .variant: comparison = ExperimentComparison(title: title, runs: folders) { Self.variant(of: $0.name) }
         case .algorithm: comparison = ExperimentComparison(title: title, runs: folders)
         }
         let directory = URL(fileURLWithPath: out)

@@ -41,6 +41,18 @@ final class CompareCommandTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/monitor-kl_to_base.svg"))
     }
 
+    func testVariantLabelGroupsTheSeedsOfARun() throws {
+        let runs = try [("none-seed1", 40.0), ("none-seed2", 20.0), ("kl-1e-3-seed1", 4.0)].map {
+            try writeRun($0.0, rewards: [0.5, 0.75], klAfter: $0.1)
+        }
+        let out = folder.appendingPathComponent("comparison").path
+        let result = try DDPOExecutable.run(["compare"] + runs + ["--out", out, "--label", "variant"])
+        XCTAssertEqual(result.status, 0, result.output)
+        XCTAssertTrue(result.stdout.contains("| none | 2 |"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("| none | 0.5 → 0.25 | 0 → 30 |"), "KL (40 + 20) / 2: \(result.stdout)")
+        XCTAssertTrue(result.stdout.contains("| kl-1e-3 | 0.5 → 0.25 | 0 → 4 |"), result.stdout)
+    }
+
     func testAMissingRunFolderFailsNamingIt() throws {
         let missing = folder.appendingPathComponent("no-such-run").path
         let result = try DDPOExecutable.run(["compare", missing, "--out", folder.path])
