@@ -151,18 +151,7 @@ public struct ExperimentComparison: Codable, Equatable {
 
     /// A self-contained page: the chart and the table.
     public func html() -> String {
-        var html = """
-            <!DOCTYPE html>
-            <html lang="en">
-            <head>
-            <meta charset="utf-8">
-            <title>\(HTMLText.escape(title))</title>
-            <style>
-            \(ReportStyle.css)
-            </style>
-            </head>
-            <body>
-            <main>
+        var body = """
             <header><h1>\(HTMLText.escape(title))</h1></header>
             <section>\(chartSVG())</section>
             <section><table>
@@ -170,19 +159,16 @@ public struct ExperimentComparison: Codable, Equatable {
 
             """
         for group in groups {
-            html += "<tr>" + Self.cells(group).map { "<td>\(HTMLText.escape($0))</td>" }.joined() + "</tr>\n"
+            body += "<tr>" + Self.cells(group).map { "<td>\(HTMLText.escape($0))</td>" }.joined() + "</tr>\n"
         }
-        html += """
+        body += """
             </table>
             <p class="muted">Gains are last minus first epoch of training (fresh prompts and noise each epoch) and
             after minus before on the run's fixed evaluation (same prompts and noise); ± is the standard error over
             runs.</p></section>
-            \(monitorSection())</main>
-            </body>
-            </html>
-
+            \(monitorSection())
             """
-        return html
+        return ReportStyle.page(title: title, body: body)
     }
 
     /// The monitors' charts and table; empty without monitors.

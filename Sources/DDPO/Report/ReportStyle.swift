@@ -37,4 +37,27 @@ enum ReportStyle {
               font-size: 12.5px; line-height: 1.4; }
         footer { color: #64748b; font-size: 12px; margin: 16px 0 8px; }
         """
+
+    /// A whole page: the document head with the inlined stylesheet, then `body`
+    /// (already HTML) inside `<main>`. `title` is plain text.
+    static func page(title: String, body: String) -> String {
+        """
+        <!DOCTYPE html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(HTMLText.escape(title))</title>
+        <style>
+        \(css)
+        </style>
+        </head>
+        <body>
+        <main>
+        \(body)</main>
+        </body>
+        </html>
+
+        """
+    }
 }

@@ -28,18 +28,6 @@ public enum RunReport {
         let name = HTMLText.escape(run.name)
         let date = run.started.map(formatted) ?? "date unknown"
         var html = """
-            <!DOCTYPE html>
-            <html lang="en">
-            <head>
-            <meta charset="utf-8">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>DDPO run \(name) (\(date))</title>
-            <style>
-            \(ReportStyle.css)
-            </style>
-            </head>
-            <body>
-            <main>
             <header><h1>DDPO run <code>\(name)</code></h1>
             <div class="muted">started \(date) · \(status(summary, stoppedEarly: MonitorSection.earlyStopEpoch(run) != nil)) · report written \(formatted(now))</div></header>
 
@@ -61,7 +49,7 @@ public enum RunReport {
             ?? "<p class=\"missing\">No config.yaml.</p>\n"
         html += "</section>\n<footer>Written by swift-ddpo from \(HTMLText.escape(run.directory.path)):"
             + " metrics.jsonl, evaluations/, config.yaml. Rebuild with <code>ddpo report RUN_DIR</code>.</footer>\n"
-        return html + "</main>\n</body>\n</html>\n"
+        return ReportStyle.page(title: "DDPO run \(run.name) (\(date))", body: html)
     }
 
     static func status(_ summary: RunSummary, stoppedEarly: Bool = false) -> String {
