@@ -32,6 +32,12 @@ struct CompareCommand: ParsableCommand {
         """)
     var label: Label = .folder
 
+    @Option(name: .customLong("monitor-extra"), help: """
+        A per-sample extra of the reward to chart beside the monitors, e.g. match_all for shapes_alignment \
+        (repeatable).
+        """)
+    var monitorExtras: [String] = []
+
     enum Label: String, ExpressibleByArgument, CaseIterable {
         case folder, variant, algorithm
     }
@@ -58,9 +64,13 @@ struct CompareCommand: ParsableCommand {
         }
         let comparison: ExperimentComparison
         switch label {
-        case .folder: comparison = ExperimentComparison(title: title, runs: folders) { $0.name }
-        case .variant: comparison = ExperimentComparison(title: title, runs: folders) { Self.variant(of: $0.name) }
-        case .algorithm: comparison = ExperimentComparison(title: title, runs: folders)
+        case .folder:
+            comparison = ExperimentComparison(title: title, runs: folders, monitorExtras: monitorExtras) { $0.name }
+        case .variant:
+            comparison = ExperimentComparison(title: title, runs: folders, monitorExtras: monitorExtras) {
+                Self.variant(of: $0.name)
+            }
+        case .algorithm: comparison = ExperimentComparison(title: title, runs: folders, monitorExtras: monitorExtras)
         }
         let directory = URL(fileURLWithPath: out)
         try comparison.write(to: directory)

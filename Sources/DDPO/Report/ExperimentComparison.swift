@@ -63,8 +63,9 @@ public struct ExperimentComparison: Codable, Equatable {
     /// The groups' over-optimisation monitors (no charts when no run had them).
     public var monitors: MonitorComparison
 
-    /// Groups `runs` by `label` (default: the configured algorithm), in first-seen order.
-    public init(title: String, runs: [RunFolder],
+    /// Groups `runs` by `label` (default: the configured algorithm), in first-seen
+    /// order; `monitorExtras` are the reward extras the monitor charts add (`MonitorComparison`).
+    public init(title: String, runs: [RunFolder], monitorExtras: [String] = [],
                 label: (RunFolder) -> String = { $0.configuration?.train.algorithm.rawValue ?? "unknown" }) {
         self.title = title
         reward = runs.compactMap { $0.configuration?.reward.name }.first
@@ -76,7 +77,7 @@ public struct ExperimentComparison: Codable, Equatable {
             byLabel[name, default: []].append(run)
         }
         groups = order.map { Self.group(name: $0, runs: byLabel[$0]!) }
-        monitors = MonitorComparison(groups: order.map { (name: $0, runs: byLabel[$0]!) })
+        monitors = MonitorComparison(groups: order.map { (name: $0, runs: byLabel[$0]!) }, extras: monitorExtras)
     }
 
     static func group(name: String, runs: [RunFolder]) -> Group {

@@ -22,20 +22,20 @@ public struct MonitorComparison: Codable, Equatable {
 
     public var charts: [Chart]
 
-    /// The values charted, in order, with their titles; a reward's extras
-    /// (`monitor/heldout_<key>`) follow when the runs logged them.
+    /// The values charted, in order, with their titles; the chosen extras of the
+    /// reward (`monitor/heldout_<key>`) follow when the runs logged them.
     static let fixedCharts = [
         (MonitorReading.heldOutRewardName, "held-out reward (monitors, mean)"),
         (MonitorReading.klToBaseName, "KL to the base model (per step, mean)"),
         (MonitorReading.diversityName, "diversity of the held-out samples"),
     ]
 
-    init(groups: [(name: String, runs: [RunFolder])]) {
+    /// `extras`: which of the reward's per-sample extras to chart too, by key (e.g.
+    /// `match_all` for shapes_alignment's accuracy); a reward may log many.
+    init(groups: [(name: String, runs: [RunFolder])], extras: [String] = []) {
         let allRuns = groups.flatMap(\.runs)
         let logged = Set(allRuns.flatMap { $0.monitorReadings.flatMap(\.values.keys) })
-        let extraPrefix = MonitorReading.prefix + "heldout_"
-        let extras = logged.filter { $0.hasPrefix(extraPrefix) && $0 != MonitorReading.heldOutRewardName }.sorted()
-            .map { ($0, "held-out \($0.dropFirst(extraPrefix.count)) (monitors, mean)") }
+        let extras = extras.map { (MonitorReading.prefix + "heldout_" + $0, "held-out \($0) (monitors, mean)") }
         charts = (Self.fixedCharts + extras).filter { logged.contains($0.0) }.map { name, title in
             Chart(name: name, title: title, curves: groups.map { Self.curve(name, group: $0.name, runs: $0.runs) })
         }

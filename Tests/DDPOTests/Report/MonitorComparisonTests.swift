@@ -23,9 +23,9 @@ final class MonitorComparisonTests: XCTestCase {
             run("none", heldOut: [0.8, 0.6, 0.4], kl: [0, 10, 30]),
             run("kl", heldOut: [0.8, 0.8], kl: [0, 2]),
             run("kl", heldOut: [0.8, 0.7, 0.9], kl: [0, 4, 6]),
-        ]) { $0.name }
+        ], monitorExtras: ["match_all", "not_logged"]) { $0.name }
         let monitors = comparison.monitors
-        // Diversity was not logged: no chart for it; the extra follows the fixed ones.
+        // Diversity and the extra "not_logged" were not logged: no chart; the chosen extra follows the fixed ones.
         XCTAssertEqual(monitors.charts.map(\.name),
                        [MonitorReading.heldOutRewardName, MonitorReading.klToBaseName, "monitor/heldout_match_all"])
         let kl = monitors.charts[1].curves
@@ -58,11 +58,12 @@ final class MonitorComparisonTests: XCTestCase {
     func testWritesOneSVGFilePerMonitoredValue() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("monitor-comparison-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
+        // Without monitorExtras the reward's extras (match_all here) are left out.
         try ExperimentComparison(title: "t", runs: [run("a", heldOut: [1, 2], kl: [0, 1])]) { $0.name }
             .write(to: directory)
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
         XCTAssertEqual(files, ["comparison.html", "comparison.json", "comparison.md", "comparison.svg",
-                               "monitor-heldout_match_all.svg", "monitor-heldout_reward.svg", "monitor-kl_to_base.svg"])
+                               "monitor-heldout_reward.svg", "monitor-kl_to_base.svg"])
         let svg = try String(contentsOf: directory.appendingPathComponent("monitor-kl_to_base.svg"), encoding: .utf8)
         XCTAssertTrue(svg.hasPrefix("<?xml") && svg.contains("xmlns=\"http://www.w3.org/2000/svg\""))
     }
