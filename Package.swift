@@ -36,8 +36,9 @@ let libtorchLinking: [LinkerSetting] = [
 // many small blocks per op (tensors, autograd nodes), and glibc's malloc/free took ~15 % of
 // an epoch's CPU time on the tiny pipeline; with jemalloc the epoch's wall and CPU time
 // fell by 15–17 % at 1 thread (alternating A/B pairs; bench/README.md, "Allocator").
-// Linked as a shared library, so that its malloc replaces glibc's for libtorch too. Not in the relocatable build: the target machine
-// may lack libjemalloc.so.2, and there the GPU kernels, not the host allocator, dominate.
+// Linked as a shared library, so that its malloc replaces glibc's for libtorch too. Not
+// in the relocatable build: the target machine may lack libjemalloc.so.2, and there the
+// GPU kernels, not the host allocator, dominate.
 let allocatorLinking: [LinkerSetting] = relocatable
     ? []
     : [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
