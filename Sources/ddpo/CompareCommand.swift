@@ -62,16 +62,13 @@ struct CompareCommand: ParsableCommand {
                 throw ValidationError("cannot read the run folder '\(path)': \(error)")
             }
         }
-        let comparison: ExperimentComparison
-        switch label {
-        case .folder:
-            comparison = ExperimentComparison(title: title, runs: folders, monitorExtras: monitorExtras) { $0.name }
-        case .variant:
-            comparison = ExperimentComparison(title: title, runs: folders, monitorExtras: monitorExtras) {
-                Self.variant(of: $0.name)
-            }
-        case .algorithm: comparison = ExperimentComparison(title: title, runs: folders, monitorExtras: monitorExtras)
+        let groupName: (RunFolder) -> String = switch label {
+        case .folder: { $0.name }
+        case .variant: { Self.variant(of: $0.name) }
+        case .algorithm: ExperimentComparison.algorithmLabel
         }
+        let comparison = ExperimentComparison(title: title, runs: folders, monitorExtras: monitorExtras,
+                                              label: groupName)
         let directory = URL(fileURLWithPath: out)
         try comparison.write(to: directory)
         print(comparison.markdown())

@@ -63,10 +63,15 @@ public struct ExperimentComparison: Codable, Equatable {
     /// The groups' over-optimisation monitors (no charts when no run had them).
     public var monitors: MonitorComparison
 
+    /// A run's configured algorithm (`train.algorithm`), the default grouping.
+    public static func algorithmLabel(_ run: RunFolder) -> String {
+        run.configuration?.train.algorithm.rawValue ?? "unknown"
+    }
+
     /// Groups `runs` by `label` (default: the configured algorithm), in first-seen
     /// order; `monitorExtras` are the reward extras the monitor charts add (`MonitorComparison`).
     public init(title: String, runs: [RunFolder], monitorExtras: [String] = [],
-                label: (RunFolder) -> String = { $0.configuration?.train.algorithm.rawValue ?? "unknown" }) {
+                label: (RunFolder) -> String = algorithmLabel) {
         self.title = title
         reward = runs.compactMap { $0.configuration?.reward.name }.first
         var order: [String] = []
