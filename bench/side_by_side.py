@@ -46,7 +46,11 @@ def parse_args():
     p.add_argument("--ddpo", default=os.path.join(ROOT, ".build", "release", "ddpo"), help="for --memory's demo run")
     p.add_argument("--model", default="Tests/Fixtures/tiny-sd1")
     p.add_argument("--pairs", type=int, default=5)
-    p.add_argument("--threads", default="1,2")
+    p.add_argument("--threads", default="1,2", help="cores each side may use, one section per count")
+    p.add_argument("--swift-parallelism", choices=["workers", "intra-op"], default="workers",
+                   help="how swift-ddpo uses N cores: N workers of one intra-op thread each (`workers: N, "
+                        "threads: 1`), or one worker with N intra-op threads (`threads: N`); the reference "
+                        "always uses torch.set_num_threads(N)")
     p.add_argument("--modes", default="full,lora")
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--out", default=os.path.join(ROOT, "bench", "results.json"))
@@ -92,14 +96,17 @@ def last_json_line(stdout):
     raise SystemExit("no JSON line in:\n" + stdout[-2000:])
 
 
-def measure_epoch(impl, args, model, mode, threads, seed, options):
-    """One process of `impl` (the two take the same options); its JSON line plus wall time and wait4's RSS."""
-    common = ["--model", model, "--mode", mode, "--threads", str(threads), "--seed", str(seed)] + options
+def measure_epoch(impl, args, model, mode, threads, seed, options, parallelism=None):
+    """One process of `impl` on `threads` cores (the two take the same options, and Swift
+    --workers); its JSON line plus wall time and wait4's RSS."""
+    parallelism = parallelism or args.swift_parallelism
+    intra_op = 1 if impl == "swift" and parallelism == "workers" else threads
+    common = ["--model", model, "--mode", mode, "--threads", str(intra_op), "--seed", str(seed)] + options
     if impl == "reference":
         command = [args.python, os.path.join(ROOT, "bench", "reference.py")] + common
     else:
-        command = [args.swift_bench, "epoch"] + common
-    stdout, wall, rss = run_measured(command, threads)
+        command = [args.swift_bench, "epoch", "--workers", str(threads // intra_op)] + common
+    stdout, wall, rss = run_measured(command, intra_op)
     result = last_json_line(stdout)
     result["wall_s"] = wall
     result["wait4_peak_rss_mib"] = rss
@@ -129,7 +136,8 @@ def pairs_section(args, report):
                     print(f"  threads={threads} {mode:4} pair {pair + 1}/{args.pairs} {impl:9}  "
                           + "  ".join(f"{label} {r[key]:.3f} {unit}" for key, label, unit, _ in METRICS), flush=True)
             # The 1-minute load average after the section: other work on the machine shows up here.
-            section = {"threads": threads, "mode": mode, "pairs": args.pairs, "runs": runs, "medians": {},
+            section = {"threads": threads, "swift_parallelism": args.swift_parallelism, "mode": mode,
+                       "pairs": args.pairs, "runs": runs, "medians": {},
                        "ratios": {}, "load_average_after": os.getloadavg()}
             for key, label, unit, _ in METRICS:
                 ref = [r[key] for r in runs["reference"]]
@@ -144,7 +152,8 @@ def pairs_section(args, report):
 
 def print_pairs(sections):
     print()
-    print("Side by side (medians; ratio = Swift / reference, median of per-pair ratios):")
+    print("Side by side (medians; ratio = Swift / reference, median of per-pair ratios; threads = cores per side,"
+          f" Swift as {sections[0].get('swift_parallelism', 'intra-op') if sections else 'intra-op'}):")
     header = f"{'threads':>7} {'mode':4}  {'metric':28} {'reference':>10} {'swift':>10}  {'ratio':>6}  per-pair ratios"
     print(header)
     print("-" * len(header))
@@ -183,7 +192,8 @@ def memory_section(args, report):
                    "--train-batch", "1", "--accumulation", "1", "--warmup", "0"]
         impls = ["swift"] + (["reference"] if args.memory_reference else [])
         for impl in impls:
-            r = measure_epoch(impl, args, folder, "lora", args.memory_threads, 0, options)
+            # One sample, one micro-batch: nothing for workers to share, so intra-op threads.
+            r = measure_epoch(impl, args, folder, "lora", args.memory_threads, 0, options, parallelism="intra-op")
             results[f"sd15_epoch_{impl}"] = r
             print(f"  SD-1.5-architecture UNet, 64x64 latents, 1 sample, {args.memory_steps} steps, LoRA, "
                   f"{impl}: epoch {r['epoch_s']:.1f} s, peak RSS {r['peak_rss_mib']:.0f} MiB", flush=True)
@@ -203,7 +213,9 @@ def markdown(path):
         for s in report["side_by_side"]:
             for key, label, unit, _ in METRICS:
                 m, r = s["medians"][key], s["ratios"][key]
-                print(f"| {s['threads']} | {s['mode']} | {label} ({unit}) | {m['reference']:.2f} | {m['swift']:.2f} | "
+                cores = f"{s['threads']}" + (f" (Swift: {s['threads']} workers)"
+                                             if s.get("swift_parallelism") == "workers" and s["threads"] > 1 else "")
+                print(f"| {cores} | {s['mode']} | {label} ({unit}) | {m['reference']:.2f} | {m['swift']:.2f} | "
                       f"**{r['median']:.2f}**; " + " ".join(f"{x:.2f}" for x in r["per_pair"]) + " |")
     memory = report.get("memory", {})
     if memory:
@@ -230,6 +242,7 @@ def main():
               "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               "load_average_before": os.getloadavg(), "settings": {
                   "model": args.model, "pairs": args.pairs, "threads": args.threads, "modes": args.modes,
+                  "swift_parallelism": args.swift_parallelism,
                   "epoch": f"8 samples (2 batches of 4), {args.steps} DDIM steps, eta 1, CFG 5, train batch 2, "
                            "accumulation 2, PPO clip 1e-4, AdamW (lr 1e-5 full, 3e-4 LoRA rank 4), JPEG reward; "
                            "one warm-up epoch, then one timed epoch per process"}}

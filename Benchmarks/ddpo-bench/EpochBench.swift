@@ -22,8 +22,11 @@ struct EpochBench: AsyncParsableCommand {
     @Option(help: "full (the whole UNet) or lora (rank 4 on to_q/to_k/to_v/to_out.0).")
     var mode: String = "lora"
 
-    @Option(help: "Intra-op threads (libtorch's pool).")
+    @Option(help: "Intra-op threads (libtorch's pool), per worker.")
     var threads: Int = 1
+
+    @Option(help: "Workers sampling batches and computing micro-batches side by side (the `workers` setting).")
+    var workers: Int = 1
 
     @Option(help: "Sampling and training seed.")
     var seed: Int = 0
@@ -51,7 +54,7 @@ struct EpochBench: AsyncParsableCommand {
 
     func validate() throws {
         guard ["full", "lora"].contains(mode) else { throw ValidationError("--mode must be full or lora") }
-        guard threads > 0, steps > 0, sampleBatch > 0, sampleBatches > 0, trainBatch > 0, accumulation > 0,
+        guard threads > 0, workers > 0, steps > 0, sampleBatch > 0, sampleBatches > 0, trainBatch > 0, accumulation > 0,
               warmup >= 0, epochs > 0 else { throw ValidationError("counts must be positive") }
     }
 
@@ -70,6 +73,7 @@ struct EpochBench: AsyncParsableCommand {
             epochs: 1000
             model: \(URL(fileURLWithPath: model).path)
             threads: \(threads)
+            workers: \(workers)
             use_lora: \(mode == "lora")
             prompt: simple_animals
             reward: jpeg_compressibility
@@ -97,7 +101,7 @@ struct EpochBench: AsyncParsableCommand {
             rewardSeconds.append(report.rewardWaitSeconds)
         }
         let result: [String: Any] = [
-            "impl": "swift", "mode": mode, "threads": threads, "seed": seed, "model": model,
+            "impl": "swift", "mode": mode, "threads": threads, "workers": workers, "seed": seed, "model": model,
             "samples": Int(samples), "steps": steps, "epochs": epochs, "warmup": warmup,
             "sampling_images_per_s": median(sampling), "train_timesteps_per_s": median(training),
             "epoch_s": median(epochSeconds), "reward_wait_s": median(rewardSeconds), "load_s": loadSeconds,

@@ -66,6 +66,7 @@ const char *tt_version(void) { return TORCH_VERSION; }
 
 int tt_set_num_threads(int n) { TT_STATUS(at::set_num_threads(n);) }
 int tt_get_num_threads(void) { TT_GUARD(-1, return at::get_num_threads();) }
+void tt_init_thread(void) { at::init_num_threads(); }
 int tt_set_num_interop_threads(int n) { TT_STATUS(at::set_num_interop_threads(n);) }
 
 bool tt_cuda_is_available(void) { TT_GUARD(false, return at::hasCUDA() && at::detail::getCUDAHooks().deviceCount() > 0;) }

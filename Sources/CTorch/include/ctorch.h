@@ -41,6 +41,9 @@ void tt_clear_error(void);
 const char *tt_version(void);      // libtorch version, e.g. "2.15.0"
 int tt_set_num_threads(int n);
 int tt_get_num_threads(void);
+// Gives the calling thread libtorch's intra-op thread count (OpenMP keeps it per
+// thread; a new thread would otherwise start with one thread per core).
+void tt_init_thread(void);
 int tt_set_num_interop_threads(int n);  // fails when called after the pool started
 // libtorch_cuda.so is loaded at start from the folder of libtorch_cpu.so when it is
 // there (cuda_loader.cpp); tt_cuda_load_error says why not otherwise.

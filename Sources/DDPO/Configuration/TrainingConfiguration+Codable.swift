@@ -13,6 +13,7 @@ extension TrainingConfiguration: Codable, ConfigurationSection {
         case dtype
         case mixedPrecision = "mixed_precision"
         case threads
+        case workers
         case useLoRA = "use_lora"
         case prompt
         case reward
@@ -53,6 +54,7 @@ extension TrainingConfiguration: Codable, ConfigurationSection {
         dtype = try c.value(.dtype, default: d.dtype)
         mixedPrecision = try c.choice(.mixedPrecision, default: d.mixedPrecision)
         threads = try c.optionalValue(.threads)
+        workers = try c.value(.workers, default: d.workers)
         useLoRA = try c.value(.useLoRA, default: d.useLoRA)
         prompt = try c.value(.prompt, default: d.prompt)
         reward = try c.value(.reward, default: d.reward)
@@ -93,6 +95,7 @@ extension TrainingConfiguration: Codable, ConfigurationSection {
         try c.encode(dtype, forKey: .dtype)
         try c.encode(mixedPrecision, forKey: .mixedPrecision)
         try c.encode(threads, forKey: .threads)
+        try c.encode(workers, forKey: .workers)
         try c.encode(useLoRA, forKey: .useLoRA)
         if let tasks {
             try c.encode(tasks, forKey: .tasks)

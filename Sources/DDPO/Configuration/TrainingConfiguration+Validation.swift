@@ -36,6 +36,9 @@ extension TrainingConfiguration {
         try require(mixedPrecision == .no || dtype == "float32", "mixed_precision",
                     "'\(mixedPrecision.rawValue)' needs dtype float32 (the trainable weights stay fp32), got dtype '\(dtype)'")
         if let threads { try atLeastOne(threads, "threads") }
+        try atLeastOne(workers, "workers")
+        try require(workers == 1 || (try torchDevice()) == .cpu, "workers",
+                    "\(workers) workers need device cpu (on a GPU the kernels of one stream run one after another); got device '\(device)'")
         if tasks == nil {
             try PromptSets.checkArguments(prompt)
             try require(knownRewards.contains(reward.name), "reward",

@@ -44,6 +44,12 @@ public struct TrainingConfiguration: Equatable, Sendable {
     /// `threads`: libtorch intra-op threads; null keeps libtorch's choice (one per
     /// core). Default null.
     public var threads: Int?
+    /// `workers`: threads that sample an epoch's batches and compute the micro-batches
+    /// of an accumulation window side by side (`OrderedWork`), each op of each using
+    /// `threads` intra-op threads: `workers: 2, threads: 1` uses two cores. Results
+    /// do not depend on it (batches have their own noise; gradients are summed in the
+    /// sequential order). CPU only. Default 1.
+    public var workers: Int
     /// `use_lora`: train LoRA adapters (section `lora`) instead of the whole UNet.
     /// Default true.
     public var useLoRA: Bool
@@ -78,7 +84,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
                 evaluationImages: Int = 8,
                 resume: String? = nil, model: String = "", device: String = "cpu", dtype: String = "float32",
                 mixedPrecision: MixedPrecision = .no,
-                threads: Int? = nil, useLoRA: Bool = true, prompt: Prompt = Prompt(), reward: Reward = Reward(),
+                threads: Int? = nil, workers: Int = 1, useLoRA: Bool = true, prompt: Prompt = Prompt(), reward: Reward = Reward(),
                 tasks: [TaskEntry]? = nil, multiTaskUpdate: MultiTaskUpdate = .sequential,
                 nanRewards: NaNRewardPolicy = .error, sample: Sample = Sample(), train: Train = Train(),
                 advantages: Advantages = Advantages(), lora: LoRA = LoRA(), monitor: Monitor = Monitor()) {
@@ -95,6 +101,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
         self.dtype = dtype
         self.mixedPrecision = mixedPrecision
         self.threads = threads
+        self.workers = workers
         self.useLoRA = useLoRA
         self.prompt = prompt
         self.reward = reward

@@ -22,6 +22,16 @@ public enum RunSeeds {
         return z ^ (z >> 31)
     }
 
+    /// The seed of sampling batch `batch` of an epoch's stream: each batch has its
+    /// own generator, so batches can be sampled in any order or at once
+    /// (`workers`) and still draw the same noise. Batch 0 keeps the stream's seed.
+    public static func seed(_ runSeed: UInt64, epoch: Int, purpose: Purpose, batch: Int) -> UInt64 {
+        precondition(batch >= 0, "RunSeeds.seed: batch index must be >= 0, got \(batch)")
+        let stream = seed(runSeed, epoch: epoch, purpose: purpose)
+        guard batch > 0 else { return stream }
+        return taskSeed(stream ^ 0x2545_F491_4F6C_DD1D, task: batch)
+    }
+
     /// The run seed of task `index` of a multi-task run, from which all its streams
     /// (prompts, sampling, training) are derived as above. Task 0 keeps the run seed
     /// itself, so a single-task run draws exactly what it drew before tasks existed;

@@ -236,10 +236,10 @@ public final class Trainer {
                                       height: sample.height, width: sample.width)
         var epochs: [TaskEpoch] = []
         for index in tasks.indices {
-            let label = configuration.isMultiTask ? "sampling \(tasks[index].name) batch" : "sampling batch"
+            let label = configuration.isMultiTask ? "sampling \(tasks[index].name)" : "sampling"
             var taskEpoch = try await tasks[index].sampleEpoch(
                 epoch: epoch, sampler: sampler, options: options, batchSize: sample.batchSize,
-                batches: sample.numBatchesPerEpoch, label: label, progress: progress)
+                batches: sample.numBatchesPerEpoch, workers: configuration.workers, label: label, progress: progress)
             try tasks[index].estimateAdvantages(&taskEpoch)
             epochs.append(taskEpoch)
         }
@@ -285,6 +285,7 @@ public final class Trainer {
         settings.eta = configuration.sample.eta
         settings.klWeight = train.klWeight
         settings.pretrainLossWeight = train.pretrainLossWeight
+        settings.workers = configuration.workers
         return settings
     }
 }

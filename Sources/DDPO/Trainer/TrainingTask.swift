@@ -36,34 +36,40 @@ struct TrainingTask {
     }
 
     /// Samples and scores one epoch of this task: `batches` sampling batches of
-    /// `batchSize`, each scored while the next is sampled (unless the reward itself
-    /// runs on libtorch). The advantages are left at 0: see `estimateAdvantages`.
+    /// `batchSize`, each from its own generator (`RunSeeds.seed(_:epoch:purpose:batch:)`),
+    /// spread over `workers` threads (`OrderedWork`), so the samples do not depend on
+    /// `workers`. Each batch is scored while later ones are sampled, unless the reward
+    /// itself runs on libtorch: those are scored after sampling, in batch order. The
+    /// advantages are left at 0: see `estimateAdvantages`.
     func sampleEpoch(epoch: Int, sampler: TrajectorySampler, options: SamplingOptions, batchSize: Int, batches: Int,
-                     label: String, progress: ((String, Int, Int) -> Void)?) async throws -> TaskEpoch {
-        let generator = Generator(seed: RunSeeds.seed(seed, epoch: epoch, purpose: .sampling))
+                     workers: Int, label: String, progress: ((String, Int, Int) -> Void)?) async throws -> TaskEpoch {
         var trajectories: [Trajectory] = []
         var pending: [Task<RewardBatch, Error>] = []
         var images: [RGBImage] = []  // the 8-bit images the reward saw, reused for the image logs
         let samplingStart = Date()
         var rewardWait = 0.0
-        for batch in 0..<batches {
+        let reward = self.reward
+        let stepProgress = SamplingProgress(label: label, total: batches * options.steps, report: progress)
+        OrderedWork.run(count: batches, workers: workers, produce: { batch in
             let batchPrompts = prompts.prompts(epoch: epoch, batch: batch, batchSize: batchSize)
-            let trajectory = sampler.sample(prompts: batchPrompts, options: options, generator: generator) { done, total in
-                progress?("\(label) \(batch + 1)/\(batches)", done, total)
+            let generator = Generator(seed: RunSeeds.seed(seed, epoch: epoch, purpose: .sampling, batch: batch))
+            return sampler.sample(prompts: batchPrompts, options: options, generator: generator) { _, _ in
+                stepProgress.stepDone()
             }
+        }, deliver: { _, trajectory in
             trajectories.append(trajectory)
-            let input = RewardInput(images: trajectory.images, prompts: batchPrompts)
+            let input = RewardInput(images: trajectory.images, prompts: trajectory.prompts)
             images += input.images
-            let reward = self.reward
-            if reward.usesLibtorch {
-                // A libtorch reward must not overlap sampling (one OpenMP pool, DESIGN.md): score it now.
-                let start = Date()
-                let scored = try await reward.score(input)
-                rewardWait += Date().timeIntervalSince(start)
+            // A libtorch reward must not overlap sampling (one OpenMP pool, DESIGN.md): scored below.
+            if !reward.usesLibtorch { pending.append(Task { try await reward.score(input) }) }
+        })
+        if reward.usesLibtorch {
+            let start = Date()
+            for trajectory in trajectories {
+                let scored = try await reward.score(RewardInput(images: trajectory.images, prompts: trajectory.prompts))
                 pending.append(Task { scored })
-            } else {
-                pending.append(Task { try await reward.score(input) })
             }
+            rewardWait += Date().timeIntervalSince(start)
         }
         let waitStart = Date()
         var scored = RewardBatch(rewards: [])
@@ -113,5 +119,29 @@ struct TaskEpoch {
         var weighted = samples
         weighted.advantages = samples.advantages.map { $0 * weight }
         return weighted
+    }
+}
+
+/// Sampling progress over all of an epoch's batches (steps done of all steps), safe
+/// to report from several sampling threads at once.
+private final class SamplingProgress: @unchecked Sendable {
+    private let lock = NSLock()
+    private let label: String
+    private let total: Int
+    private let report: ((String, Int, Int) -> Void)?
+    private var done = 0
+
+    init(label: String, total: Int, report: ((String, Int, Int) -> Void)?) {
+        self.label = label
+        self.total = total
+        self.report = report
+    }
+
+    func stepDone() {
+        guard let report else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        done += 1
+        report(label, done, total)
     }
 }

@@ -20,6 +20,10 @@ public struct PolicyUpdateSettings: Equatable, Sendable {
     public var klWeight: Double = 0
     /// Weight of the pretraining loss added at each optimizer step (`PretrainingLoss`); 0: off.
     public var pretrainLossWeight: Double = 0
+    /// Threads computing the micro-batches of one accumulation window side by side
+    /// (`OrderedWork`); the gradients are summed in micro-batch order, so the
+    /// result does not depend on it.
+    public var workers: Int = 1
 
     public init() {}
 
@@ -94,58 +98,48 @@ public struct PolicyUpdate {
 
     public func run(on samples: EpochSamples, generator: Generator,
                     progress: ((Int, Int) -> Void)? = nil) -> PolicyUpdateStatistics {
-        let n = samples.count
-        let steps = samples.stepCount
-        let trained = settings.trainedSteps(of: steps)
-        let batchSize = min(settings.batchSize, n)
-        let batchStarts = Array(stride(from: 0, to: n, by: batchSize))
+        let trained = settings.trainedSteps(of: samples.stepCount)
+        var plan = MicroBatchPlan(
+            sampleCount: samples.count, stepCount: samples.stepCount, batchSize: settings.batchSize,
+            trainedSteps: trained, innerEpochs: settings.innerEpochs,
+            noiseShape: settings.objective.usesTrajectory ? nil : Array(samples.latents.shape.dropFirst(2)),
+            noiseDType: samples.latents.dtype, generator: generator)
         let microPerOptimizerStep = settings.gradientAccumulationSteps * trained
-        let totalMicro = settings.innerEpochs * batchStarts.count * trained
+        let totalMicro = plan.count
         let weights = regressionWeights(samples)
+        let parameters = optimizer.parameters.map(\.tensor)
         var stats = PolicyUpdateStatistics()
-        var current = OptimizerStepStatistics()
-        var pending = 0
         optimizer.zeroGrad()
-
-        for _ in 0..<settings.innerEpochs {
-            let order = Tensor.randperm(n, generator: generator).toArray(Int.self)
-            // Row i: the order in which sample order[i] visits its steps.
-            let stepOrders = (0..<n).map { _ in Tensor.randperm(steps, generator: generator).toArray(Int.self) }
-            for start in batchStarts {
-                let rows = Array(start..<min(start + batchSize, n))
-                let sampleIndices = rows.map { order[$0] }
-                for j in 0..<trained {
-                    let stepIndices = rows.map { stepOrders[$0][j] }
-                    let (loss, kl, clipped, penalty) = microBatchLoss(samples, sampleIndices, stepIndices, weights,
-                                                                      generator)
-                    let total = penalty.map { loss + settings.klWeight * $0 } ?? loss
-                    (total / Double(microPerOptimizerStep)).backward()
-                    let lossValue = loss.item()
-                    stats.loss += lossValue
-                    stats.approxKL += kl
-                    stats.clipFraction += clipped
-                    stats.microBatches += 1
-                    current.loss += lossValue
-                    current.approxKL += kl
-                    current.clipFraction += clipped
-                    current.microBatches += 1
-                    if let penalty {
-                        let value = penalty.item()
-                        stats.klPenalty = (stats.klPenalty ?? 0) + value
-                        current.klPenalty = (current.klPenalty ?? 0) + value
-                    }
-                    pending += 1
-                    if pending == microPerOptimizerStep {
-                        let norm = step(&current, index: stats.optimizerSteps)
-                        finish(&current, gradientNorm: norm, into: &stats)
-                        pending = 0
-                    }
-                    progress?(stats.microBatches, totalMicro)
+        // One optimizer step per window of micro-batches (the last may be partial);
+        // within a window the weights are fixed, so its micro-batches are independent.
+        while true {
+            let window = plan.next(microPerOptimizerStep)
+            if window.isEmpty { break }
+            var current = OptimizerStepStatistics()
+            OrderedWork.run(count: window.count, workers: concurrentWorkers, produce: { index in
+                let (loss, kl, clipped, penalty) = microBatchLoss(samples, window[index], weights)
+                let total = penalty.map { loss + settings.klWeight * $0 } ?? loss
+                let gradients = Torch.gradients(of: [total / Double(microPerOptimizerStep)],
+                                                withRespectTo: parameters)
+                return MicroBatchResult(gradients: gradients, loss: loss.item(), approxKL: kl, clipFraction: clipped,
+                                        klPenalty: penalty?.item())
+            }, deliver: { _, result in
+                // In micro-batch order, as backward() would accumulate them one after another.
+                accumulate(result.gradients, into: parameters)
+                stats.loss += result.loss
+                stats.approxKL += result.approxKL
+                stats.clipFraction += result.clipFraction
+                stats.microBatches += 1
+                current.loss += result.loss
+                current.approxKL += result.approxKL
+                current.clipFraction += result.clipFraction
+                current.microBatches += 1
+                if let value = result.klPenalty {
+                    stats.klPenalty = (stats.klPenalty ?? 0) + value
+                    current.klPenalty = (current.klPenalty ?? 0) + value
                 }
-            }
-        }
-        if pending > 0 {
-            // A last, partial accumulation (batches not divisible by the accumulation steps).
+                progress?(stats.microBatches, totalMicro)
+            })
             let norm = step(&current, index: stats.optimizerSteps)
             finish(&current, gradientNorm: norm, into: &stats)
         }
@@ -157,6 +151,24 @@ public struct PolicyUpdate {
         stats.pretrainLoss = stats.pretrainLoss.map { $0 / Double(max(stats.optimizerSteps, 1)) }
         stats.gradientNorm /= Double(max(stats.optimizerSteps, 1))
         return stats
+    }
+
+    /// `settings.workers`, except for the KL penalty of a LoRA run: its reference
+    /// switches the shared UNet's adapters off, which another thread would see.
+    private var concurrentWorkers: Int {
+        if settings.klWeight > 0, case .adaptersOff = klReference { return 1 }
+        return settings.workers
+    }
+
+    /// Adds one micro-batch's gradients to the parameters' `.grad`, as autograd's
+    /// accumulation does (the first one is taken as it is, later ones added in place).
+    private func accumulate(_ gradients: [Tensor?], into parameters: [Tensor]) {
+        withNoGrad {
+            for (parameter, gradient) in zip(parameters, gradients) {
+                guard let gradient else { continue }
+                if let existing = parameter.grad { existing.add(gradient) } else { parameter.grad = gradient }
+            }
+        }
     }
 
     private func finish(_ current: inout OptimizerStepStatistics, gradientNorm: Double,
@@ -200,96 +212,14 @@ public struct PolicyUpdate {
             return Array(repeating: 1, count: samples.count)
         }
     }
-
-    /// The loss of one micro-batch: samples `sampleIndices`, each at its own step `stepIndices[i]`.
-    /// Returns the objective's loss, its approx KL and clip fraction, and the batch mean of
-    /// the KL penalty (nil when off).
-    private func microBatchLoss(_ samples: EpochSamples, _ sampleIndices: [Int], _ stepIndices: [Int],
-                                _ weights: [Double], _ generator: Generator) -> (Tensor, Double, Double, Tensor?) {
-        let model = sampler.model
-        let device = samples.latents.device
-        let index = Tensor(sampleIndices.map(Int64.init)).to(device: device)
-        let stepIndex = Tensor(stepIndices.map(Int64.init)).to(device: device)
-        let timesteps = samples.timesteps.to(device: device).indexSelect(dim: 0, index: stepIndex)  // [b]
-        let embeddings = samples.promptEmbeddings.indexSelect(dim: 0, index: index)
-        // Views of the stored trajectories, stacked: only the b needed states are copied.
-        func latentsAt(steps: [Int]) -> Tensor {
-            Tensor.stack(zip(sampleIndices, steps).map { samples.latents[$0.0].select(dim: 0, index: $0.1) })
-        }
-        let state = ReScoredState(current: latentsAt(steps: stepIndices), next: latentsAt(steps: stepIndices.map { $0 + 1 }),
-                                  timesteps: timesteps, promptEmbeddings: embeddings,
-                                  negativeEmbedding: samples.negativeEmbedding)
-
-        let result: (Tensor, Double, Double)
-        var policyStep: DDIMStep?
-        switch settings.objective {
-        case .ddpoIS, .ddpoSF:
-            let step = reScore(state)
-            policyStep = step
-            let newLogProbs = step.logProbability
-            let oldLogProbs = Tensor.stack(zip(sampleIndices, stepIndices).map {
-                samples.logProbabilities[$0.0].select(dim: 0, index: $0.1)
-            }).to(device: device)
-            let advantages = Tensor(sampleIndices.map { Float(samples.advantages[$0]) }).to(device: device)
-            if case .ddpoIS(let clipRange) = settings.objective {
-                let ppo = PPOObjective(clipRange: clipRange).evaluate(
-                    newLogProbs: newLogProbs, oldLogProbs: oldLogProbs, advantages: advantages)
-                result = (ppo.loss, ppo.approxKL, ppo.clipFraction)
-            } else {
-                let kl = withNoGrad { 0.5 * (newLogProbs - oldLogProbs).square().mean().item() }
-                result = (ScoreFunctionObjective().loss(logProbs: newLogProbs, advantages: advantages), kl, 0)
-            }
-        case .rwr, .rwrSparse:
-            // The ordinary denoising loss on the final samples x_0 at this step's timestep.
-            let original = latentsAt(steps: Array(repeating: samples.stepCount, count: sampleIndices.count))
-            let noise = Tensor.randn(original.shape, dtype: original.dtype, device: generator.device,
-                                     generator: generator).to(device: device)
-            let noisy = model.scheduler.schedule.addNoise(to: original, noise: noise, timesteps: timesteps)
-            let prediction = sampler.noisePrediction(latents: noisy, timesteps: timesteps, encoderHiddenStates: embeddings)
-            let target = model.scheduler.schedule.trainingTarget(original: original, noise: noise, timesteps: timesteps)
-            let batchWeights = sampleIndices.map { weights[$0] }
-            if case .rwrSparse(let percentile) = settings.objective {
-                let loss = SparseRewardWeightedRegression(percentile: percentile).loss(
-                    predictedNoise: prediction, targetNoise: target, mask: batchWeights.map { $0 > 0 })
-                result = (loss, 0, 0)
-            } else {
-                // The weights were computed over the whole epoch; beta is not used again here.
-                let loss = RewardWeightedRegression().loss(predictedNoise: prediction, targetNoise: target,
-                                                           sampleWeights: batchWeights)
-                result = (loss, 0, 0)
-            }
-        }
-        guard settings.klWeight > 0, let klReference else { return (result.0, result.1, result.2, nil) }
-        // RWR does not re-score the trajectory, but the penalty still needs the policy's step
-        // there: it costs one more (guided) forward pass per micro-batch.
-        let step = policyStep ?? reScore(state)
-        let referenceMean = klReference.evaluate(trained: sampler) { reScore(state, with: $0).mean }
-        let penalty = KLPenalty.divergence(mean: step.mean, referenceMean: referenceMean,
-                                           standardDeviation: step.standardDeviation).mean()
-        return (result.0, result.1, result.2, penalty)
-    }
-
-    /// The current policy's DDIM step at stored states, re-scoring the stored x_{t-1}:
-    /// the guided prediction (as sampled) when `classifierFreeGuidance`, else the conditional one.
-    private func reScore(_ state: ReScoredState, with sampler: TrajectorySampler? = nil) -> DDIMStep {
-        let sampler = sampler ?? self.sampler
-        let output = settings.classifierFreeGuidance
-            ? sampler.guidedNoisePrediction(latents: state.current, timesteps: state.timesteps,
-                                            promptEmbeddings: state.promptEmbeddings,
-                                            negativeEmbedding: state.negativeEmbedding,
-                                            guidanceScale: settings.guidanceScale)
-            : sampler.noisePrediction(latents: state.current, timesteps: state.timesteps,
-                                      encoderHiddenStates: state.promptEmbeddings)
-        return sampler.model.scheduler.step(modelOutput: output, timesteps: state.timesteps, sample: state.current,
-                                            inferenceSteps: inferenceSteps, eta: settings.eta, previousSample: state.next)
-    }
 }
 
-/// The stored states of one micro-batch: x_t, the recorded x_{t-1}, t and the prompts.
-struct ReScoredState {
-    var current: Tensor
-    var next: Tensor
-    var timesteps: Tensor
-    var promptEmbeddings: Tensor
-    var negativeEmbedding: Tensor
+/// What one micro-batch computed: its gradients (scaled for the accumulation) and
+/// the values logged.
+private struct MicroBatchResult {
+    var gradients: [Tensor?]
+    var loss: Double
+    var approxKL: Double
+    var clipFraction: Double
+    var klPenalty: Double?
 }
