@@ -82,10 +82,14 @@ struct Micro: AsyncParsableCommand {
             })
         }
         for count in threadCounts {
-            results.append(try await measureEpoch(threads: count))
+            results.append(try await measureEpoch(threads: count, workers: 1))
+        }
+        // The same cores as `workers` of one intra-op thread each.
+        for count in threadCounts where count > 1 {
+            results.append(try await measureEpoch(threads: 1, workers: count))
         }
         for r in results {
-            print(String(format: "%-48@ threads=%d  %10.3f %@", r.name as NSString, r.threads, r.median, r.unit as NSString))
+            print(String(format: "%-60@ threads=%d  %10.3f %@", r.name as NSString, r.threads, r.median, r.unit as NSString))
         }
         if let json {
             let encoder = JSONEncoder()
@@ -97,7 +101,8 @@ struct Micro: AsyncParsableCommand {
 
     /// One DDPO epoch on the tiny pipeline: 8 samples, 20 steps, CFG 5, train batch 2,
     /// accumulation 2, LoRA rank 4, JPEG reward; sampling, rewards and the update.
-    func measureEpoch(threads: Int) async throws -> Measurement {
+    /// Reported under threads × workers (the cores it uses).
+    func measureEpoch(threads: Int, workers: Int) async throws -> Measurement {
         let runs = FileManager.default.temporaryDirectory.appendingPathComponent("ddpo-bench-\(UUID())")
         defer { try? FileManager.default.removeItem(at: runs) }
         let yaml = """
@@ -106,6 +111,7 @@ struct Micro: AsyncParsableCommand {
             epochs: 1000
             model: \(URL(fileURLWithPath: pipeline).path)
             threads: \(threads)
+            workers: \(workers)
             prompt: simple_animals
             reward: jpeg_compressibility
             sample: {num_steps: 20, guidance_scale: 5.0, batch_size: 4, num_batches_per_epoch: 2}
@@ -121,7 +127,8 @@ struct Micro: AsyncParsableCommand {
             _ = try await trainer.runEpoch()
             samples.append(seconds(since: start))
         }
-        return Measurement(name: "DDPO epoch, tiny SD1: 8 samples, 20 steps, LoRA", threads: threads, unit: "s",
+        let name = "DDPO epoch, tiny SD1: 8 samples, 20 steps, LoRA" + (workers > 1 ? ", \(workers) workers" : "")
+        return Measurement(name: name, threads: threads * workers, unit: "s",
                            median: median(samples), samples: samples)
     }
 
