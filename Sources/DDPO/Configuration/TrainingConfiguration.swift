@@ -48,7 +48,8 @@ public struct TrainingConfiguration: Equatable, Sendable {
     /// of an accumulation window side by side (`OrderedWork`), each op of each using
     /// `threads` intra-op threads: `workers: 2, threads: 1` uses two cores. Results
     /// do not depend on it (batches have their own noise; gradients are summed in the
-    /// sequential order). CPU only. Default 1.
+    /// sequential order). Each worker past the first holds one more set of the
+    /// trainable weights' gradients and its own activations. CPU only. Default 1.
     public var workers: Int
     /// `use_lora`: train LoRA adapters (section `lora`) instead of the whole UNet.
     /// Default true.

@@ -110,21 +110,28 @@ public struct PolicyUpdate {
         let parameters = optimizer.parameters.map(\.tensor)
         var stats = PolicyUpdateStatistics()
         optimizer.zeroGrad()
+        let workers = concurrentWorkers
         // One optimizer step per window of micro-batches (the last may be partial);
         // within a window the weights are fixed, so its micro-batches are independent.
         while true {
             let window = plan.next(microPerOptimizerStep)
             if window.isEmpty { break }
             var current = OptimizerStepStatistics()
-            OrderedWork.run(count: window.count, workers: concurrentWorkers, produce: { index in
+            OrderedWork.run(count: window.count, workers: workers, produce: { index in
                 let (loss, kl, clipped, penalty) = microBatchLoss(samples, window[index], weights)
-                let total = penalty.map { loss + settings.klWeight * $0 } ?? loss
-                let gradients = Torch.gradients(of: [total / Double(microPerOptimizerStep)],
-                                                withRespectTo: parameters)
+                let scaled = (penalty.map { loss + settings.klWeight * $0 } ?? loss) / Double(microPerOptimizerStep)
+                // One worker accumulates in place, as it goes; several hand their gradients
+                // over (one more gradient-sized buffer each) to be summed in order.
+                var gradients: [Tensor?] = []
+                if workers == 1 {
+                    scaled.backward()
+                } else {
+                    gradients = Torch.gradients(of: [scaled], withRespectTo: parameters)
+                }
                 return MicroBatchResult(gradients: gradients, loss: loss.item(), approxKL: kl, clipFraction: clipped,
                                         klPenalty: penalty?.item())
             }, deliver: { _, result in
-                // In micro-batch order, as backward() would accumulate them one after another.
+                // In micro-batch order, as backward() accumulates them one after another.
                 accumulate(result.gradients, into: parameters)
                 stats.loss += result.loss
                 stats.approxKL += result.approxKL
@@ -214,8 +221,8 @@ public struct PolicyUpdate {
     }
 }
 
-/// What one micro-batch computed: its gradients (scaled for the accumulation) and
-/// the values logged.
+/// What one micro-batch computed: its gradients (scaled for the accumulation; none
+/// when already accumulated by `backward()`) and the values logged.
 private struct MicroBatchResult {
     var gradients: [Tensor?]
     var loss: Double
