@@ -9,7 +9,7 @@ struct DDPOCommand: AsyncParsableCommand {
         commandName: "ddpo",
         abstract: "Fine-tune text-to-image diffusion models with reinforcement learning (DDPO).",
         subcommands: [SampleCommand.self, TrainCommand.self, EvaluateCommand.self, ReportCommand.self,
-                      PretrainCommand.self, ExperimentCommand.self, CompareCommand.self])
+                      PretrainCommand.self, ExperimentCommand.self, CompareCommand.self, ExportCommand.self])
 }
 
 /// Options every command that runs a model shares.

@@ -1,0 +1,31 @@
+import ArgumentParser
+import DDPO
+import Foundation
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a run's newest checkpoint as a diffusers pipeline folder (the base model with the trained UNet).",
+        discussion: """
+            The base model's folder (the run's `model`, or --model) with the UNet's weights replaced by the
+            run's: a full fine-tune's weights, or the base weights with the LoRA adapters fused in. diffusers'
+            StableDiffusionPipeline.from_pretrained, `ddpo sample --model` and a next run load it like any other
+            model folder. Other files come from the base (weight files hard-linked when possible); OUT must not exist yet.
+            """)
+
+    @Argument(help: "The run folder, e.g. runs/demo.")
+    var runDirectory: String
+
+    @Option(help: "The folder to write (must not exist).")
+    var out: String
+
+    @Option(help: "The base model folder (default: the run's `model`).")
+    var model: String?
+
+    func run() throws {
+        let summary = try DiffusersExport.export(run: URL(fileURLWithPath: runDirectory),
+                                                 to: URL(fileURLWithPath: out),
+                                                 baseModel: model.map { URL(fileURLWithPath: $0) })
+        print("wrote \(summary.folder.path) (epoch \(summary.epoch), \(summary.trainable) weights)")
+    }
+}
