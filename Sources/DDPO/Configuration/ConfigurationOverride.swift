@@ -1,7 +1,8 @@
 import Yams
 
 /// One command-line override, `section.key=value` ("train.learning_rate=1e-4",
-/// "prompt=simple_animals", "reward.options.quality=90"), applied to the parsed
+/// "prompt=simple_animals", "reward.options.quality=90", "tasks.1.weight=2",
+/// "tasks.alignment.reward.options.x=1": a task by its index or name), applied to the parsed
 /// YAML tree before decoding, so an override is checked exactly like the same
 /// line in the file. The value is parsed as YAML: numbers, booleans, null and
 /// flow lists (`lora.targets=[to_q,to_v]`) work.
@@ -49,14 +50,32 @@ struct ConfigurationOverride {
                 throw unknown()
             }
         case .reward:
-            // reward.name, reward.options, or one option: reward.options.<name>.
-            switch TrainingConfiguration.Reward.CodingKeys(rawValue: path[1]) {
-            case .name?: guard path.count == 2 else { throw unknown() }
-            case .options?: guard path.count <= 3 else { throw unknown() }
+            try Self.checkReward(path[1...], unknown)
+        case .tasks:
+            // tasks.<index or name>.<key>: a whole task, or one of its keys (prompt and reward as above).
+            guard path.count >= 3 else {
+                if path.count == 2 { return }
+                throw unknown()
+            }
+            switch TrainingConfiguration.TaskEntry.CodingKeys(rawValue: path[2]) {
+            case .name?, .weight?: guard path.count == 3 else { throw unknown() }
+            case .prompt?:
+                guard path.count <= 4, path.count == 3 || TrainingConfiguration.Prompt.CodingKeys(rawValue: path[3]) != nil
+                else { throw unknown() }
+            case .reward?: if path.count > 3 { try Self.checkReward(path[3...], unknown) }
             case nil: throw unknown()
             }
         default:
             throw unknown()
+        }
+    }
+
+    /// reward.name, reward.options, or one option: reward.options.<name> (`path` from the key after "reward").
+    private static func checkReward(_ path: ArraySlice<String>, _ unknown: () -> ConfigurationError) throws {
+        switch TrainingConfiguration.Reward.CodingKeys(rawValue: path.first!) {
+        case .name?: guard path.count == 1 else { throw unknown() }
+        case .options?: guard path.count <= 2 else { throw unknown() }
+        case nil: throw unknown()
         }
     }
 
@@ -68,13 +87,16 @@ struct ConfigurationOverride {
 
     private func setting(_ value: Node, at path: ArraySlice<String>, in node: Node?) throws -> Node {
         guard let key = path.first else { return value }
+        if path.startIndex == 1 && self.path[0] == "tasks" {
+            return try settingTask(value, at: path, in: node)
+        }
         var mapping: Node.Mapping
         switch node {
         case nil:
             mapping = Node.Mapping([])
         case .mapping(let existing)?:
             mapping = existing
-        case .scalar(let scalar)? where path.startIndex == 1 && ["prompt", "reward"].contains(self.path[0]):
+        case .scalar(let scalar)? where path.startIndex > 0 && ["prompt", "reward"].contains(self.path[path.startIndex - 1]):
             // `prompt: simple_animals` given `prompt.file=...`: the short form is
             // the mapping {name: simple_animals}.
             mapping = Node.Mapping([(Node("name"), Node(scalar.string))])
@@ -84,5 +106,30 @@ struct ConfigurationOverride {
         }
         mapping[key] = try setting(value, at: path.dropFirst(), in: mapping[key])
         return .mapping(mapping)
+    }
+
+    /// `tasks.<index or name>…`: the list entry at that index, or the one of that name.
+    private func settingTask(_ value: Node, at path: ArraySlice<String>, in node: Node?) throws -> Node {
+        guard case .sequence(var tasks)? = node else {
+            throw ConfigurationError(field: "tasks", message:
+                "override '\(text)': the configuration has no `tasks:` list to change (give the list in the file, or whole: tasks=[...])")
+        }
+        let key = path.first!
+        let names = tasks.map { $0.mapping?["name"]?.string ?? "" }
+        let index: Int
+        if let number = Int(key) {
+            guard tasks.indices.contains(number) else {
+                throw ConfigurationError(field: "tasks", message:
+                    "override '\(text)': there are \(tasks.count) tasks (indices 0–\(tasks.count - 1))")
+            }
+            index = number
+        } else if let named = names.firstIndex(of: key) {
+            index = named
+        } else {
+            throw ConfigurationError(field: "tasks", message:
+                "override '\(text)': no task named '\(key)' (tasks: \(names.joined(separator: ", ")))")
+        }
+        tasks[index] = try setting(value, at: path.dropFirst(), in: tasks[index])
+        return .sequence(tasks)
     }
 }

@@ -32,6 +32,42 @@ final class MultiTaskConfigurationTests: XCTestCase {
         XCTAssertNoThrow(try c.validate(knownRewards: testRewardNames))
     }
 
+    func testOverridesReachATaskByIndexOrName() throws {
+        let c = try decode(twoTasks, ["tasks.0.weight=3", "tasks.aligned.reward.options.temperature=4",
+                                      "tasks.small.prompt.name=shapes_all", "tasks.1.prompt=counting",
+                                      "tasks.small.reward.options.quality=80"])
+        XCTAssertEqual(c.tasks?[0].weight, 3)
+        XCTAssertEqual(c.tasks?[0].prompt, .init(name: "shapes_all"))
+        XCTAssertEqual(c.tasks?[0].reward, .init(name: "jpeg_compressibility", options: ["quality": "80"]))
+        XCTAssertEqual(c.tasks?[1].reward.options, ["temperature": "4"])
+        XCTAssertEqual(c.tasks?[1].prompt, .init(name: "counting"))
+        XCTAssertEqual(c.tasks?[1].weight, 0.5, "untouched")
+        // A whole task list replaces the file's.
+        let replaced = try decode(twoTasks, ["tasks=[{name: only, prompt: shapes, reward: jpeg_compressibility}]"])
+        XCTAssertEqual(replaced.tasks?.map(\.name), ["only"])
+        let wholeTask = try decode(twoTasks, ["tasks.1={name: other, prompt: shapes, reward: jpeg_compressibility}"])
+        XCTAssertEqual(wholeTask.tasks?.map(\.name), ["small", "other"])
+    }
+
+    private func assertOverrideError(field: String, containing text: String, _ body: () throws -> Any,
+                                          line: UInt = #line) {
+        let error = assertConfigurationError(field: field, body, line: line)
+        XCTAssertTrue(error.map { "\($0)".contains(text) } ?? false, "\(String(describing: error))", line: line)
+    }
+
+    func testTaskOverridesThatMissAreErrorsSayingWhy() throws {
+        assertOverrideError(field: "tasks", containing: "there are 2 tasks") { try decode(twoTasks, ["tasks.2.weight=1"]) }
+        assertOverrideError(field: "tasks", containing: "no task named 'big' (tasks: small, aligned)") {
+            try decode(twoTasks, ["tasks.big.weight=1"])
+        }
+        assertOverrideError(field: "tasks", containing: "no `tasks:` list") {
+            try decode("model: m\n", ["tasks.0.weight=1"])
+        }
+        for unknown in ["tasks.0.colour", "tasks.0.weight.x", "tasks.0.reward.size", "tasks.0.prompt.x"] {
+            assertOverrideError(field: unknown, containing: "unknown setting") { try decode(twoTasks, [unknown + "=1"]) }
+        }
+    }
+
     func testWithoutTasksTheRunIsOneTaskOfTheTopLevelPromptAndReward() throws {
         let c = try decode("prompt: shapes\nreward: shapes_alignment\n")
         XCTAssertNil(c.tasks)
