@@ -15,7 +15,8 @@ struct EvaluateCommand: AsyncParsableCommand {
             extra the reward reports (for shapes_alignment, match_all is the recogniser's accuracy:
             the fraction of images whose shape, colour, count and background all match the prompt);
             writes evaluation.png (the grid) and evaluation.json (prompts, rewards, means, seed, grid
-            layout) into --out.
+            layout, and the epoch of the run's newest checkpoint with --run or --lora RUN; 0 for a
+            base model) into --out.
             """)
 
     @Option(help: "A diffusers pipeline folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/).")
@@ -66,8 +67,8 @@ struct EvaluateCommand: AsyncParsableCommand {
         }
     }
 
-    /// The newest checkpoint of a full fine-tuning run, loaded strictly into the UNet.
-    func loadFineTunedUNet(run: String, into pipeline: StableDiffusion) throws {
+    /// The newest checkpoint of a full fine-tuning run, loaded strictly into the UNet; returns its epoch.
+    func loadFineTunedUNet(run: String, into pipeline: StableDiffusion) throws -> Int {
         let store = CheckpointStore(runDirectory: URL(fileURLWithPath: run), kept: 1)
         guard let checkpoint = try store.latest() else {
             throw ValidationError("--run \(run): no checkpoint in \(store.directory.path)")
@@ -81,6 +82,7 @@ struct EvaluateCommand: AsyncParsableCommand {
             throw ValidationError("--run \(run): \(checkpoint.directory.path): the weights do not fit the model: \(error)")
         }
         pipeline.unet.eval()
+        return checkpoint.state.epoch
     }
 
     /// The file's lines, or the named set's list when no such file exists.
@@ -108,20 +110,26 @@ struct EvaluateCommand: AsyncParsableCommand {
 
         let pipeline = try StableDiffusion.load(directory: URL(fileURLWithPath: model), dtype: dtype, device: device,
                                                 variant: sampling.variant)
+        // The epoch the weights are from: the run's newest checkpoint (a run's lora/ export is
+        // written with each checkpoint); 0 for the base model or a LoRA folder outside a run.
+        var epoch = 0
         if let loraDirectory {
+            if let lora, let latest = try CheckpointStore(runDirectory: URL(fileURLWithPath: lora), kept: 1).latestEpoch() {
+                epoch = latest
+            }
             try LoRAExport.load(into: pipeline.unet, from: loraDirectory)
             pipeline.unet.eval()
             logger.info("LoRA applied", metadata: ["folder": "\(loraDirectory.path)"])
         }
         if let run {
-            try loadFineTunedUNet(run: run, into: pipeline)
+            epoch = try loadFineTunedUNet(run: run, into: pipeline)
             logger.info("fine-tuned UNet loaded", metadata: ["run": "\(run)"])
         }
         logger.info("sampling", metadata: ["prompts": "\(promptList.count)", "steps": "\(sampling.steps)", "seed": "\(sampling.seed)"])
         var (evaluation, images) = try await Evaluation.run(
             model: pipeline, prompts: promptList, seed: sampling.seed,
             options: sampling.options,
-            reward: scorer, epoch: 0, columns: columns, batchSize: batchSize)
+            reward: scorer, epoch: epoch, columns: columns, batchSize: batchSize)
         // Not epoch-NNNNNN: this is no epoch of a run, and a run's readers look for that name.
         evaluation.grid = "evaluation.png"
         try evaluation.write(images: images, to: outURL)

@@ -99,6 +99,13 @@ final class EvaluateCommandTests: XCTestCase {
                                             "--threads", "1", "--out", folder.appendingPathComponent("tuned").path])
         XCTAssertEqual(tuned.status, 0, tuned.output)
         XCTAssertNotEqual(rewardLines(base.stdout), rewardLines(tuned.stdout), "the fine-tuned UNet draws other images")
+        // evaluation.json says which epoch's weights it scored: the checkpoint's, 0 for the base model.
+        func epoch(_ name: String) throws -> Int? {
+            let data = try Data(contentsOf: folder.appendingPathComponent("\(name)/evaluation.json"))
+            return (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["epoch"] as? Int
+        }
+        XCTAssertEqual(try epoch("tuned"), 1)
+        XCTAssertEqual(try epoch("base"), 0)
         let both = try DDPOExecutable.run(["evaluate", "--model", model, "--run", run, "--lora", run,
                                            "--prompts", prompts, "--reward", "jpeg_compressibility"])
         XCTAssertNotEqual(both.status, 0)

@@ -95,6 +95,12 @@ public struct CheckpointStore {
             .sorted().map { directory.appendingPathComponent($0) }
     }
 
+    /// The epoch of the newest checkpoint (from its folder's name, nothing loaded), or
+    /// nil when the run has none.
+    public func latestEpoch() throws -> Int? {
+        try checkpoints().last.flatMap { Int($0.lastPathComponent.dropFirst(Self.prefix.count)) }
+    }
+
     /// The newest checkpoint, or nil when the run has none.
     public func latest() throws -> Checkpoint? {
         guard let url = try checkpoints().last else { return nil }

@@ -7,18 +7,7 @@ import DiffusionModels
 import Torch
 import TorchNN
 
-final class DiffusersExportTests: XCTestCase {
-    private var runs: URL!
-    private let logger = Logger(label: "test")
-
-    override func setUpWithError() throws {
-        runs = temporaryRunsFolder("export")
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: runs)
-    }
-
+final class DiffusersExportTests: TinyRunTestCase {
     private func trainedRun(_ name: String, useLoRA: Bool) async throws -> Trainer {
         let yaml = tinyRunYAML(name: name, runs: runs, ["epochs": "1", "use_lora": "\(useLoRA)"])
         let trainer = try Trainer(configuration: try TrainingConfiguration.decode(yaml: yaml), logger: logger)

@@ -5,18 +5,7 @@ import XCTest
 @testable import DDPO
 
 /// The monitors inside a tiny training run: when they measure, the early stop, and resume.
-final class MonitorTrainerTests: XCTestCase {
-    private var runs: URL!
-    private let logger = Logger(label: "test")
-
-    override func setUpWithError() throws {
-        runs = temporaryRunsFolder("monitor")
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: runs)
-    }
-
+final class MonitorTrainerTests: TinyRunTestCase {
     private func configuration(_ name: String, reward: String, _ overrides: [String] = []) throws -> TrainingConfiguration {
         let yaml = tinyRunYAML(name: name, runs: runs, [
             "save_freq": "10", "eval_images": "2", "reward": reward,

@@ -9,18 +9,7 @@ import TorchNN
 
 /// Multi-task runs on the tiny random SD1 model: per-task sampling, rewards,
 /// metrics, evaluations and checkpoints, and the two update modes.
-final class MultiTaskTrainerTests: XCTestCase {
-    private var runs: URL!
-    private let logger = Logger(label: "test")
-
-    override func setUpWithError() throws {
-        runs = temporaryRunsFolder("multitask")
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: runs)
-    }
-
+final class MultiTaskTrainerTests: TinyRunTestCase {
     /// 2 tasks × 4 samples per epoch (2 batches of 2), train batches of 2: 2 optimizer steps per task.
     private func configuration(_ name: String, _ overrides: [String] = [], weights: (Double, Double) = (1, 1),
                                strategy: String = "batch") throws -> TrainingConfiguration {

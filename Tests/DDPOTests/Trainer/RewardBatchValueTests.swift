@@ -22,10 +22,8 @@ private final class ScriptedBatchReward: Reward, @unchecked Sendable {
     }
 }
 
-final class RewardBatchValueTests: XCTestCase {
+final class RewardBatchValueTests: TinyRunTestCase {
     func testTheEpochLogsTheMeanOfTheSamplingBatchesValues() async throws {
-        let runs = temporaryRunsFolder("batch-value")
-        defer { try? FileManager.default.removeItem(at: runs) }
         let yaml = tinyRunYAML(name: "batch-value", runs: runs, [
             "epochs": "1", "reward": "scripted",
             "sample": "{num_steps: 2, batch_size: 2, num_batches_per_epoch: 2}",
@@ -34,7 +32,7 @@ final class RewardBatchValueTests: XCTestCase {
         var registry = RewardRegistry()
         registry.register("scripted", options: []) { _ in ScriptedBatchReward(values: [0.2, 0.6]) }
         let trainer = try Trainer(configuration: TrainingConfiguration.decode(yaml: yaml), rewards: registry,
-                                  logger: Logger(label: "test"))
+                                  logger: logger)
         let report = try await trainer.runEpoch()
         XCTAssertEqual(report.rewardBatchValue!, 0.4, accuracy: 1e-12)
         XCTAssertEqual(report.scalars["reward_batch_value"]!, 0.4, accuracy: 1e-12)

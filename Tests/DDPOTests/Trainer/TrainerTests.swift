@@ -9,24 +9,13 @@ import Rewards
 import Torch
 import TorchNN
 
-final class TrainerTests: XCTestCase {
+final class TrainerTests: TinyRunTestCase {
     static let tinySD1 = PolicyUpdateTests.tinySD1
-    private var runs: URL!
-
-    override func setUpWithError() throws {
-        runs = temporaryRunsFolder("trainer")
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: runs)
-    }
 
     private func configuration(_ name: String, _ overrides: [String] = []) throws -> TrainingConfiguration {
         let yaml = tinyRunYAML(name: name, runs: runs)
         return try TrainingConfiguration.decode(yaml: yaml, overrides: overrides)
     }
-
-    private let logger = Logger(label: "test")
 
     func testResumedRunEndsWithTheSameWeightsBitwise() async throws {
         try await assertResumedRunEndsWithTheSameWeightsBitwise()

@@ -8,18 +8,7 @@ import Torch
 /// `workers` changes where an epoch's work runs, never what it computes: sampling
 /// batches have their own noise and the gradients of a window are summed in
 /// micro-batch order, so (at one intra-op thread) 2 or 3 workers train bitwise like one.
-final class WorkersTrainerTests: XCTestCase {
-    private var runs: URL!
-    private let logger = Logger(label: "test")
-
-    override func setUpWithError() throws {
-        runs = temporaryRunsFolder("workers")
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: runs)
-    }
-
+final class WorkersTrainerTests: TinyRunTestCase {
     /// Runs the tiny configuration with `changes` at 1 worker and at `workers`; checks
     /// that both end with the same trainable weights and logged the same epochs.
     private func assertSameRun(workers: Int, _ changes: KeyValuePairs<String, String?>) async throws {
