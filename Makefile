@@ -53,7 +53,7 @@ experiments: setup
 	scripts/paper-in-miniature
 
 # Micro-benchmarks, then the side-by-side comparison with bench/reference.py (5 pairs
-# per thread count and mode, about 15 minutes on 2 cores) and the peak RSS of the demo
+# per thread count and mode, about 9 minutes on 2 cores) and the peak RSS of the demo
 # and of an SD-1.5-size epoch; results in bench/results.json (bench/README.md).
 bench: setup
 	$(SWIFT) build -c release --product ddpo-bench

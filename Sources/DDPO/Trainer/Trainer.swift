@@ -44,6 +44,13 @@ public final class Trainer {
         self.configuration = configuration
         self.logger = logger
         if let threads = configuration.threads { Runtime.threadCount = threads }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        if configuration.workers > 1 && configuration.workers * Runtime.threadCount > cores {
+            // Not an error (it still trains, bitwise the same), but threads would wait on each other.
+            logger.warning("workers × intra-op threads exceed the cores; set threads to 1 (or cores / workers)",
+                           metadata: ["workers": "\(configuration.workers)", "threads": "\(Runtime.threadCount)",
+                                      "cores": "\(cores)"])
+        }
         runDirectory = configuration.resume.map { URL(fileURLWithPath: $0) } ?? configuration.runDirectory
         tasks = try TrainingTask.make(configuration: configuration, rewards: rewards)
 
