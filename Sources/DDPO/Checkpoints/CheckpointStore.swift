@@ -15,20 +15,24 @@ public struct CheckpointState: Codable, Equatable, Sendable {
     /// "lora" (only the adapters are saved) or "full" (every UNet weight).
     public var trainable: String
     /// The over-optimisation monitors' held-out rewards so far; nil in checkpoints
-    /// of runs without monitors (and of versions before them).
+    /// of runs without monitors (and of versions before them), and of multi-task runs.
     public var monitor: MonitorHistory?
+    /// A multi-task run's monitor histories, by task name; nil otherwise.
+    public var taskMonitors: [String: MonitorHistory]?
     /// A multi-task run's buffers, by task name (`tasks:`); absent from a
     /// single-task run's state, whose file is as before tasks existed.
     public var taskStatTrackers: [String: PerPromptStatTracker.State]?
 
     public init(epoch: Int, globalStep: Int, statTracker: PerPromptStatTracker.State, trainable: String,
-                monitor: MonitorHistory? = nil, taskStatTrackers: [String: PerPromptStatTracker.State]? = nil) {
+                monitor: MonitorHistory? = nil, taskStatTrackers: [String: PerPromptStatTracker.State]? = nil,
+                taskMonitors: [String: MonitorHistory]? = nil) {
         self.epoch = epoch
         self.globalStep = globalStep
         self.statTracker = statTracker
         self.trainable = trainable
         self.monitor = monitor
         self.taskStatTrackers = taskStatTrackers
+        self.taskMonitors = taskMonitors
     }
 }
 

@@ -17,14 +17,17 @@ public struct MonitorReading: Equatable, Sendable {
     public var klToBase: Double
     /// Mean of each per-sample extra of the training reward (e.g. `match_all`).
     public var infoMeans: [String: Double]
+    /// The task measured in a multi-task run (its name suffixes the scalars); nil otherwise.
+    public var task: String?
 
     public init(epoch: Int, heldOutReward: Double, diversity: Double, klToBase: Double,
-                infoMeans: [String: Double] = [:]) {
+                infoMeans: [String: Double] = [:], task: String? = nil) {
         self.epoch = epoch
         self.heldOutReward = heldOutReward
         self.diversity = diversity
         self.klToBase = klToBase
         self.infoMeans = infoMeans
+        self.task = task
     }
 
     /// The metrics names; `RunFolder` tells monitor records from epoch records by the prefix.
@@ -33,12 +36,19 @@ public struct MonitorReading: Equatable, Sendable {
     public static let diversityName = "monitor/diversity"
     public static let klToBaseName = "monitor/kl_to_base"
 
-    /// The scalars for metrics.jsonl and TensorBoard; each info mean as `monitor/heldout_<key>`.
+    /// A metric's name for `task`: `name/<task>` in a multi-task run, as the
+    /// training metrics are named per task.
+    public static func name(_ name: String, task: String?) -> String {
+        task.map { "\(name)/\($0)" } ?? name
+    }
+
+    /// The scalars for metrics.jsonl and TensorBoard; each info mean as
+    /// `monitor/heldout_<key>`; every name suffixed with `/<task>` for a task's reading.
     public var scalars: [String: Double] {
         var scalars = [Self.heldOutRewardName: heldOutReward, Self.diversityName: diversity,
                        Self.klToBaseName: klToBase]
         for (key, value) in infoMeans { scalars[Self.prefix + "heldout_" + key] = value }
-        return scalars
+        return Dictionary(uniqueKeysWithValues: scalars.map { (Self.name($0.key, task: task), $0.value) })
     }
 }
 
@@ -55,8 +65,8 @@ public struct MonitorReading: Equatable, Sendable {
 ///   (`KLPenalty.divergence`, guided at the sampling scale as the sampler was),
 ///   averaged over samples and steps. It is 0 for the base model itself.
 ///
-/// It holds what it needs and nothing of the trainer, so one trainer can run one
-/// monitor per task. Everything runs under no-grad.
+/// It holds what it needs and nothing of the trainer, so a multi-task trainer runs
+/// one monitor per task (`task` labels its readings). Everything runs under no-grad.
 public struct OverOptimisationMonitor {
     public let sampler: TrajectorySampler
     /// The reward whose held-out mean is logged (the training reward).
@@ -72,9 +82,12 @@ public struct OverOptimisationMonitor {
     public let batchSize: Int
     /// The base model: adapters off, or a frozen copy of the initial UNet.
     public let klReference: KLReference
+    /// The task of a multi-task run this monitor watches; nil for a single-task run.
+    public let task: String?
 
     public init(sampler: TrajectorySampler, reward: any Reward, diversity: any Reward, prompts: [String],
-                seed: UInt64, options: SamplingOptions, batchSize: Int, klReference: KLReference) {
+                seed: UInt64, options: SamplingOptions, batchSize: Int, klReference: KLReference,
+                task: String? = nil) {
         precondition(!prompts.isEmpty && batchSize >= 1, "OverOptimisationMonitor: no prompts or a batch size < 1")
         self.sampler = sampler
         self.reward = reward
@@ -84,6 +97,7 @@ public struct OverOptimisationMonitor {
         self.options = options
         self.batchSize = batchSize
         self.klReference = klReference
+        self.task = task
     }
 
     /// Samples the held-out prompts and measures; `epoch` only labels the reading.
@@ -109,7 +123,7 @@ public struct OverOptimisationMonitor {
         }
         return MonitorReading(epoch: epoch, heldOutReward: heldOut, diversity: diversityValue,
                               klToBase: klSum / Double(prompts.count),
-                              infoMeans: Evaluation.means(of: scored.info) ?? [:])
+                              infoMeans: Evaluation.means(of: scored.info) ?? [:], task: task)
     }
 
     /// Mean over the trajectory's samples and steps of KL(policy step ‖ base step),

@@ -16,7 +16,7 @@ public struct RunFolder {
     /// epoch twice; the later line is the run's history and wins.
     public var epochs: [MetricsRecord] = []
     /// The over-optimisation monitors' records (values `monitor/…` only), by the
-    /// epochs trained when measured; the later line of an epoch wins.
+    /// epochs trained when measured; the lines of an epoch merged, later values winning.
     public var monitorReadings: [MetricsRecord] = []
     /// `evaluations/epoch-NNNNNN.json`, by epoch.
     public var evaluations: [Evaluation] = []
@@ -70,7 +70,10 @@ public struct RunFolder {
             for record in try MetricsLog.read(url) {
                 // A monitor line shares its epoch number with a training line: keep both.
                 if record.values.keys.contains(where: { $0.hasPrefix(MonitorReading.prefix) }) {
-                    monitorByEpoch[record.epoch] = record
+                    // A multi-task run logs one line per task and check: merged, later values winning.
+                    var merged = monitorByEpoch[record.epoch] ?? record
+                    merged.values.merge(record.values) { $1 }
+                    monitorByEpoch[record.epoch] = merged
                 } else {
                     byEpoch[record.epoch] = record
                 }

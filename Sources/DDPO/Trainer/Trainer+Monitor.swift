@@ -1,63 +1,92 @@
 import DiffusionModels
 import Foundation
+import Logging
 import Rewards
 
 /// The trainer's side of the over-optimisation monitors: it builds one
-/// `OverOptimisationMonitor` from `monitor:` and calls it at epoch 0 and every
-/// `monitor.every` epochs; the rule `monitor.stop_after_falls` may end the run.
+/// `OverOptimisationMonitor` per task from `monitor:` and calls them at epoch 0 and
+/// every `monitor.every` epochs; the rule `monitor.stop_after_falls` may end the run.
 extension Trainer {
     /// The monitor's prompts are drawn as at this epoch, which no training epoch
     /// reaches and the evaluation (at `evaluationEpoch`) does not use either.
     static let monitorEpoch = 2_000_000
 
-    /// nil when `monitor.every` is 0. `klReference` must be the trainer's (built
-    /// whenever the monitors are on). A multi-task run monitors its first task: that
-    /// task's reward, on `monitor.prompts` (default: that task's prompts).
-    static func makeMonitor(configuration: TrainingConfiguration, sampler: TrajectorySampler, task: TrainingTask,
-                            rewards: RewardRegistry, klReference: KLReference?) throws -> OverOptimisationMonitor? {
+    /// One monitor per task, in task order; none when `monitor.every` is 0.
+    /// `klReference` must be the trainer's (built whenever the monitors are on). Each
+    /// task's monitor scores its own reward on `monitor.prompts` (default: the task's
+    /// prompts), with prompts and noise drawn from the task's seed; a multi-task
+    /// run's readings carry the task's name.
+    static func makeMonitors(configuration: TrainingConfiguration, sampler: TrajectorySampler, tasks: [TrainingTask],
+                             rewards: RewardRegistry, klReference: KLReference?) throws -> [OverOptimisationMonitor] {
         let settings = configuration.monitor
-        guard settings.isOn, let klReference else { return nil }
-        let reward = task.reward
-        let promptSet = try PromptSets.make(settings.prompts ?? configuration.effectiveTasks[0].prompt)
-        let prompts = PromptSampler(promptSet: promptSet, seed: configuration.seed)
-            .prompts(epoch: monitorEpoch, batch: 0, batchSize: settings.images)
-        let diversity: any Reward
-        do {
-            diversity = try rewards.make(RewardConfiguration(name: settings.diversity.name,
-                                                             options: settings.diversity.options))
-        } catch {
-            throw ConfigurationError(field: "monitor.diversity", message: "\(error)")
-        }
+        guard settings.isOn, let klReference else { return [] }
         let sample = configuration.sample
-        return OverOptimisationMonitor(
-            sampler: sampler, reward: reward, diversity: diversity, prompts: prompts,
-            seed: RunSeeds.seed(configuration.seed, epoch: monitorEpoch, purpose: .monitoring),
-            options: SamplingOptions(steps: sample.numSteps, guidanceScale: sample.guidanceScale, eta: sample.eta,
-                                     height: sample.height, width: sample.width),
-            batchSize: sample.batchSize, klReference: klReference)
+        return try zip(tasks, configuration.effectiveTasks).map { task, entry in
+            let promptSet = try PromptSets.make(settings.prompts ?? entry.prompt)
+            let prompts = PromptSampler(promptSet: promptSet, seed: task.seed)
+                .prompts(epoch: monitorEpoch, batch: 0, batchSize: settings.images)
+            let diversity: any Reward
+            do {
+                diversity = try rewards.make(RewardConfiguration(name: settings.diversity.name,
+                                                                 options: settings.diversity.options))
+            } catch {
+                throw ConfigurationError(field: "monitor.diversity", message: "\(error)")
+            }
+            return OverOptimisationMonitor(
+                sampler: sampler, reward: task.reward, diversity: diversity, prompts: prompts,
+                seed: RunSeeds.seed(task.seed, epoch: monitorEpoch, purpose: .monitoring),
+                options: SamplingOptions(steps: sample.numSteps, guidanceScale: sample.guidanceScale, eta: sample.eta,
+                                         height: sample.height, width: sample.width),
+                batchSize: sample.batchSize, klReference: klReference,
+                task: configuration.isMultiTask ? task.name : nil)
+        }
+    }
+
+    /// A multi-task run's monitor histories by task name, for its checkpoints; nil otherwise.
+    var taskMonitorHistories: [String: MonitorHistory]? {
+        guard configuration.isMultiTask, !monitors.isEmpty else { return nil }
+        return Dictionary(uniqueKeysWithValues: zip(tasks.map(\.name), monitorHistories))
+    }
+
+    /// The histories of a checkpoint (none yet for a task or a run the checkpoint
+    /// did not monitor: it re-measures from its epoch on).
+    func restoreMonitorHistories(_ checkpoint: Checkpoint) {
+        guard !monitors.isEmpty else { return }
+        if configuration.isMultiTask {
+            monitorHistories = tasks.map { checkpoint.state.taskMonitors?[$0.name] ?? MonitorHistory() }
+        } else {
+            monitorHistories = [checkpoint.state.monitor ?? MonitorHistory()]
+        }
     }
 
     var stopRule: MonitorStopRule { MonitorStopRule(falls: configuration.monitor.stopAfterFalls) }
 
-    /// Whether the monitors' history (restored on resume) already says stop.
-    var stoppedEarly: Bool { monitor != nil && stopRule.shouldStop(after: monitorHistory.heldOutRewards) }
+    /// Whether the monitors' histories (restored on resume) already say stop: the
+    /// held-out reward of any task fell `monitor.stop_after_falls` times in a row.
+    var stoppedEarly: Bool { monitorHistories.contains { stopRule.shouldStop(after: $0.heldOutRewards) } }
 
-    /// Measures when due (epoch 0, then every `monitor.every` epochs), hands the
-    /// reading to `onMonitor`, and returns whether the stop rule now fires.
+    /// Measures when due (epoch 0, then every `monitor.every` epochs), each task in
+    /// turn, hands each reading to `onMonitor`, and returns whether the stop rule now fires.
     func monitorIfDue() async throws -> Bool {
-        guard let monitor, epoch % configuration.monitor.every == 0 else { return false }
-        let reading = try await monitor.measure(epoch: epoch)
-        monitorHistory.record(reading)
-        try onMonitor?(reading)
-        logger.info("monitor", metadata: [
-            "epoch": "\(epoch)", "heldout_reward": "\(reading.heldOutReward)",
-            "diversity": "\(reading.diversity)", "kl_to_base": "\(reading.klToBase)"])
+        guard !monitors.isEmpty, epoch % configuration.monitor.every == 0 else { return false }
+        for (index, monitor) in monitors.enumerated() {
+            let reading = try await monitor.measure(epoch: epoch)
+            monitorHistories[index].record(reading)
+            try onMonitor?(reading)
+            var metadata: Logger.Metadata = [
+                "epoch": "\(epoch)", "heldout_reward": "\(reading.heldOutReward)",
+                "diversity": "\(reading.diversity)", "kl_to_base": "\(reading.klToBase)"]
+            if let task = reading.task { metadata["task"] = "\(task)" }
+            logger.info("monitor", metadata: metadata)
+        }
         guard stoppedEarly else { return false }
+        let falling = zip(tasks, monitorHistories).filter { stopRule.shouldStop(after: $0.1.heldOutRewards) }
         logger.warning("""
             early stop: the held-out reward fell \(stopRule.falls) monitor evaluations in a row \
             (monitor.stop_after_falls); saving, evaluating and ending the run
             """,
-                       metadata: ["epoch": "\(epoch)", "heldout_rewards": "\(monitorHistory.heldOutRewards)"])
+                       metadata: ["epoch": "\(epoch)", "tasks": "\(falling.map(\.0.name))",
+                                  "heldout_rewards": "\(falling.map(\.1.heldOutRewards))"])
         return true
     }
 }

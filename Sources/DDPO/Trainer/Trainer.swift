@@ -20,9 +20,10 @@ public final class Trainer {
     /// KL to base (`monitor.every` > 0). Built for the monitors alone too: full
     /// fine-tuning then holds a second, frozen UNet just to measure that KL.
     let klReference: KLReference?
-    /// The over-optimisation monitors (`Trainer+Monitor`), when `monitor.every` > 0.
-    let monitor: OverOptimisationMonitor?
-    var monitorHistory = MonitorHistory()
+    /// The over-optimisation monitors (`Trainer+Monitor`), one per task, when
+    /// `monitor.every` > 0; their held-out rewards so far, in the same order.
+    let monitors: [OverOptimisationMonitor]
+    var monitorHistories: [MonitorHistory]
     /// Sees each monitor reading (`ddpo train` logs them), before the stop rule is applied.
     public var onMonitor: ((MonitorReading) throws -> Void)?
     /// The run's tasks (`tasks:`, or the one of `prompt` and `reward`), each with its
@@ -69,8 +70,9 @@ public final class Trainer {
         let train = configuration.train
         klReference = train.klWeight > 0 || configuration.monitor.isOn
             ? try Self.klReference(for: model, configuration: configuration) : nil
-        monitor = try Self.makeMonitor(configuration: configuration, sampler: sampler, task: tasks[0], rewards: rewards,
-                                       klReference: klReference)
+        monitors = try Self.makeMonitors(configuration: configuration, sampler: sampler, tasks: tasks,
+                                         rewards: rewards, klReference: klReference)
+        monitorHistories = monitors.map { _ in MonitorHistory() }
         optimizer = AdamW(parameters: model.unet.trainableParameters(), configuration: .init(
             learningRate: train.learningRate, beta1: train.adamBeta1, beta2: train.adamBeta2,
             epsilon: train.adamEpsilon, weightDecay: train.adamWeightDecay))
@@ -142,7 +144,7 @@ public final class Trainer {
         try restoreStatTrackers(checkpoint)
         epoch = checkpoint.state.epoch
         globalStep = checkpoint.state.globalStep
-        monitorHistory = checkpoint.state.monitor ?? MonitorHistory()
+        restoreMonitorHistories(checkpoint)
         logger.info("resumed", metadata: ["checkpoint": "\(checkpoint.directory.path)", "epoch": "\(epoch)"])
     }
 
@@ -165,9 +167,10 @@ public final class Trainer {
     public func saveCheckpoint() throws {
         let state = CheckpointState(epoch: epoch, globalStep: globalStep,
                                     statTracker: tasks[0].estimator.statTracker.state, trainable: trainableKind,
-                                    monitor: monitor != nil ? monitorHistory : nil,
+                                    monitor: configuration.isMultiTask ? nil : monitorHistories.first,
                                     taskStatTrackers: configuration.isMultiTask ? Dictionary(uniqueKeysWithValues:
-                                        tasks.map { ($0.name, $0.estimator.statTracker.state) }) : nil)
+                                        tasks.map { ($0.name, $0.estimator.statTracker.state) }) : nil,
+                                    taskMonitors: taskMonitorHistories)
         let url = try checkpoints.save(state: state, trainableWeights: trainableWeights(),
                                        optimizerState: optimizer.stateTensors())
         if configuration.useLoRA { try LoRAExport.write(unet: model.unet, to: runDirectory.appendingPathComponent("lora")) }

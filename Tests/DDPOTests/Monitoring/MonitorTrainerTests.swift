@@ -31,7 +31,8 @@ final class MonitorTrainerTests: TinyRunTestCase {
         // Fresh LoRA (up-projection zero) is the base model; trained adapters are not.
         XCTAssertEqual(readings[0].klToBase, 0)
         XCTAssertGreaterThan(readings[2].klToBase, 0)
-        XCTAssertEqual(trainer.monitorHistory.heldOutRewards, readings.map(\.heldOutReward))
+        XCTAssertEqual(trainer.monitorHistories.map(\.heldOutRewards), [readings.map(\.heldOutReward)])
+        XCTAssertTrue(readings.allSatisfy { $0.task == nil })
         XCTAssertEqual(trainer.epoch, 2)
     }
 
@@ -52,7 +53,7 @@ final class MonitorTrainerTests: TinyRunTestCase {
     func testMonitorsOffMeasureNothing() async throws {
         let trainer = try Trainer(configuration: configuration("off", reward: "brightness", ["monitor.every=0"]),
                                   rewards: MonitorTestRewards.registry, logger: logger)
-        XCTAssertNil(trainer.monitor)
+        XCTAssertTrue(trainer.monitors.isEmpty)
         XCTAssertNil(trainer.klReference)
         var readings = 0
         trainer.onMonitor = { _ in readings += 1 }
@@ -94,5 +95,40 @@ final class MonitorTrainerTests: TinyRunTestCase {
         try await onward.run(onEpoch: { _ in epochs += 1 })
         XCTAssertEqual(epochs, 3)
         XCTAssertEqual(onward.epoch, 5)
+    }
+
+    /// Each task has its own monitor (its reward, prompts and noise); the first task
+    /// whose held-out reward falls `stop_after_falls` times stops the run, and the
+    /// histories are kept per task across resume.
+    func testAMultiTaskRunMonitorsEveryTaskAndTheFirstToFallStopsIt() async throws {
+        let yaml = tinyRunYAML(name: "tasks", runs: runs, [
+            "save_freq": "10", "eval_images": "2", "epochs": "5", "prompt": nil, "reward": nil,
+            "tasks": """
+
+              - {name: steady, prompt: {name: fixed, prompts: ["a red circle"]}, reward: brightness}
+              - {name: sinking, prompt: {name: fixed, prompts: ["a blue square"]}, reward: falling}
+            """,
+            "monitor": "{every: 1, images: 2, diversity: brightness_spread, stop_after_falls: 2}",
+        ])
+        let configuration = try TrainingConfiguration.decode(yaml: yaml)
+        let trainer = try Trainer(configuration: configuration, rewards: MonitorTestRewards.registry, logger: logger)
+        XCTAssertEqual(trainer.monitors.map(\.task), ["steady", "sinking"])
+        XCTAssertEqual(trainer.monitors.map(\.prompts), [["a red circle", "a red circle"], ["a blue square", "a blue square"]])
+        var readings: [MonitorReading] = []
+        trainer.onMonitor = { readings.append($0) }
+        try await trainer.run()
+        XCTAssertEqual(readings.map(\.epoch), [0, 0, 1, 1, 2, 2])
+        XCTAssertEqual(readings.map(\.task), ["steady", "sinking", "steady", "sinking", "steady", "sinking"])
+        XCTAssertTrue(readings[0].scalars.keys.allSatisfy { $0.hasSuffix("/steady") })
+        XCTAssertEqual(trainer.epoch, 2, "the falling task stopped the run after two falls")
+        let state = try XCTUnwrap(try trainer.checkpoints.latest()?.state)
+        XCTAssertNil(state.monitor)
+        XCTAssertEqual(state.taskMonitors?.mapValues { $0.entries.map(\.epoch) }, ["steady": [0, 1, 2], "sinking": [0, 1, 2]])
+
+        var resumed = configuration
+        resumed.resume = trainer.runDirectory.path
+        let again = try Trainer(configuration: resumed, rewards: MonitorTestRewards.registry, logger: logger)
+        XCTAssertEqual(again.monitorHistories, trainer.monitorHistories)
+        XCTAssertTrue(again.stoppedEarly)
     }
 }

@@ -76,6 +76,44 @@ final class MonitorReportTests: XCTestCase {
         XCTAssertTrue(off.contains("Early stop off (monitor.stop_after_falls: 0)."))
     }
 
+    /// Two tasks, one line per task and check as `ddpo train` logs them: `beta` falls
+    /// twice in a row (after epoch 4) while `alpha` rises.
+    func testAMultiTaskRunChartsEachTaskAndNamesTheOneThatStopped() throws {
+        let directory = parent.appendingPathComponent("tasks")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try """
+            run_name: tasks
+            epochs: 10
+            model: /models/tiny
+            tasks:
+              - {name: alpha, prompt: shapes, reward: jpeg_compressibility}
+              - {name: beta, prompt: shapes, reward: shapes_alignment}
+            monitor: {every: 2, stop_after_falls: 2}
+
+            """.write(to: directory.appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
+        let log = try MetricsLog(fileURL: directory.appendingPathComponent("metrics.jsonl"))
+        for (index, (alpha, beta)) in [(1.0, 0.9), (1.1, 0.95), (1.2, 0.8), (1.3, 0.7)].enumerated() {
+            for (task, value) in [("alpha", alpha), ("beta", beta)] {
+                try log.record(MonitorReading(epoch: 2 * index, heldOutReward: value, diversity: 0.3, klToBase: 0.1,
+                                              infoMeans: ["match_all": value / 2], task: task).scalars,
+                               step: 8 * index, epoch: 2 * index, time: 1_700_000_000)
+            }
+        }
+        try log.close()
+        let folder = try RunFolder.read(directory)
+        XCTAssertEqual(folder.monitorReadings.map(\.epoch), [0, 2, 4, 6], "one record per check, the tasks' lines merged")
+        XCTAssertEqual(folder.monitorReadings[1].values["monitor/heldout_reward/alpha"], 1.1)
+        XCTAssertEqual(folder.monitorReadings[1].values["monitor/heldout_reward/beta"], 0.95)
+        XCTAssertEqual(MonitorSection.tasks(folder), ["alpha", "beta"])
+        XCTAssertEqual(MonitorSection.extraKeys(folder.monitorReadings, tasks: ["alpha", "beta"]).map(\.label),
+                       ["alpha match_all", "beta match_all"])
+        let html = RunReport.html(for: folder)
+        XCTAssertTrue(html.contains("Stopped early after epoch 6 of 10: the held-out reward of task beta fell 2 monitor"
+                                    + " evaluations in a row"), html)
+        XCTAssertTrue(html.contains("0.95 (epoch 2) → 0.8 (epoch 4) → 0.7 (epoch 6)"), html)
+        XCTAssertTrue(html.contains(">alpha<") && html.contains(">beta<"), "one series per task")
+    }
+
     func testARunWithoutMonitorsHasNoSection() throws {
         let html = RunReport.html(for: try RunFolder.read(SyntheticRun(in: parent).directory))
         XCTAssertFalse(html.contains("Over-optimisation monitors"))
