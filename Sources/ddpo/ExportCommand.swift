@@ -5,7 +5,7 @@ import Foundation
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write a run's newest checkpoint as a diffusers pipeline folder (the base model with the trained UNet).",
+        abstract: "Write a run's checkpoint as a diffusers pipeline folder (the base model with the trained UNet).",
         discussion: """
             The base model's folder (the run's `model`, or --model) with the UNet's weights replaced by the
             run's: a full fine-tune's weights, or the base weights with the LoRA adapters fused in. diffusers'
@@ -22,10 +22,13 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "The base model folder (default: the run's `model`).")
     var model: String?
 
+    @Option(help: "The epoch of the checkpoint to export (default: the newest; the run keeps `checkpoints_kept`).")
+    var epoch: Int?
+
     func run() throws {
         let summary = try DiffusersExport.export(run: URL(fileURLWithPath: runDirectory),
                                                  to: URL(fileURLWithPath: out),
-                                                 baseModel: model.map { URL(fileURLWithPath: $0) })
+                                                 baseModel: model.map { URL(fileURLWithPath: $0) }, epoch: epoch)
         print("wrote \(summary.folder.path) (epoch \(summary.epoch), \(summary.trainable) weights)")
     }
 }

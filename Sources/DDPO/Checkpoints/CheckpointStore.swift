@@ -99,6 +99,17 @@ public struct CheckpointStore {
             .sorted().map { directory.appendingPathComponent($0) }
     }
 
+    /// The checkpoint of `epoch`; an error listing the epochs there are when it is not kept.
+    public func checkpoint(epoch: Int) throws -> Checkpoint {
+        let kept = try checkpoints()
+        guard let url = kept.first(where: { Int($0.lastPathComponent.dropFirst(Self.prefix.count)) == epoch }) else {
+            let epochs = kept.compactMap { Int($0.lastPathComponent.dropFirst(Self.prefix.count)) }.map(String.init)
+            throw CheckpointError(path: directory.path, reason: "holds no checkpoint of epoch \(epoch)"
+                + (epochs.isEmpty ? " (none at all)" : " (epochs kept: \(epochs.joined(separator: ", ")))"))
+        }
+        return try load(url)
+    }
+
     /// The epoch of the newest checkpoint (from its folder's name, nothing loaded), or
     /// nil when the run has none.
     public func latestEpoch() throws -> Int? {

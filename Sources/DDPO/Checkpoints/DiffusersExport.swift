@@ -28,16 +28,18 @@ public enum DiffusersExport {
         name.hasPrefix("diffusion_pytorch_model") && [".safetensors", ".bin", ".ckpt"].contains { name.hasSuffix($0) }
     }
 
-    /// Exports the newest checkpoint of `run` to `destination`. The base model is the
-    /// run's `model` (its `config.yaml`) unless `baseModel` is given.
+    /// Exports the checkpoint of `epoch` (default: the newest) of `run` to
+    /// `destination`. The base model is the run's `model` (its `config.yaml`) unless
+    /// `baseModel` is given.
     @discardableResult
-    public static func export(run: URL, to destination: URL, baseModel: URL? = nil) throws -> Summary {
+    public static func export(run: URL, to destination: URL, baseModel: URL? = nil, epoch: Int? = nil) throws -> Summary {
         let configFile = run.appendingPathComponent("config.yaml")
         guard FileManager.default.fileExists(atPath: configFile.path) else {
             throw CheckpointError(path: run.path, reason: "is not a run folder (no config.yaml)")
         }
         let configuration = try TrainingConfiguration.load(yaml: configFile)
-        guard let checkpoint = try CheckpointStore(runDirectory: run, kept: configuration.checkpointsKept).latest() else {
+        let store = CheckpointStore(runDirectory: run, kept: configuration.checkpointsKept)
+        guard let checkpoint = try epoch.map({ try store.checkpoint(epoch: $0) }) ?? store.latest() else {
             throw CheckpointError(path: run.path, reason: "holds no checkpoint yet (one is written every save_freq epochs)")
         }
         let base = baseModel ?? URL(fileURLWithPath: configuration.model)

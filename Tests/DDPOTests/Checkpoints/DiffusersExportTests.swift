@@ -85,8 +85,15 @@ final class DiffusersExportTests: TinyRunTestCase {
                                                         baseModel: notARun)) { error in
             XCTAssertTrue("\(error)".contains(notARun.path), "\(error)")
         }
+        XCTAssertThrowsError(try DiffusersExport.export(run: trainer.runDirectory, to: runs.appendingPathComponent("z"),
+                                                        epoch: 7)) { error in
+            XCTAssertTrue("\(error)".contains("no checkpoint of epoch 7 (epochs kept: 1)"), "\(error)")
+        }
+        XCTAssertEqual(try DiffusersExport.export(run: trainer.runDirectory, to: runs.appendingPathComponent("first"),
+                                                  epoch: 1).epoch, 1)
         // Nothing half-written is left beside the destinations.
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: runs.path).filter { $0.hasPrefix(".") }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: runs.appendingPathComponent("z").path))
         XCTAssertEqual(leftovers, [])
     }
 }
