@@ -207,7 +207,8 @@ public struct ExperimentComparison: Codable, Equatable {
     public func write(to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         for (name, svg) in monitors.chartSVGs() {
-            let file = "monitor-" + name.dropFirst(MonitorReading.prefix.count) + ".svg"
+            // A task's value (`…/<task>`) becomes `monitor-<value>-<task>.svg`.
+            let file = "monitor-" + name.dropFirst(MonitorReading.prefix.count).replacingOccurrences(of: "/", with: "-") + ".svg"
             try AtomicFile.write(path: directory.appendingPathComponent(file).path, bytes: Array(Self.svgFile(svg).utf8))
         }
         try AtomicFile.write(path: directory.appendingPathComponent("comparison.svg").path, bytes: Array(chartFile().utf8))

@@ -31,12 +31,19 @@ public struct MonitorComparison: Codable, Equatable {
     ]
 
     /// `extras`: which of the reward's per-sample extras to chart too, by key (e.g.
-    /// `match_all` for shapes_alignment's accuracy); a reward may log many.
+    /// `match_all` for shapes_alignment's accuracy); a reward may log many. Multi-task
+    /// runs log each value per task (`…/<task>`): one chart per value and task.
     init(groups: [(name: String, runs: [RunFolder])], extras: [String] = []) {
         let allRuns = groups.flatMap(\.runs)
         let logged = Set(allRuns.flatMap { $0.monitorReadings.flatMap(\.values.keys) })
         let extras = extras.map { (MonitorReading.prefix + "heldout_" + $0, "held-out \($0) (monitors, mean)") }
-        charts = (Self.fixedCharts + extras).filter { logged.contains($0.0) }.map { name, title in
+        let wanted = Self.fixedCharts + extras
+        let taskPrefix = MonitorReading.heldOutRewardName + "/"
+        let tasks = Set(logged.filter { $0.hasPrefix(taskPrefix) }.map { String($0.dropFirst(taskPrefix.count)) }).sorted()
+        let perTask = tasks.flatMap { task in
+            wanted.map { (MonitorReading.name($0.0, task: task), "\($0.1), task \(task)") }
+        }
+        charts = (wanted + perTask).filter { logged.contains($0.0) }.map { name, title in
             Chart(name: name, title: title, curves: groups.map { Self.curve(name, group: $0.name, runs: $0.runs) })
         }
     }

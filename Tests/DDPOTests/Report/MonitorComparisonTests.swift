@@ -67,4 +67,30 @@ final class MonitorComparisonTests: XCTestCase {
         let svg = try String(contentsOf: directory.appendingPathComponent("monitor-kl_to_base.svg"), encoding: .utf8)
         XCTAssertTrue(svg.hasPrefix("<?xml") && svg.contains("xmlns=\"http://www.w3.org/2000/svg\""))
     }
+
+    /// Multi-task runs: one chart per value and task, files named without a slash.
+    func testMultiTaskRunsGetAChartPerTask() throws {
+        var multi = RunFolder(directory: URL(fileURLWithPath: "/runs/compare/multi"))
+        multi.configuration = TrainingConfiguration(runName: "multi")
+        multi.epochs = [MetricsRecord(step: 1, epoch: 0, time: 0, values: ["reward_mean": 0.5])]
+        multi.monitorReadings = [0, 1].map { index in
+            var values: [String: Double] = [:]
+            for task in ["alpha", "beta"] {
+                values.merge(MonitorReading(epoch: 5 * index, heldOutReward: task == "alpha" ? 1 : 2, diversity: 0.5,
+                                            klToBase: Double(index), task: task).scalars) { $1 }
+            }
+            return MetricsRecord(step: index, epoch: 5 * index, time: 0, values: values)
+        }
+        let comparison = ExperimentComparison(title: "t", runs: [multi]) { $0.name }
+        XCTAssertEqual(comparison.monitors.charts.map(\.name), [
+            "monitor/heldout_reward/alpha", "monitor/kl_to_base/alpha", "monitor/diversity/alpha",
+            "monitor/heldout_reward/beta", "monitor/kl_to_base/beta", "monitor/diversity/beta"])
+        XCTAssertEqual(comparison.monitors.charts[3].title, "held-out reward (monitors, mean), task beta")
+        XCTAssertEqual(comparison.monitors.charts[3].curves.first?.mean, [2, 2])
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("monitor-comparison-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try comparison.write(to: directory)
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        XCTAssertTrue(files.contains("monitor-heldout_reward-beta.svg"), "\(files)")
+    }
 }
