@@ -39,11 +39,12 @@ struct MicroBatchPlan {
 
     init(sampleCount: Int, stepCount: Int, batchSize: Int, trainedSteps: Int, innerEpochs: Int,
          noiseShape: [Int]?, noiseDType: DType, generator: Generator) {
-        precondition(sampleCount > 0 && stepCount > 0 && batchSize > 0 && trainedSteps > 0,
-                     "MicroBatchPlan: samples, steps, batch size and trained steps must be positive")
+        precondition(sampleCount >= 0 && stepCount > 0 && batchSize > 0 && trainedSteps > 0,
+                     "MicroBatchPlan: steps, batch size and trained steps must be positive")
         self.sampleCount = sampleCount
         self.stepCount = stepCount
-        self.batchSize = min(batchSize, sampleCount)
+        // No samples (every reward of the epoch dropped as non-finite): no micro-batches.
+        self.batchSize = max(1, min(batchSize, sampleCount))
         self.trainedSteps = trainedSteps
         self.innerEpochs = innerEpochs
         self.noiseShape = noiseShape
@@ -65,7 +66,7 @@ struct MicroBatchPlan {
     }
 
     private mutating func next() -> MicroBatch? {
-        guard innerEpoch < innerEpochs else { return nil }
+        guard innerEpoch < innerEpochs, sampleCount > 0 else { return nil }
         if batchIndex == 0 && step == 0 {
             order = Tensor.randperm(sampleCount, generator: generator).toArray(Int.self)
             // Row i: the order in which sample order[i] visits its steps.

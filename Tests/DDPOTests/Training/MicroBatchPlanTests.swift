@@ -57,4 +57,12 @@ final class MicroBatchPlanTests: XCTestCase {
         var plan = plan(seed: 3)
         XCTAssertTrue(plan.next(100).allSatisfy { $0.noise == nil })
     }
+
+    /// An epoch whose rewards were all dropped (non-finite, `nan_rewards: drop`) has no samples left.
+    func testNoSamplesNoMicroBatches() {
+        var plan = MicroBatchPlan(sampleCount: 0, stepCount: 4, batchSize: 2, trainedSteps: 4, innerEpochs: 1,
+                                  noiseShape: nil, noiseDType: .float32, generator: Generator(seed: 1))
+        XCTAssertEqual(plan.count, 0)
+        XCTAssertTrue(plan.next(10).isEmpty)
+    }
 }
