@@ -7,10 +7,11 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Write a run's checkpoint as a diffusers pipeline folder (the base model with the trained UNet).",
         discussion: """
-            The base model's folder (the run's `model`, or --model) with the UNet's weights replaced by the
-            run's: a full fine-tune's weights, or the base weights with the LoRA adapters fused in. diffusers'
-            StableDiffusionPipeline.from_pretrained, `ddpo sample --model` and a next run load it like any other
-            model folder. Other files come from the base (weight files hard-linked when possible); OUT must not exist yet.
+            The base model's folder (the run's `model`, or --model) with the UNet's weights replaced by the \
+            run's: a full fine-tune's weights, or the base weights with the LoRA adapters fused in. diffusers' \
+            StableDiffusionPipeline.from_pretrained, `ddpo sample --model` and a next run load it like any \
+            other model folder. Other files come from the base (weight files hard-linked when possible); OUT \
+            must not exist yet.
             """)
 
     @Argument(help: "The run folder, e.g. runs/demo.")
