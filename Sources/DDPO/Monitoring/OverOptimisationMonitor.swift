@@ -15,6 +15,10 @@ public struct MonitorReading: Equatable, Sendable {
     public var diversity: Double
     /// Mean over images and DDIM steps of the per-step KL from the policy to the base model.
     public var klToBase: Double
+    /// The same mean over the first, middle and last third of the DDIM steps, in
+    /// sampling order (noisiest first): where along the trajectory the policy drifted.
+    /// Empty when not measured.
+    public var klToBaseByThird: [Double] = []
     /// Mean of each per-sample extra of the training reward (e.g. `match_all`).
     public var infoMeans: [String: Double]
     /// The task measured in a multi-task run (its name suffixes the scalars); nil otherwise.
@@ -35,6 +39,8 @@ public struct MonitorReading: Equatable, Sendable {
     public static let heldOutRewardName = "monitor/heldout_reward"
     public static let diversityName = "monitor/diversity"
     public static let klToBaseName = "monitor/kl_to_base"
+    /// `monitor/kl_to_base_early`, `_middle`, `_late`: `klToBaseByThird`.
+    public static let klToBaseThirdNames = ["early", "middle", "late"].map { "monitor/kl_to_base_\($0)" }
 
     /// A metric's name for `task`: `name/<task>` in a multi-task run, as the
     /// training metrics are named per task.
@@ -48,6 +54,7 @@ public struct MonitorReading: Equatable, Sendable {
         var scalars = [Self.heldOutRewardName: heldOutReward, Self.diversityName: diversity,
                        Self.klToBaseName: klToBase]
         for (key, value) in infoMeans { scalars[Self.prefix + "heldout_" + key] = value }
+        for (name, value) in zip(Self.klToBaseThirdNames, klToBaseByThird) { scalars[name] = value }
         return Dictionary(uniqueKeysWithValues: scalars.map { (Self.name($0.key, task: task), $0.value) })
     }
 }
@@ -106,13 +113,15 @@ public struct OverOptimisationMonitor {
     public func measure(epoch: Int) async throws -> MonitorReading {
         let generator = Generator(seed: seed)
         var images: [RGBImage] = []
-        var klSum = 0.0
+        var klSums: [Double] = []  // per DDIM step, summed over images
         for start in stride(from: 0, to: prompts.count, by: batchSize) {
             let chunk = Array(prompts[start..<min(start + batchSize, prompts.count)])
             let trajectory = sampler.sample(prompts: chunk, options: options, generator: generator)
             images += RewardInput(images: trajectory.images, prompts: chunk).images
-            klSum += klToBase(trajectory) * Double(chunk.count)
+            let perStep = klToBase(trajectory).map { $0 * Double(chunk.count) }
+            klSums = klSums.isEmpty ? perStep : zip(klSums, perStep).map(+)
         }
+        let klPerStep = klSums.map { $0 / Double(prompts.count) }
         let input = RewardInput(images: images, prompts: prompts)
         let scored = try await reward.score(input)
         let finite = scored.rewards.filter(\.isFinite)
@@ -121,20 +130,32 @@ public struct OverOptimisationMonitor {
             throw ConfigurationError(field: "monitor.diversity", message:
                 "reward '\(diversity.name)' is not distribution-level: it gives no batch value to log as diversity")
         }
-        return MonitorReading(epoch: epoch, heldOutReward: heldOut, diversity: diversityValue,
-                              klToBase: klSum / Double(prompts.count),
-                              infoMeans: Evaluation.means(of: scored.info) ?? [:], task: task)
+        var reading = MonitorReading(epoch: epoch, heldOutReward: heldOut, diversity: diversityValue,
+                                     klToBase: klPerStep.reduce(0, +) / Double(klPerStep.count),
+                                     infoMeans: Evaluation.means(of: scored.info) ?? [:], task: task)
+        reading.klToBaseByThird = Self.thirds(klPerStep)
+        return reading
     }
 
-    /// Mean over the trajectory's samples and steps of KL(policy step ‖ base step),
-    /// both re-scored at the stored states x_t with the stored x_{t-1}.
-    func klToBase(_ trajectory: Trajectory) -> Double {
+    /// The means of the first, middle and last third of `values` (thirds as even as
+    /// the count allows, the middle one taking the remainder); empty under 3 values.
+    static func thirds(_ values: [Double]) -> [Double] {
+        guard values.count >= 3 else { return [] }
+        let edge = values.count / 3
+        let parts = [values[..<edge], values[edge..<(values.count - edge)], values[(values.count - edge)...]]
+        return parts.map { $0.reduce(0, +) / Double($0.count) }
+    }
+
+    /// For each DDIM step (in sampling order), the mean over the trajectory's samples
+    /// of KL(policy step ‖ base step), both re-scored at the stored states x_t with
+    /// the stored x_{t-1}.
+    func klToBase(_ trajectory: Trajectory) -> [Double] {
         withNoGrad {
             let batch = trajectory.latents.size(0)
             let steps = trajectory.latents.size(1) - 1
             let device = trajectory.latents.device
             let timesteps = trajectory.timesteps.to(device: device)
-            var total = 0.0
+            var perStep: [Double] = []
             for k in 0..<steps {
                 let current = trajectory.latents.select(dim: 1, index: k)
                 let next = trajectory.latents.select(dim: 1, index: k + 1)
@@ -144,10 +165,10 @@ public struct OverOptimisationMonitor {
                 let referenceMean = klReference.evaluate(trained: sampler) {
                     self.step(with: $0, current, next, t, trajectory).mean
                 }
-                total += KLPenalty.divergence(mean: step.mean, referenceMean: referenceMean,
-                                              standardDeviation: step.standardDeviation).mean().item()
+                perStep.append(KLPenalty.divergence(mean: step.mean, referenceMean: referenceMean,
+                                                    standardDeviation: step.standardDeviation).mean().item())
             }
-            return total / Double(steps)
+            return perStep
         }
     }
 

@@ -30,8 +30,12 @@ enum MonitorSection {
         html += "<p>\(HTMLText.escape(stopSentence(run)))</p>\n<div class=\"charts\">\n"
         html += chart("held-out reward (mean)", perTask("held-out reward", MonitorReading.heldOutRewardName, color: "#2563eb"))
         html += chart("diversity", perTask("diversity", MonitorReading.diversityName, color: "#16a34a"))
-        html += chart("KL to the base model (per step, mean)", perTask("KL to base", MonitorReading.klToBaseName,
-                                                                       color: "#dc2626"))
+        // A single task's KL also by thirds of the trajectory (noisiest first), when logged.
+        let thirds = tasks == [nil] ? zip(["first third", "middle third", "last third"], MonitorReading.klToBaseThirdNames)
+            .enumerated().filter { _, pair in readings.contains { $0.values[pair.1] != nil } }
+            .map { index, pair in series(pair.0, pair.1, ["#f59e0b", "#a855f7", "#0f766e"][index]) } : []
+        html += chart("KL to the base model (per step, mean)",
+                      perTask("KL to base", MonitorReading.klToBaseName, color: "#dc2626") + thirds)
         // The training reward's per-sample extras (e.g. shapes_alignment's match_all), one chart.
         let extras = extraKeys(readings, tasks: tasks)
         if !extras.isEmpty {

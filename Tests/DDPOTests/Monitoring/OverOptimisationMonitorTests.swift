@@ -31,6 +31,11 @@ final class OverOptimisationMonitorTests: XCTestCase {
         let moved = try await monitor.measure(epoch: 4)
         XCTAssertGreaterThan(moved.klToBase, 0)
         XCTAssertTrue(moved.klToBase.isFinite)
+        // Three steps: each third is one step, and their mean is the whole trajectory's.
+        XCTAssertEqual(moved.klToBaseByThird.count, 3)
+        XCTAssertEqual(moved.klToBaseByThird.reduce(0, +) / 3, moved.klToBase, accuracy: 1e-9 * moved.klToBase)
+        XCTAssertEqual(fresh.klToBaseByThird, [0, 0, 0])
+        XCTAssertEqual(moved.scalars["monitor/kl_to_base_late"], moved.klToBaseByThird[2])
         XCTAssertEqual(moved.epoch, 4)
     }
 
@@ -47,7 +52,8 @@ final class OverOptimisationMonitorTests: XCTestCase {
         XCTAssertEqual(first.scalars[MonitorReading.heldOutRewardName], first.heldOutReward)
         XCTAssertEqual(first.scalars["monitor/heldout_dark"], first.infoMeans["dark"])
         XCTAssertEqual(Set(first.scalars.keys), ["monitor/heldout_reward", "monitor/diversity", "monitor/kl_to_base",
-                                                 "monitor/heldout_dark"])
+                                                 "monitor/heldout_dark", "monitor/kl_to_base_early",
+                                                 "monitor/kl_to_base_middle", "monitor/kl_to_base_late"])
     }
 
     func testAPerImageRewardAsDiversityIsAConfigurationError() async throws {
@@ -59,5 +65,13 @@ final class OverOptimisationMonitorTests: XCTestCase {
             XCTAssertEqual(error.field, "monitor.diversity")
             XCTAssertTrue(error.message.contains("brightness"), error.message)
         }
+    }
+
+    func testThirdsSplitAsEvenlyAsTheStepsAllow() {
+        XCTAssertEqual(OverOptimisationMonitor.thirds([1, 2, 3]), [1, 2, 3])
+        // 20 steps: 6, 8 and 6.
+        let values = (0..<20).map(Double.init)
+        XCTAssertEqual(OverOptimisationMonitor.thirds(values), [2.5, 9.5, 16.5])
+        XCTAssertEqual(OverOptimisationMonitor.thirds([1, 2]), [])
     }
 }
