@@ -52,11 +52,19 @@ public enum KLReference {
     /// Runs `body` under no-grad with the reference policy's pipeline: for
     /// `adaptersOff` the trained one with every adapter switched off (restored after).
     public func evaluate<R>(trained sampler: TrajectorySampler, _ body: (TrajectorySampler) -> R) -> R {
+        withReference(trained: sampler) { reference in withNoGrad { body(reference) } }
+    }
+
+    /// Runs `body` with the reference policy's pipeline, as `evaluate` but leaving
+    /// autograd's mode alone: for work spread over threads, each of which must turn
+    /// recording off itself (the mode is per thread). While `body` runs, an
+    /// `adaptersOff` reference is the only policy the shared UNet computes.
+    public func withReference<R>(trained sampler: TrajectorySampler, _ body: (TrajectorySampler) -> R) -> R {
         switch self {
         case .adaptersOff:
-            return sampler.model.unet.withLoRADisabled { withNoGrad { body(sampler) } }
+            return sampler.model.unet.withLoRADisabled { body(sampler) }
         case .frozenCopy(let reference):
-            return withNoGrad { body(reference) }
+            return body(reference)
         }
     }
 }

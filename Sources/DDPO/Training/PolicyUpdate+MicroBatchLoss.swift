@@ -3,14 +3,10 @@ import Schedulers
 import Torch
 
 extension PolicyUpdate {
-    /// The loss of one micro-batch: its samples, each at its own step.
-    /// Returns the objective's loss, its approx KL and clip fraction, and the batch mean of
-    /// the KL penalty (nil when off).
-    func microBatchLoss(_ samples: EpochSamples, _ microBatch: MicroBatch,
-                        _ weights: [Double]) -> (Tensor, Double, Double, Tensor?) {
+    /// The stored states of a micro-batch's samples, each at its own step.
+    func state(_ samples: EpochSamples, _ microBatch: MicroBatch) -> ReScoredState {
         let sampleIndices = microBatch.sampleIndices
         let stepIndices = microBatch.stepIndices
-        let model = sampler.model
         let device = samples.latents.device
         let index = Tensor(sampleIndices.map(Int64.init)).to(device: device)
         let stepIndex = Tensor(stepIndices.map(Int64.init)).to(device: device)
@@ -20,9 +16,40 @@ extension PolicyUpdate {
         func latentsAt(steps: [Int]) -> Tensor {
             Tensor.stack(zip(sampleIndices, steps).map { samples.latents[$0.0].select(dim: 0, index: $0.1) })
         }
-        let state = ReScoredState(current: latentsAt(steps: stepIndices), next: latentsAt(steps: stepIndices.map { $0 + 1 }),
-                                  timesteps: timesteps, promptEmbeddings: embeddings,
-                                  negativeEmbedding: samples.negativeEmbedding)
+        return ReScoredState(current: latentsAt(steps: stepIndices), next: latentsAt(steps: stepIndices.map { $0 + 1 }),
+                             timesteps: timesteps, promptEmbeddings: embeddings,
+                             negativeEmbedding: samples.negativeEmbedding)
+    }
+
+    /// The reference policy's step means at each micro-batch's states (for the KL
+    /// penalty), computed before the window's losses: the reference is switched on
+    /// once for them all (for LoRA, the shared UNet's adapters off), so the losses can
+    /// then run on `workers` threads with the adapters on.
+    func referenceMeans(_ samples: EpochSamples, _ window: [MicroBatch], reference: KLReference,
+                        workers: Int) -> [Tensor] {
+        var means: [Tensor] = []
+        reference.withReference(trained: sampler) { referenceSampler in
+            OrderedWork.run(count: window.count, workers: workers, produce: { index in
+                withNoGrad { reScore(state(samples, window[index]), with: referenceSampler).mean }
+            }, deliver: { _, mean in means.append(mean) })
+        }
+        return means
+    }
+
+    /// The loss of one micro-batch: its samples, each at its own step. Returns the
+    /// objective's loss, its approx KL and clip fraction, and the batch mean of the KL
+    /// penalty toward `referenceMean` (nil when off).
+    func microBatchLoss(_ samples: EpochSamples, _ microBatch: MicroBatch, _ weights: [Double],
+                        referenceMean: Tensor?) -> (Tensor, Double, Double, Tensor?) {
+        let sampleIndices = microBatch.sampleIndices
+        let model = sampler.model
+        let device = samples.latents.device
+        let state = self.state(samples, microBatch)
+        let timesteps = state.timesteps
+        let embeddings = state.promptEmbeddings
+        func latentsAt(steps: [Int]) -> Tensor {
+            Tensor.stack(zip(sampleIndices, steps).map { samples.latents[$0.0].select(dim: 0, index: $0.1) })
+        }
 
         let result: (Tensor, Double, Double)
         var policyStep: DDIMStep?
@@ -31,7 +58,7 @@ extension PolicyUpdate {
             let step = reScore(state)
             policyStep = step
             let newLogProbs = step.logProbability
-            let oldLogProbs = Tensor.stack(zip(sampleIndices, stepIndices).map {
+            let oldLogProbs = Tensor.stack(zip(sampleIndices, microBatch.stepIndices).map {
                 samples.logProbabilities[$0.0].select(dim: 0, index: $0.1)
             }).to(device: device)
             let advantages = Tensor(sampleIndices.map { Float(samples.advantages[$0]) }).to(device: device)
@@ -63,11 +90,10 @@ extension PolicyUpdate {
                 result = (loss, 0, 0)
             }
         }
-        guard settings.klWeight > 0, let klReference else { return (result.0, result.1, result.2, nil) }
+        guard settings.klWeight > 0, let referenceMean else { return (result.0, result.1, result.2, nil) }
         // RWR does not re-score the trajectory, but the penalty still needs the policy's step
         // there: it costs one more (guided) forward pass per micro-batch.
         let step = policyStep ?? reScore(state)
-        let referenceMean = klReference.evaluate(trained: sampler) { reScore(state, with: $0).mean }
         let penalty = KLPenalty.divergence(mean: step.mean, referenceMean: referenceMean,
                                            standardDeviation: step.standardDeviation).mean()
         return (result.0, result.1, result.2, penalty)

@@ -110,15 +110,21 @@ public struct PolicyUpdate {
         let parameters = optimizer.parameters.map(\.tensor)
         var stats = PolicyUpdateStatistics()
         optimizer.zeroGrad()
-        let workers = concurrentWorkers
+        let workers = settings.workers
         // One optimizer step per window of micro-batches (the last may be partial);
         // within a window the weights are fixed, so its micro-batches are independent.
         while true {
             let window = plan.next(microPerOptimizerStep)
             if window.isEmpty { break }
             var current = OptimizerStepStatistics()
+            // The KL penalty's reference, for the whole window first (see `referenceMeans`).
+            var penaltyReferences: [Tensor]?
+            if settings.klWeight > 0, let klReference {
+                penaltyReferences = referenceMeans(samples, window, reference: klReference, workers: workers)
+            }
             OrderedWork.run(count: window.count, workers: workers, produce: { index in
-                let (loss, kl, clipped, penalty) = microBatchLoss(samples, window[index], weights)
+                let (loss, kl, clipped, penalty) = microBatchLoss(samples, window[index], weights,
+                                                                  referenceMean: penaltyReferences?[index])
                 let scaled = (penalty.map { loss + settings.klWeight * $0 } ?? loss) / Double(microPerOptimizerStep)
                 // One worker accumulates in place, as it goes; several hand their gradients
                 // over (one more gradient-sized buffer each) to be summed in order.
@@ -158,13 +164,6 @@ public struct PolicyUpdate {
         stats.pretrainLoss = stats.pretrainLoss.map { $0 / Double(max(stats.optimizerSteps, 1)) }
         stats.gradientNorm /= Double(max(stats.optimizerSteps, 1))
         return stats
-    }
-
-    /// `settings.workers`, except for the KL penalty of a LoRA run: its reference
-    /// switches the shared UNet's adapters off, which another thread would see.
-    private var concurrentWorkers: Int {
-        if settings.klWeight > 0, case .adaptersOff = klReference { return 1 }
-        return settings.workers
     }
 
     /// Adds one micro-batch's gradients to the parameters' `.grad`, as autograd's

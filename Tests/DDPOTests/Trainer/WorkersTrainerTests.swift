@@ -53,9 +53,9 @@ final class WorkersTrainerTests: TinyRunTestCase {
         ])
     }
 
-    /// A LoRA run's KL reference switches the shared UNet's adapters off: its update
-    /// falls back to one thread (sampling still uses the workers).
-    func testLoRAWithKLPenaltyFallsBackToOneTrainingThreadWithTheSameResult() async throws {
+    /// A LoRA run's KL reference is the shared UNet with its adapters off: switched
+    /// off once per window, for all of its reference steps, then on for the losses.
+    func testTwoWorkersTrainLoRAWithAKLPenaltyBitwiseLikeOne() async throws {
         try await assertSameRun(workers: 2, [
             "train": "{batch_size: 2, gradient_accumulation_steps: 1, learning_rate: 3.0e-3, clip_range: 1.0e-2, kl_weight: 0.1}",
         ])
