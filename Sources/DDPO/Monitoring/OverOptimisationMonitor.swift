@@ -91,10 +91,13 @@ public struct OverOptimisationMonitor {
     public let klReference: KLReference
     /// The task of a multi-task run this monitor watches; nil for a single-task run.
     public let task: String?
+    /// Threads re-scoring the trajectory's steps for the KL side by side (`workers`;
+    /// the same reading whatever the count).
+    public let workers: Int
 
     public init(sampler: TrajectorySampler, reward: any Reward, diversity: any Reward, prompts: [String],
                 seed: UInt64, options: SamplingOptions, batchSize: Int, klReference: KLReference,
-                task: String? = nil) {
+                task: String? = nil, workers: Int = 1) {
         precondition(!prompts.isEmpty && batchSize >= 1, "OverOptimisationMonitor: no prompts or a batch size < 1")
         self.sampler = sampler
         self.reward = reward
@@ -105,6 +108,7 @@ public struct OverOptimisationMonitor {
         self.batchSize = batchSize
         self.klReference = klReference
         self.task = task
+        self.workers = workers
     }
 
     /// Samples the held-out prompts and measures; `epoch` only labels the reading.
@@ -150,25 +154,34 @@ public struct OverOptimisationMonitor {
     /// of KL(policy step ‖ base step), both re-scored at the stored states x_t with
     /// the stored x_{t-1}.
     func klToBase(_ trajectory: Trajectory) -> [Double] {
-        withNoGrad {
-            let batch = trajectory.latents.size(0)
-            let steps = trajectory.latents.size(1) - 1
-            let device = trajectory.latents.device
-            let timesteps = trajectory.timesteps.to(device: device)
-            var perStep: [Double] = []
-            for k in 0..<steps {
-                let current = trajectory.latents.select(dim: 1, index: k)
-                let next = trajectory.latents.select(dim: 1, index: k + 1)
+        let batch = trajectory.latents.size(0)
+        let steps = trajectory.latents.size(1) - 1
+        let device = trajectory.latents.device
+        let timesteps = trajectory.timesteps.to(device: device)
+        /// Step k's DDIM step under `sampler`, at the stored x_t with the stored x_{t-1}.
+        func step(_ k: Int, with sampler: TrajectorySampler) -> DDIMStep {
+            withNoGrad {
                 let t = timesteps.indexSelect(dim: 0, index: Tensor(Array(repeating: Int64(k), count: batch))
                     .to(device: device))
-                let step = self.step(with: sampler, current, next, t, trajectory)
-                let referenceMean = klReference.evaluate(trained: sampler) {
-                    self.step(with: $0, current, next, t, trajectory).mean
-                }
-                perStep.append(KLPenalty.divergence(mean: step.mean, referenceMean: referenceMean,
-                                                    standardDeviation: step.standardDeviation).mean().item())
+                return self.step(with: sampler, trajectory.latents.select(dim: 1, index: k),
+                                 trajectory.latents.select(dim: 1, index: k + 1), t, trajectory)
             }
-            return perStep
+        }
+        // The policy's steps, then the reference's (switched on once: for LoRA the shared
+        // UNet's adapters off), each spread over `workers`; the KL in step order.
+        var policy: [DDIMStep] = []
+        OrderedWork.run(count: steps, workers: workers, produce: { step($0, with: sampler) },
+                        deliver: { _, value in policy.append(value) })
+        var referenceMeans: [Tensor] = []
+        klReference.withReference(trained: sampler) { reference in
+            OrderedWork.run(count: steps, workers: workers, produce: { step($0, with: reference).mean },
+                            deliver: { _, mean in referenceMeans.append(mean) })
+        }
+        return withNoGrad {
+            zip(policy, referenceMeans).map { step, referenceMean in
+                KLPenalty.divergence(mean: step.mean, referenceMean: referenceMean,
+                                     standardDeviation: step.standardDeviation).mean().item()
+            }
         }
     }
 

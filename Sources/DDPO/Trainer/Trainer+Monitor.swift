@@ -38,7 +38,7 @@ extension Trainer {
                 options: SamplingOptions(steps: sample.numSteps, guidanceScale: sample.guidanceScale, eta: sample.eta,
                                          height: sample.height, width: sample.width),
                 batchSize: sample.batchSize, klReference: klReference,
-                task: configuration.isMultiTask ? task.name : nil)
+                task: configuration.isMultiTask ? task.name : nil, workers: configuration.workers)
         }
     }
 

@@ -7,14 +7,16 @@ import Torch
 import TorchNN
 
 final class OverOptimisationMonitorTests: XCTestCase {
-    private func monitor(diversity: any Reward = MonitorTestRewards.BrightnessSpread()) throws -> OverOptimisationMonitor {
+    private func monitor(diversity: any Reward = MonitorTestRewards.BrightnessSpread(),
+                         workers: Int = 1) throws -> OverOptimisationMonitor {
         Runtime.threadCount = 1
         let model = try StableDiffusion.load(directory: PolicyUpdateTests.tinySD1)
         try applyLoRA(to: model.unet, rank: 4, alpha: 4, generator: Generator(seed: 3))
         return OverOptimisationMonitor(
             sampler: TrajectorySampler(model: model), reward: MonitorTestRewards.Brightness(), diversity: diversity,
             prompts: ["a red circle", "a blue square", "two cats"], seed: 11,
-            options: SamplingOptions(steps: 3, guidanceScale: 3, eta: 1), batchSize: 2, klReference: .adaptersOff)
+            options: SamplingOptions(steps: 3, guidanceScale: 3, eta: 1), batchSize: 2, klReference: .adaptersOff,
+            workers: workers)
     }
 
     func testKLToBaseIsZeroForFreshAdaptersAndPositiveOnceTheyMove() async throws {
@@ -73,5 +75,22 @@ final class OverOptimisationMonitorTests: XCTestCase {
         let values = (0..<20).map(Double.init)
         XCTAssertEqual(OverOptimisationMonitor.thirds(values), [2.5, 9.5, 16.5])
         XCTAssertEqual(OverOptimisationMonitor.thirds([1, 2]), [])
+    }
+
+    /// The steps re-scored for the KL on two threads (the reference with the shared
+    /// UNet's adapters off) give the same reading as on one.
+    func testTwoWorkersMeasureTheSameAsOne() async throws {
+        var readings: [MonitorReading] = []
+        for workers in [1, 2] {
+            let monitor = try monitor(workers: workers)
+            withNoGrad {
+                for (_, layer) in monitor.sampler.model.unet.loraLayers() {
+                    layer.loraB.weight.copy(from: Tensor.randn(layer.loraB.weight.shape, generator: Generator(seed: 5)) * 0.05)
+                }
+            }
+            readings.append(try await monitor.measure(epoch: 1))
+        }
+        XCTAssertGreaterThan(readings[0].klToBase, 0)
+        XCTAssertEqual(readings[0], readings[1])
     }
 }
