@@ -4,8 +4,8 @@ import Torch
 
 /// Writes a Stable Diffusion 1.x pipeline folder as diffusers saves one, so
 /// `StableDiffusion.load` and diffusers' `StableDiffusionPipeline.from_pretrained`
-/// both read it. Everything goes into a temporary sibling folder first and is then
-/// renamed into place, so a crash never leaves a half-written model behind.
+/// both read it. Written with `AtomicFolder`, so a crash never leaves a half-written
+/// model behind.
 public enum DiffusersFolderWriter {
     public struct Components {
         public var tokenizer: WordTokenizerFolder
@@ -33,41 +33,27 @@ public enum DiffusersFolderWriter {
 
     public static func write(_ c: Components, to directory: URL) throws {
         let fm = FileManager.default
-        let parent = directory.deletingLastPathComponent()
-        try fm.createDirectory(at: parent, withIntermediateDirectories: true)
-        let temporary = parent.appendingPathComponent(".\(directory.lastPathComponent).tmp-\(getpid())")
-        try? fm.removeItem(at: temporary)
-        try fm.createDirectory(at: temporary, withIntermediateDirectories: true)
-        let folder = { (name: String) -> URL in
-            let url = temporary.appendingPathComponent(name)
-            try? fm.createDirectory(at: url, withIntermediateDirectories: true)
-            return url
-        }
+        try AtomicFolder.write(to: directory) { temporary in
+            let folder = { (name: String) -> URL in
+                let url = temporary.appendingPathComponent(name)
+                try? fm.createDirectory(at: url, withIntermediateDirectories: true)
+                return url
+            }
 
-        try JSONFile.write(modelIndex(), to: temporary.appendingPathComponent("model_index.json"))
-        try c.tokenizer.write(to: folder("tokenizer"))
-        try JSONFile.write(schedulerConfig(), to: folder("scheduler").appendingPathComponent("scheduler_config.json"))
-        try JSONFile.write(textEncoderConfig(c.textEncoder, tokenizer: c.tokenizer),
-                           to: folder("text_encoder").appendingPathComponent("config.json"))
-        try Safetensors.save(c.textEncoderWeights, to: folder("text_encoder").appendingPathComponent("model.safetensors"),
-                             metadata: ["format": "pt"])
-        try JSONFile.write(unetConfig(c.unet), to: folder("unet").appendingPathComponent("config.json"))
-        try Safetensors.save(c.unetWeights, to: folder("unet").appendingPathComponent("diffusion_pytorch_model.safetensors"),
-                             metadata: ["format": "pt"])
-        try JSONFile.write(vaeConfig(c.vae), to: folder("vae").appendingPathComponent("config.json"))
-        try Safetensors.save(c.vaeWeights, to: folder("vae").appendingPathComponent("diffusion_pytorch_model.safetensors"),
-                             metadata: ["format": "pt"])
-
-        // Swap the finished folder in; an older model at the same path goes only after.
-        var previous: URL?
-        if fm.fileExists(atPath: directory.path) {
-            let old = parent.appendingPathComponent(".\(directory.lastPathComponent).old-\(getpid())")
-            try? fm.removeItem(at: old)
-            try fm.moveItem(at: directory, to: old)
-            previous = old
+            try JSONFile.write(modelIndex(), to: temporary.appendingPathComponent("model_index.json"))
+            try c.tokenizer.write(to: folder("tokenizer"))
+            try JSONFile.write(schedulerConfig(), to: folder("scheduler").appendingPathComponent("scheduler_config.json"))
+            try JSONFile.write(textEncoderConfig(c.textEncoder, tokenizer: c.tokenizer),
+                               to: folder("text_encoder").appendingPathComponent("config.json"))
+            try Safetensors.save(c.textEncoderWeights, to: folder("text_encoder").appendingPathComponent("model.safetensors"),
+                                 metadata: ["format": "pt"])
+            try JSONFile.write(unetConfig(c.unet), to: folder("unet").appendingPathComponent("config.json"))
+            try Safetensors.save(c.unetWeights, to: folder("unet").appendingPathComponent("diffusion_pytorch_model.safetensors"),
+                                 metadata: ["format": "pt"])
+            try JSONFile.write(vaeConfig(c.vae), to: folder("vae").appendingPathComponent("config.json"))
+            try Safetensors.save(c.vaeWeights, to: folder("vae").appendingPathComponent("diffusion_pytorch_model.safetensors"),
+                                 metadata: ["format": "pt"])
         }
-        try fm.moveItem(at: temporary, to: directory)
-        if let previous { try? fm.removeItem(at: previous) }
     }
 
     static func modelIndex() -> [String: Any] {

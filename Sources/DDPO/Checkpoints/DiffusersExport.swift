@@ -10,9 +10,9 @@ import TorchNN
 ///
 /// Everything but the UNet's weights comes from the base folder unchanged (weight
 /// files hard-linked where the file system allows, everything else copied), also
-/// files swift-ddpo does not read (a safety checker, the bundled model's recogniser). The folder is built
-/// beside the destination and renamed into place, so it appears whole or not at all;
-/// an existing destination is never overwritten.
+/// files swift-ddpo does not read (a safety checker, the bundled model's recogniser).
+/// The folder is written with `AtomicFolder`, so it appears whole or not at all; an
+/// existing destination is refused before anything is written.
 public enum DiffusersExport {
     /// What was exported: the checkpoint's epoch and kind, and the folder.
     public struct Summary: Equatable, Sendable {
@@ -92,21 +92,12 @@ public enum DiffusersExport {
 
     static func writeFolder(base: URL, unetWeights: [String: Tensor], to destination: URL,
                             provenance: [String: Any]) throws {
-        let fm = FileManager.default
-        let parent = destination.deletingLastPathComponent()
-        try fm.createDirectory(at: parent, withIntermediateDirectories: true)
-        let temporary = parent.appendingPathComponent(".\(destination.lastPathComponent).tmp-\(getpid())")
-        try? fm.removeItem(at: temporary)
-        do {
+        try AtomicFolder.write(to: destination) { temporary in
             try mirror(base, into: temporary, relativePath: "")
             try Safetensors.save(unetWeights, to: temporary.appendingPathComponent("unet/diffusion_pytorch_model.safetensors"),
                                  metadata: ["format": "pt", "exported_by": "swift-ddpo"])
             let data = try JSONSerialization.data(withJSONObject: provenance, options: [.prettyPrinted, .sortedKeys])
             try data.write(to: temporary.appendingPathComponent("ddpo_export.json"))
-            try fm.moveItem(at: temporary, to: destination)
-        } catch {
-            try? fm.removeItem(at: temporary)
-            throw error
         }
     }
 

@@ -12,13 +12,16 @@ extension PolicyUpdate {
         let stepIndex = Tensor(stepIndices.map(Int64.init)).to(device: device)
         let timesteps = samples.timesteps.to(device: device).indexSelect(dim: 0, index: stepIndex)  // [b]
         let embeddings = samples.promptEmbeddings.indexSelect(dim: 0, index: index)
-        // Views of the stored trajectories, stacked: only the b needed states are copied.
-        func latentsAt(steps: [Int]) -> Tensor {
-            Tensor.stack(zip(sampleIndices, steps).map { samples.latents[$0.0].select(dim: 0, index: $0.1) })
-        }
-        return ReScoredState(current: latentsAt(steps: stepIndices), next: latentsAt(steps: stepIndices.map { $0 + 1 }),
+        return ReScoredState(current: latents(samples, sampleIndices, steps: stepIndices),
+                             next: latents(samples, sampleIndices, steps: stepIndices.map { $0 + 1 }),
                              timesteps: timesteps, promptEmbeddings: embeddings,
                              negativeEmbedding: samples.negativeEmbedding)
+    }
+
+    /// Sample `sampleIndices[i]`'s stored latents at step `steps[i]`, stacked: views of
+    /// the trajectories, so only the b needed states are copied.
+    private func latents(_ samples: EpochSamples, _ sampleIndices: [Int], steps: [Int]) -> Tensor {
+        Tensor.stack(zip(sampleIndices, steps).map { samples.latents[$0.0].select(dim: 0, index: $0.1) })
     }
 
     /// The reference policy's step means at each micro-batch's states (for the KL
@@ -47,9 +50,6 @@ extension PolicyUpdate {
         let state = self.state(samples, microBatch)
         let timesteps = state.timesteps
         let embeddings = state.promptEmbeddings
-        func latentsAt(steps: [Int]) -> Tensor {
-            Tensor.stack(zip(sampleIndices, steps).map { samples.latents[$0.0].select(dim: 0, index: $0.1) })
-        }
 
         let result: (Tensor, Double, Double)
         var policyStep: DDIMStep?
@@ -72,7 +72,7 @@ extension PolicyUpdate {
             }
         case .rwr, .rwrSparse:
             // The ordinary denoising loss on the final samples x_0 at this step's timestep.
-            let original = latentsAt(steps: Array(repeating: samples.stepCount, count: sampleIndices.count))
+            let original = latents(samples, sampleIndices, steps: Array(repeating: samples.stepCount, count: sampleIndices.count))
             guard let drawn = microBatch.noise else { preconditionFailure("PolicyUpdate: RWR micro-batch without noise") }
             let noise = drawn.to(device: device)
             let noisy = model.scheduler.schedule.addNoise(to: original, noise: noise, timesteps: timesteps)
