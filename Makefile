@@ -1,6 +1,7 @@
 # swift-ddpo — every target installs what it needs on a fresh machine.
 #   make demo         the main job on the bundled model (release build)
 #   make test         set-up (libtorch, Debian packages) + build + all tests
+#   make lint         swift-format, the README's module graph, references to docs/
 #   make bench        micro-benchmarks, then swift-ddpo side by side with a PyTorch
 #                     reference (bench/: makes bench/.venv, ~5.6 GB, the first time)
 #   make pretrain     remakes the bundled model, models/shapes-tiny
@@ -12,7 +13,7 @@
 #   make smoke-gpu-binary  runs it on the CPU against another torch install, toolchain-free
 SWIFT ?= swift
 
-.PHONY: all setup build test demo pretrain experiments bench fixtures vlm-venv test-vlm gpu-binary smoke-gpu-binary clean
+.PHONY: all setup build test lint demo pretrain experiments bench fixtures vlm-venv test-vlm gpu-binary smoke-gpu-binary clean
 
 all: build
 
@@ -25,6 +26,13 @@ build: setup
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# Every Swift file as .swift-format says; the README's module graph against Package.swift;
+# every docs/ reference in the repository resolved (scripts/lint/).
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel Sources Tests Benchmarks Package.swift
+	scripts/lint/check-module-graph
+	scripts/lint/check-references
 
 # torch 2.11.0 (the lent GPU machines' version) is fetched into .deps/torch-2.11.0 and the
 # release build goes to .build-gpu, so the normal .build and .deps/libtorch are untouched.

@@ -14,7 +14,7 @@ let libtorch: String = {
 
 let libtorchIncludes: [String] = [
     "-isystem", "\(libtorch)/include",
-    "-isystem", "\(libtorch)/include/torch/csrc/api/include",
+    "-isystem", "\(libtorch)/include/torch/csrc/api/include"
 ]
 // CUDA is not linked: the shim dlopens libtorch_cuda.so at start when the torch
 // folder it runs against has it (Sources/CTorch/cuda_loader.cpp, docs/gpu.md), so the
@@ -26,11 +26,12 @@ let libtorchIncludes: [String] = [
 // may not have the Debian packages.
 let relocatable = Context.environment["DDPO_RELOCATABLE"] == "1"
 let libtorchLinking: [LinkerSetting] = [
-    .unsafeFlags(["-L\(libtorch)/lib"]
-        + (relocatable ? [] : ["-Xlinker", "-rpath", "-Xlinker", "\(libtorch)/lib"])),
+    .unsafeFlags(
+        ["-L\(libtorch)/lib"]
+            + (relocatable ? [] : ["-Xlinker", "-rpath", "-Xlinker", "\(libtorch)/lib"])),
     .linkedLibrary("torch_cpu"),
     .linkedLibrary("c10"),
-    .linkedLibrary("m"),
+    .linkedLibrary("m")
 ]
 // The executables (ddpo, ddpo-bench) link jemalloc on Linux: libtorch allocates and frees
 // many small blocks per op (tensors, autograd nodes), and glibc's malloc/free took ~15 % of
@@ -39,10 +40,12 @@ let libtorchLinking: [LinkerSetting] = [
 // Linked as a shared library, so that its malloc replaces glibc's for libtorch too. Not
 // in the relocatable build: the target machine may lack libjemalloc.so.2, and there the
 // GPU kernels, not the host allocator, dominate.
-let allocatorLinking: [LinkerSetting] = relocatable
+let allocatorLinking: [LinkerSetting] =
+    relocatable
     ? []
     : [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
-let imageCodecsLinking: [LinkerSetting] = relocatable
+let imageCodecsLinking: [LinkerSetting] =
+    relocatable
     ? [.unsafeFlags(["-Xlinker", "-l:libpng16.a", "-Xlinker", "-l:libjpeg.a", "-Xlinker", "-l:libz.a"])]
     : [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
 
@@ -50,21 +53,24 @@ let package = Package(
     name: "swift-ddpo",
     platforms: [.macOS(.v14)],
     products: [
+        .library(name: "Files", targets: ["Files"]),
         .library(name: "Torch", targets: ["Torch"]),
         .library(name: "TorchNN", targets: ["TorchNN"]),
         .library(name: "Schedulers", targets: ["Schedulers"]),
         .library(name: "ImageCodecs", targets: ["ImageCodecs"]),
         .library(name: "Rewards", targets: ["Rewards"]),
-        .library(name: "ShapesWorld", targets: ["ShapesWorld"]),
+        .library(name: "RunLogging", targets: ["RunLogging"]),
         .library(name: "DDPO", targets: ["DDPO"]),
+        .library(name: "ShapesWorld", targets: ["ShapesWorld"]),
+        .library(name: "Reports", targets: ["Reports"]),
         .library(name: "DiffusionModels", targets: ["DiffusionModels"]),
         .library(name: "Pretraining", targets: ["Pretraining"]),
-        .executable(name: "ddpo", targets: ["ddpo"]),
+        .executable(name: "ddpo", targets: ["ddpo"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2")
     ],
     targets: [
         .target(
@@ -72,65 +78,104 @@ let package = Package(
             cxxSettings: [
                 .unsafeFlags(libtorchIncludes + ["-Wno-unused-parameter"]),
                 .define("_GLIBCXX_USE_CXX11_ABI", to: "1"),
+                // ProcessGroupGloo.hpp is empty without it (libtorch's own CMake config
+                // exports it); its gloo/ headers come from Debian's libgloo-dev, headers
+                // only: see distributed.cpp for why that is safe.
+                .define("USE_C10D_GLOO")
             ],
             linkerSettings: libtorchLinking
         ),
-        .target(name: "Torch", dependencies: ["CTorch"]),
+        // Atomic writes and strict reads of the files every layer writes and reads.
+        .target(name: "Files"),
+        .target(name: "Torch", dependencies: ["CTorch", "Files"]),
         .target(name: "TorchNN", dependencies: ["Torch"]),
         .target(name: "Schedulers", dependencies: ["Torch"]),
         .target(
             name: "CImageCodecs",
             linkerSettings: imageCodecsLinking
         ),
-        .target(name: "ImageCodecs", dependencies: ["CImageCodecs", "Torch"]),
-        .target(name: "DiffusionModels", dependencies: ["Torch", "TorchNN", "Schedulers"]),
-        .target(name: "Rewards", dependencies: ["Torch", "TorchNN", "ImageCodecs", "DiffusionModels"]),
-        .target(name: "ShapesWorld", dependencies: ["Torch", "TorchNN", "ImageCodecs", "Rewards"]),
-        .target(name: "Pretraining", dependencies: ["Torch", "TorchNN", "Schedulers", "DiffusionModels"]),
+        .target(name: "ImageCodecs", dependencies: ["CImageCodecs", "Files", "Torch"]),
+        .target(name: "DiffusionModels", dependencies: ["Files", "Torch", "TorchNN", "Schedulers"]),
+        .target(name: "Rewards", dependencies: ["Files", "Torch", "TorchNN", "ImageCodecs", "DiffusionModels"]),
+        .target(name: "Pretraining", dependencies: ["Files", "Torch", "TorchNN", "Schedulers", "DiffusionModels"]),
+        // metrics.jsonl, TensorBoard events and image grids: what a run folder logs.
+        .target(name: "RunLogging", dependencies: ["Files", "ImageCodecs"]),
+        // The algorithm: advantages, objectives, the policy update, the trainer,
+        // checkpoints and the configuration. Knows no world: rewards, prompt sets and
+        // pretraining data come from the `Catalogue` it is given.
         .target(
             name: "DDPO",
-            dependencies: ["Torch", "TorchNN", "Schedulers", "DiffusionModels", "ImageCodecs", "Rewards", "ShapesWorld", "Pretraining",
-                           .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Files", "Torch", "TorchNN", "Schedulers", "DiffusionModels", "ImageCodecs", "Rewards",
+                "Pretraining", "RunLogging",
+                .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")
+            ]
         ),
+        // The tiny world of coloured shapes: its renderer, recogniser and rewards, and
+        // what it adds to a DDPO catalogue (prompt sets, pretraining data).
+        .target(
+            name: "ShapesWorld",
+            dependencies: [
+                "Files", "Torch", "TorchNN", "ImageCodecs", "Rewards",
+                "Pretraining", "DDPO"
+            ]),
+        // The HTML report of a run and the comparisons of several, read from run folders.
+        .target(name: "Reports", dependencies: ["Files", "Torch", "DDPO", "RunLogging"]),
         .executableTarget(
             name: "ddpo",
             dependencies: [
-                "DDPO", "DiffusionModels", "ImageCodecs", "Pretraining", "ShapesWorld", "Torch",
+                "DDPO", "DiffusionModels", "ImageCodecs", "Pretraining", "Reports", "Rewards", "ShapesWorld", "Torch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log")
             ],
             linkerSettings: allocatorLinking
         ),
         .executableTarget(
             name: "ddpo-bench",
             dependencies: [
-                "Torch", "TorchNN", "DiffusionModels", "DDPO", "Pretraining",
+                "Files", "Torch", "TorchNN", "DiffusionModels", "DDPO", "Pretraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log")
             ],
             path: "Benchmarks/ddpo-bench",
             linkerSettings: allocatorLinking
         ),
+        // One rank of a multi-process ProcessGroup check: TorchTests starts several, and on
+        // a GPU machine two of them check CUDA tensors (no product: not for users).
+        .executableTarget(name: "process-group-check", dependencies: ["Torch"]),
+        // Helpers two or more test targets share (golden pipeline fixtures, temporary folders).
+        .target(name: "TestSupport", dependencies: ["Torch"], path: "Tests/TestSupport"),
+        .testTarget(name: "FilesTests", dependencies: ["Files"]),
         .testTarget(
             name: "TorchTests",
-            dependencies: ["Torch"],
+            dependencies: ["Torch", "Files"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "TorchNNTests", dependencies: ["TorchNN"]),
         .testTarget(name: "SchedulersTests", dependencies: ["Schedulers"]),
         .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs"]),
-        // Reads Tests/Fixtures (shared by several targets) through #filePath, not as resources.
-        .testTarget(name: "DiffusionModelsTests", dependencies: ["DiffusionModels", "Torch", "TorchNN", "ImageCodecs"]),
+        // Reads Tests/Fixtures (shared by several targets) through TestSupport, not as resources.
+        .testTarget(
+            name: "DiffusionModelsTests",
+            dependencies: ["DiffusionModels", "Files", "Torch", "TorchNN", "ImageCodecs", "TestSupport"]),
         // Reads Tests/Fixtures/aesthetic through #filePath, like DiffusionModelsTests.
-        .testTarget(name: "RewardsTests", dependencies: ["Rewards", "DiffusionModels", "Torch", "TorchNN", "ImageCodecs",
-                                                         "ShapesWorld"]),
-        .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld", "Torch", "Rewards", "ImageCodecs"]),
+        .testTarget(
+            name: "RewardsTests",
+            dependencies: [
+                "Rewards", "DiffusionModels", "Torch", "TorchNN", "ImageCodecs",
+                "ShapesWorld", "TestSupport"
+            ]),
+        .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld", "Torch", "Rewards", "ImageCodecs", "DDPO"]),
         .testTarget(name: "PretrainingTests", dependencies: ["Pretraining", "DiffusionModels", "Torch"]),
         .testTarget(
-            name: "DDPOTests",
-            dependencies: ["DDPO", "ShapesWorld"],
+            name: "RunLoggingTests",
+            dependencies: ["RunLogging", "Files", "ImageCodecs"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "DDPOTests", dependencies: ["DDPO", "ShapesWorld", "RunLogging", "Reports", "TestSupport"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "DDPO", "RunLogging", "Torch"]),
+        // Runs the built `ddpo` executable as a user would (`make test` builds it).
+        .testTarget(name: "CommandLineTests", dependencies: ["DDPO", "Torch", "TestSupport"])
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx20

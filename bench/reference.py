@@ -2,7 +2,7 @@
 with diffusers and transformers, with the settings `ddpo-bench epoch` uses, so the
 two can be timed alternately on the same pipeline (bench/side_by_side.py).
 
-One epoch (ALGORITHM.md section 2): sample `sample_batches` x `sample_batch`
+One epoch (docs/algorithm.md §7): sample `sample_batches` x `sample_batch`
 trajectories with DDIM (eta 1) and classifier-free guidance 5, keeping every latent
 and each step's log-probability; decode with the VAE; score with the JPEG
 compressibility reward (quality 95); batch-wise advantages clipped to +-5; then for
@@ -11,7 +11,7 @@ recompute the guided prediction and the log-probability of the stored next laten
 take the PPO-clipped loss (clip 1e-4) and accumulate gradients over the timesteps and
 `accumulation` batches before one AdamW step with the gradient norm clipped to 1.
 
-The DDIM step with its log-probability is written here from ALGORITHM.md: diffusers'
+The DDIM step with its log-probability is written here from docs/algorithm.md §2: diffusers'
 scheduler gives the timesteps and alphas_cumprod, not the step (its step neither takes
 a timestep per sample nor returns a log-probability).
 
@@ -36,7 +36,7 @@ ANIMALS = ["cat", "dog", "horse", "monkey", "rabbit", "zebra", "spider", "bird",
 def ddim_step(eps, t, x, alphas_cumprod, final_alpha_cumprod, step_size, eta, prev=None, noise=None):
     """One DDIM step (eta > 0) at per-sample timesteps t ([B]). Samples x_{t-1} = mean +
     sigma * noise unless `prev` is given; returns x_{t-1} and its log-density under the
-    step's Gaussian, meaned over the non-batch dimensions (ALGORITHM.md section 2)."""
+    step's Gaussian, meaned over the non-batch dimensions (docs/algorithm.md §2)."""
     import torch
     shape = (-1,) + (1,) * (x.dim() - 1)
     prev_t = t - step_size

@@ -7,6 +7,7 @@
 import ArgumentParser
 import DDPO
 import DiffusionModels
+import Files
 import Foundation
 import Logging
 import Torch
@@ -56,30 +57,34 @@ struct Micro: AsyncParsableCommand {
         var results: [Measurement] = []
         for count in threadCounts {
             Runtime.threadCount = count
-            results.append(measure("op dispatch (add, 4 elements)", threads: count, unit: "µs/op") {
-                let a = Tensor.ones([4])
-                let b = Tensor.ones([4])
-                let iterations = 20_000
-                let start = DispatchTime.now()
-                for _ in 0..<iterations { _ = a + b }
-                return seconds(since: start) / Double(iterations) * 1e6
-            })
-            results.append(measure("conv2d 3x3 64->64 fwd+bwd [8,64,32,32]", threads: count, unit: "ms") {
-                let generator = Generator(seed: 0)
-                let x = Tensor.randn([8, 64, 32, 32], generator: generator).requiringGrad()
-                let w = (Tensor.randn([64, 64, 3, 3], generator: generator) * 0.05).requiringGrad()
-                let start = DispatchTime.now()
-                let y = conv2d(x, weight: w, padding: 1)
-                y.sum().backward()
-                return seconds(since: start) * 1e3
-            })
-            results.append(measure("sampling, tiny SD1: 20 steps, CFG 5, batch 4", threads: count, unit: "images/s") {
-                let start = DispatchTime.now()
-                _ = sampler.sample(prompts: Array(repeating: "a red circle", count: 4),
-                                   options: SamplingOptions(steps: 20, guidanceScale: 5, eta: 1),
-                                   generator: Generator(seed: 0))
-                return 4 / seconds(since: start)
-            })
+            results.append(
+                measure("op dispatch (add, 4 elements)", threads: count, unit: "µs/op") {
+                    let a = Tensor.ones([4])
+                    let b = Tensor.ones([4])
+                    let iterations = 20_000
+                    let start = DispatchTime.now()
+                    for _ in 0..<iterations { _ = a + b }
+                    return seconds(since: start) / Double(iterations) * 1e6
+                })
+            results.append(
+                measure("conv2d 3x3 64->64 fwd+bwd [8,64,32,32]", threads: count, unit: "ms") {
+                    let generator = Generator(seed: 0)
+                    let x = Tensor.randn([8, 64, 32, 32], generator: generator).requiringGrad()
+                    let w = (Tensor.randn([64, 64, 3, 3], generator: generator) * 0.05).requiringGrad()
+                    let start = DispatchTime.now()
+                    let y = conv2d(x, weight: w, padding: 1)
+                    y.sum().backward()
+                    return seconds(since: start) * 1e3
+                })
+            results.append(
+                measure("sampling, tiny SD1: 20 steps, CFG 5, batch 4", threads: count, unit: "images/s") {
+                    let start = DispatchTime.now()
+                    _ = sampler.sample(
+                        prompts: Array(repeating: "a red circle", count: 4),
+                        options: SamplingOptions(steps: 20, guidanceScale: 5, eta: 1),
+                        generator: Generator(seed: 0))
+                    return 4 / seconds(since: start)
+                })
         }
         for count in threadCounts {
             results.append(try await measureEpoch(threads: count, workers: 1))
@@ -89,7 +94,9 @@ struct Micro: AsyncParsableCommand {
             results.append(try await measureEpoch(threads: 1, workers: count))
         }
         for r in results {
-            print(String(format: "%-60@ threads=%d  %10.3f %@", r.name as NSString, r.threads, r.median, r.unit as NSString))
+            print(
+                String(
+                    format: "%-60@ threads=%d  %10.3f %@", r.name as NSString, r.threads, r.median, r.unit as NSString))
         }
         if let json {
             let encoder = JSONEncoder()
@@ -118,8 +125,9 @@ struct Micro: AsyncParsableCommand {
             train: {batch_size: 2, gradient_accumulation_steps: 2}
             advantages: {strategy: batch}
             """
-        let trainer = try Trainer(configuration: try TrainingConfiguration.decode(yaml: yaml),
-                                  logger: Logger(label: "bench"))
+        let trainer = try Trainer(
+            configuration: try TrainingConfiguration.decode(yaml: yaml),
+            logger: Logger(label: "bench"))
         _ = try await trainer.runEpoch()  // warm-up
         var samples: [Double] = []
         for _ in 0..<repeats {
@@ -128,8 +136,9 @@ struct Micro: AsyncParsableCommand {
             samples.append(seconds(since: start))
         }
         let name = "DDPO epoch, tiny SD1: 8 samples, 20 steps, LoRA" + (workers > 1 ? ", \(workers) workers" : "")
-        return Measurement(name: name, threads: threads * workers, unit: "s",
-                           median: median(samples), samples: samples)
+        return Measurement(
+            name: name, threads: threads * workers, unit: "s",
+            median: median(samples), samples: samples)
     }
 
     func measure(_ name: String, threads: Int, unit: String, _ body: () -> Double) -> Measurement {

@@ -5,7 +5,7 @@ import Logging
 import Torch
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The Swift side of the side-by-side benchmark: one process runs `--warmup`
@@ -14,7 +14,8 @@ import Glibc
 /// run's alone (a process's high-water mark never goes down).
 struct EpochBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "epoch", abstract: "One DDPO epoch (after a warm-up); prints one JSON line of timings and peak RSS.")
+        commandName: "epoch",
+        abstract: "One DDPO epoch (after a warm-up); prints one JSON line of timings and peak RSS.")
 
     @Option(help: "Diffusers pipeline folder.")
     var model: String = "Tests/Fixtures/tiny-sd1"
@@ -55,7 +56,8 @@ struct EpochBench: AsyncParsableCommand {
     func validate() throws {
         guard ["full", "lora"].contains(mode) else { throw ValidationError("--mode must be full or lora") }
         guard threads > 0, workers > 0, steps > 0, sampleBatch > 0, sampleBatches > 0, trainBatch > 0, accumulation > 0,
-              warmup >= 0, epochs > 0 else { throw ValidationError("counts must be positive") }
+            warmup >= 0, epochs > 0
+        else { throw ValidationError("counts must be positive") }
     }
 
     func run() async throws {
@@ -82,8 +84,9 @@ struct EpochBench: AsyncParsableCommand {
             advantages: {strategy: batch}
             lora: {rank: 4, alpha: 4}
             """
-        let trainer = try Trainer(configuration: try TrainingConfiguration.decode(yaml: yaml),
-                                  logger: Logger(label: "bench"))
+        let trainer = try Trainer(
+            configuration: try TrainingConfiguration.decode(yaml: yaml),
+            logger: Logger(label: "bench"))
         let loadSeconds = seconds(since: processStart)
         for _ in 0..<warmup { _ = try await trainer.runEpoch() }
         var epochSeconds: [Double] = []
@@ -106,7 +109,7 @@ struct EpochBench: AsyncParsableCommand {
             "sampling_images_per_s": median(sampling), "train_timesteps_per_s": median(training),
             "epoch_s": median(epochSeconds), "reward_wait_s": median(rewardSeconds), "load_s": loadSeconds,
             "peak_rss_mib": peakRSSMebibytes(), "process_s": seconds(since: processStart),
-            "libtorch": Runtime.version,
+            "libtorch": Runtime.version
         ]
         let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .withoutEscapingSlashes])
         print(String(decoding: data, as: UTF8.self))

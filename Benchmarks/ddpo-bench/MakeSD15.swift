@@ -24,10 +24,11 @@ struct MakeSD15: ParsableCommand {
     func run() throws {
         let tokenizer = try WordTokenizerFolder(words: [])
         let endTokenID = try tokenizer.tokenizer().endTokenID
-        let text = CLIPTextConfiguration(vocabularySize: tokenizer.vocabulary.count, hiddenSize: 768,
-                                         intermediateSize: 3072, layerCount: 1, attentionHeadCount: 12,
-                                         maxPositionEmbeddings: 77, activation: .quickGELU, layerNormEpsilon: 1e-5,
-                                         projectionDimension: 768, endTokenID: endTokenID)
+        let text = CLIPTextConfiguration(
+            vocabularySize: tokenizer.vocabulary.count, hiddenSize: 768,
+            intermediateSize: 3072, layerCount: 1, attentionHeadCount: 12,
+            maxPositionEmbeddings: 77, activation: .quickGELU, layerNormEpsilon: 1e-5,
+            projectionDimension: 768, endTokenID: endTokenID)
         var unet = UNet2DConditionConfiguration(
             blockOutChannels: [320, 640, 1280, 1280],
             downBlockTypes: ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"],
@@ -48,9 +49,11 @@ struct MakeSD15: ParsableCommand {
         let unetModel = try UNet2DConditionModel(configuration: unet)
         let count = unetModel.namedParameters().reduce(0) { $0 + $1.tensor.shape.reduce(1, *) }
         try DiffusersFolderWriter.write(
-            .init(tokenizer: tokenizer, textEncoder: text, textEncoderWeights: weights(CLIPTextModel(configuration: text)),
-                  unet: unet, unetWeights: weights(unetModel), vae: vae,
-                  vaeWeights: weights(try AutoencoderKL(configuration: vae))),
+            .init(
+                tokenizer: tokenizer, textEncoder: text,
+                textEncoderWeights: weights(CLIPTextModel(configuration: text)),
+                unet: unet, unetWeights: weights(unetModel), vae: vae,
+                vaeWeights: weights(try AutoencoderKL(configuration: vae))),
             to: URL(fileURLWithPath: out))
         print("wrote \(out): UNet with \(count) parameters")
     }

@@ -41,6 +41,7 @@ int tt_split_with_sizes(tt_tensor x, const int64_t *sizes, int n, int64_t dim, t
 }
 
 tt_tensor tt_contiguous(tt_tensor x) { TT_TENSOR(get(x).contiguous()) }
+tt_tensor tt_view_dtype(tt_tensor x, int dtype) { TT_TENSOR(get(x).view(ctorch::scalar_type(dtype))) }
 tt_tensor tt_clone(tt_tensor x) { TT_TENSOR(get(x).clone()) }
 tt_tensor tt_to(tt_tensor x, int dtype, int device, bool copy) {
   TT_TENSOR(get(x).to(ctorch::options(dtype, device), /*non_blocking=*/false, copy))

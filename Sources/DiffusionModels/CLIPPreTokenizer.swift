@@ -41,8 +41,9 @@ enum CLIPPreTokenizer {
     /// changes a lower-cased special-token name: "<|endoftext|>" → "<|", "endoftext", "|>"
     /// (and so "<|ENDOFTEXT|>!!" ends in "|>", "!!", not "|>!!").
     static func words(in text: String) -> [String] {
-        let clipPieces = matches(in: Array(text.unicodeScalars), literals: specialTokenNames + contractions,
-                                 singleDigits: true)
+        let clipPieces = matches(
+            in: Array(text.unicodeScalars), literals: specialTokenNames + contractions,
+            singleDigits: true)
         return clipPieces.flatMap { piece in
             matches(in: piece, literals: contractions, singleDigits: false)
         }.map { String(String.UnicodeScalarView($0)) }
@@ -51,8 +52,10 @@ enum CLIPPreTokenizer {
     /// The matches of `literals|\p{L}+|\p{N}(+)|[^\s\p{L}\p{N}]+`, leftmost first
     /// (the first alternative that matches at a position wins, as in the regex),
     /// skipping whitespace. `singleDigits`: `\p{N}` (CLIP) rather than `\p{N}+` (GPT-2).
-    private static func matches(in scalars: [Unicode.Scalar], literals: [[Unicode.Scalar]],
-                                singleDigits: Bool) -> [[Unicode.Scalar]] {
+    private static func matches(
+        in scalars: [Unicode.Scalar], literals: [[Unicode.Scalar]],
+        singleDigits: Bool
+    ) -> [[Unicode.Scalar]] {
         var pieces: [[Unicode.Scalar]] = []
         var start = 0
         func run(while belongs: (Unicode.Scalar) -> Bool) -> Int {

@@ -34,9 +34,11 @@ public struct CLIPTokenizer: Sendable {
 
     /// `addedTokens` (token → id) are matched verbatim like the special tokens;
     /// their ids take precedence over the vocabulary's, as in transformers.
-    public init(vocabulary: [String: Int], merges: [(String, String)], startToken: String = "<|startoftext|>",
-                endToken: String = "<|endoftext|>", paddingToken: String = "<|endoftext|>",
-                unknownToken: String = "<|endoftext|>", addedTokens: [String: Int] = [:], maxLength: Int = 77) throws {
+    public init(
+        vocabulary: [String: Int], merges: [(String, String)], startToken: String = "<|startoftext|>",
+        endToken: String = "<|endoftext|>", paddingToken: String = "<|endoftext|>",
+        unknownToken: String = "<|endoftext|>", addedTokens: [String: Int] = [:], maxLength: Int = 77
+    ) throws {
         func id(_ token: String, _ role: String) throws -> Int {
             guard let id = addedTokens[token] ?? vocabulary[token] else {
                 throw TokenizerError(message: "the \(role) token '\(token)' is not in the vocabulary")
@@ -55,8 +57,10 @@ public struct CLIPTokenizer: Sendable {
         }
         mergeRanks = ranks
         var special = addedTokens
-        for (token, id) in [(startToken, startTokenID), (endToken, endTokenID), (paddingToken, paddingTokenID),
-                            (unknownToken, unknownTokenID)] {
+        for (token, id) in [
+            (startToken, startTokenID), (endToken, endTokenID), (paddingToken, paddingTokenID),
+            (unknownToken, unknownTokenID)
+        ] {
             special[token] = id
         }
         specialTokens = special.filter { !$0.key.isEmpty }
@@ -72,7 +76,8 @@ public struct CLIPTokenizer: Sendable {
         do {
             vocabulary = try JSONDecoder().decode([String: Int].self, from: Data(contentsOf: vocabURL))
         } catch {
-            throw TokenizerError(message: "\(vocabURL.path): cannot read the vocabulary (\(error.localizedDescription))")
+            throw TokenizerError(
+                message: "\(vocabURL.path): cannot read the vocabulary (\(error.localizedDescription))")
         }
         let mergesText: String
         do {
@@ -85,18 +90,20 @@ public struct CLIPTokenizer: Sendable {
             if line.hasPrefix("#version") || line.isEmpty { continue }
             let parts = line.split(separator: " ", omittingEmptySubsequences: false)
             guard parts.count == 2 else {
-                throw TokenizerError(message: "\(mergesURL.path): line \(number + 1) is not a pair of symbols: '\(line)'")
+                throw TokenizerError(
+                    message: "\(mergesURL.path): line \(number + 1) is not a pair of symbols: '\(line)'")
             }
             merges.append((String(parts[0]), String(parts[1])))
         }
         let settings = try CLIPTokenizerSettings.read(directory: directory)
-        try self.init(vocabulary: vocabulary, merges: merges,
-                      startToken: settings.startToken ?? "<|startoftext|>",
-                      endToken: settings.endToken ?? "<|endoftext|>",
-                      paddingToken: settings.paddingToken ?? "<|endoftext|>",
-                      unknownToken: settings.unknownToken ?? "<|endoftext|>",
-                      addedTokens: settings.addedTokens,
-                      maxLength: settings.maxLength.map { Swift.min($0, 77) } ?? 77)
+        try self.init(
+            vocabulary: vocabulary, merges: merges,
+            startToken: settings.startToken ?? "<|startoftext|>",
+            endToken: settings.endToken ?? "<|endoftext|>",
+            paddingToken: settings.paddingToken ?? "<|endoftext|>",
+            unknownToken: settings.unknownToken ?? "<|endoftext|>",
+            addedTokens: settings.addedTokens,
+            maxLength: settings.maxLength.map { Swift.min($0, 77) } ?? 77)
     }
 
     /// Token ids of `text` without start/end tokens, padding or truncation.
@@ -178,7 +185,8 @@ public struct CLIPTokenizer: Sendable {
             var best: (rank: Int, index: Int)?
             for i in 0..<(symbols.count - 1) {
                 if let rank = mergeRanks[SymbolPair(left: symbols[i], right: symbols[i + 1])],
-                   best == nil || rank < best!.rank {
+                    best == nil || rank < best!.rank
+                {
                     best = (rank, i)
                 }
             }

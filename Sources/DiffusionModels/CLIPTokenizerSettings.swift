@@ -48,7 +48,8 @@ struct CLIPTokenizerSettings {
     private static func readObject(_ url: URL) throws -> [String: Any]? {
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         guard let data = try? Data(contentsOf: url),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else {
             throw TokenizerError(message: "\(url.path): not a readable JSON object")
         }
         return object

@@ -1,4 +1,5 @@
 import CImageCodecs
+import Files
 import Foundation
 import Torch
 
@@ -9,8 +10,9 @@ public struct RGBImage: Equatable, Sendable {
     public var pixels: [UInt8]
 
     public init(width: Int, height: Int, pixels: [UInt8]) {
-        precondition(pixels.count == width * height * 3,
-                     "RGBImage: \(pixels.count) bytes for \(width)x\(height) RGB")
+        precondition(
+            pixels.count == width * height * 3,
+            "RGBImage: \(pixels.count) bytes for \(width)x\(height) RGB")
         self.width = width
         self.height = height
         self.pixels = pixels
@@ -84,7 +86,8 @@ public struct RGBImage: Equatable, Sendable {
     }
 
     private func encode(_ body: (inout UnsafeMutablePointer<UInt8>?, inout Int, UnsafeMutablePointer<CChar>) -> Int32)
-        throws -> [UInt8] {
+        throws -> [UInt8]
+    {
         var out: UnsafeMutablePointer<UInt8>?
         var size = 0
         var error = [CChar](repeating: 0, count: 256)
@@ -96,8 +99,10 @@ public struct RGBImage: Equatable, Sendable {
 
     private static func decode(
         _ data: [UInt8],
-        _ body: (UnsafePointer<UInt8>, Int, UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>,
-                 UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<CChar>) -> Int32
+        _ body: (
+            UnsafePointer<UInt8>, Int, UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>,
+            UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<CChar>
+        ) -> Int32
     ) throws -> RGBImage {
         var pixels: UnsafeMutablePointer<UInt8>?
         var width: Int32 = 0
@@ -111,7 +116,8 @@ public struct RGBImage: Equatable, Sendable {
         guard status == 0, let pixels else { throw ImageCodecError(message: String(cString: error)) }
         defer { free(pixels) }
         let count = Int(width) * Int(height) * 3
-        return RGBImage(width: Int(width), height: Int(height), pixels: Array(UnsafeBufferPointer(start: pixels, count: count)))
+        return RGBImage(
+            width: Int(width), height: Int(height), pixels: Array(UnsafeBufferPointer(start: pixels, count: count)))
     }
 }
 

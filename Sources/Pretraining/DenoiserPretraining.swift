@@ -10,7 +10,7 @@ import Torch
 /// target (epsilon for SD 1.x) from the caption's embedding, MSE. A fraction of
 /// captions become "" so classifier-free guidance has an unconditional model.
 /// The text encoder learns jointly because a frozen random one loses colours and
-/// backgrounds (TINY_WORLD.md).
+/// backgrounds (docs/pretraining.md, "The feasibility probe").
 public struct DenoiserPretraining {
     public struct Settings: Equatable, Sendable {
         public var steps: Int
@@ -22,8 +22,10 @@ public struct DenoiserPretraining {
         public var emaDecay: Double?
         public var seed: UInt64
 
-        public init(steps: Int = 2400, batchSize: Int = 64, learningRate: Double = 1e-3, captionDropout: Double = 0.1,
-                    maxGradientNorm: Double = 1.0, emaDecay: Double? = 0.999, seed: UInt64 = 0) {
+        public init(
+            steps: Int = 2400, batchSize: Int = 64, learningRate: Double = 1e-3, captionDropout: Double = 0.1,
+            maxGradientNorm: Double = 1.0, emaDecay: Double? = 0.999, seed: UInt64 = 0
+        ) {
             self.steps = steps
             self.batchSize = batchSize
             self.learningRate = learningRate
@@ -54,8 +56,10 @@ public struct DenoiserPretraining {
     private let optimizer: AdamW
     private let generator: Generator
 
-    public init(tokenizer: CLIPTokenizer, textEncoder: CLIPTextModel, unet: UNet2DConditionModel, vae: AutoencoderKL,
-                schedule: NoiseSchedule, latentScale: Double, settings: Settings) {
+    public init(
+        tokenizer: CLIPTokenizer, textEncoder: CLIPTextModel, unet: UNet2DConditionModel, vae: AutoencoderKL,
+        schedule: NoiseSchedule, latentScale: Double, settings: Settings
+    ) {
         self.latentScale = latentScale
         self.tokenizer = tokenizer
         self.textEncoder = textEncoder
@@ -64,11 +68,13 @@ public struct DenoiserPretraining {
         self.schedule = schedule
         self.settings = settings
         // Prefixes keep the two models' parameter names apart in the optimiser and EMA.
-        let named = textEncoder.trainableParameters().map { ("text_encoder.\($0.name)", $0.tensor) }
+        let named =
+            textEncoder.trainableParameters().map { ("text_encoder.\($0.name)", $0.tensor) }
             + unet.trainableParameters().map { ("unet.\($0.name)", $0.tensor) }
         parameters = named
-        optimizer = AdamW(parameters: named,
-                          configuration: AdamW.Configuration(learningRate: settings.learningRate))
+        optimizer = AdamW(
+            parameters: named,
+            configuration: AdamW.Configuration(learningRate: settings.learningRate))
         ema = settings.emaDecay.map { ExponentialMovingAverage(parameters: named, decay: $0) }
         generator = Generator(seed: settings.seed)
     }
@@ -97,7 +103,7 @@ public struct DenoiserPretraining {
 
     /// Runs `settings.steps` steps on consecutive batches of the dataset's stream.
     public func run(dataset: PretrainingDataset, progress: ((Progress) -> Void)? = nil) {
-        for step in 0 ..< settings.steps {
+        for step in 0..<settings.steps {
             let batch = dataset.batch(seed: settings.seed, first: step * settings.batchSize, count: settings.batchSize)
             let loss = self.step(images: batch.images, captions: batch.captions)
             progress?(Progress(step: step + 1, steps: settings.steps, loss: loss))
@@ -122,8 +128,9 @@ public struct DenoiserPretraining {
         withNoGrad {
             let g = Generator(seed: seed)
             let latents = vae.encode(images * 2.0 - 1.0).mode() * latentScale
-            let timesteps = Tensor.randint(low: 0, high: schedule.configuration.numTrainTimesteps,
-                                           shape: [captions.count], generator: g)
+            let timesteps = Tensor.randint(
+                low: 0, high: schedule.configuration.numTrainTimesteps,
+                shape: [captions.count], generator: g)
             let noise = Tensor.randn(latents.shape, generator: g)
             let noisy = schedule.addNoise(to: latents, noise: noise, timesteps: timesteps)
             let target = schedule.trainingTarget(original: latents, noise: noise, timesteps: timesteps)

@@ -16,11 +16,15 @@ public struct DenoisingLoss {
     /// The loss on `latents` [B, C, h, w] (already × scaling factor). Timesteps, then
     /// noise, are drawn from `generator` on its device and moved to the latents'.
     /// `predict(noisy, timesteps)` is the model; the loss is differentiable through it.
-    public func callAsFunction(latents: Tensor, generator: Generator,
-                               predict: (_ noisy: Tensor, _ timesteps: Tensor) -> Tensor) -> Tensor {
+    public func callAsFunction(
+        latents: Tensor, generator: Generator,
+        predict: (_ noisy: Tensor, _ timesteps: Tensor) -> Tensor
+    ) -> Tensor {
         let device = latents.device
-        let timesteps = Tensor.randint(low: 0, high: schedule.configuration.numTrainTimesteps, shape: [latents.size(0)],
-                                       device: generator.device, generator: generator).to(device: device)
+        let timesteps = Tensor.randint(
+            low: 0, high: schedule.configuration.numTrainTimesteps, shape: [latents.size(0)],
+            device: generator.device, generator: generator
+        ).to(device: device)
         let noise = Tensor.randn(latents.shape, dtype: latents.dtype, device: generator.device, generator: generator)
             .to(device: device)
         let noisy = schedule.addNoise(to: latents, noise: noise, timesteps: timesteps)

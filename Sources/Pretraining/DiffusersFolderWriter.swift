@@ -1,4 +1,5 @@
 import DiffusionModels
+import Files
 import Foundation
 import Torch
 
@@ -16,9 +17,11 @@ public enum DiffusersFolderWriter {
         public var vae: AutoencoderKLConfiguration
         public var vaeWeights: [String: Tensor]
 
-        public init(tokenizer: WordTokenizerFolder, textEncoder: CLIPTextConfiguration,
-                    textEncoderWeights: [String: Tensor], unet: UNet2DConditionConfiguration,
-                    unetWeights: [String: Tensor], vae: AutoencoderKLConfiguration, vaeWeights: [String: Tensor]) {
+        public init(
+            tokenizer: WordTokenizerFolder, textEncoder: CLIPTextConfiguration,
+            textEncoderWeights: [String: Tensor], unet: UNet2DConditionConfiguration,
+            unetWeights: [String: Tensor], vae: AutoencoderKLConfiguration, vaeWeights: [String: Tensor]
+        ) {
             self.tokenizer = tokenizer
             self.textEncoder = textEncoder
             self.textEncoderWeights = textEncoderWeights
@@ -42,17 +45,22 @@ public enum DiffusersFolderWriter {
 
             try JSONFile.write(modelIndex(), to: temporary.appendingPathComponent("model_index.json"))
             try c.tokenizer.write(to: folder("tokenizer"))
-            try JSONFile.write(schedulerConfig(), to: folder("scheduler").appendingPathComponent("scheduler_config.json"))
-            try JSONFile.write(textEncoderConfig(c.textEncoder, tokenizer: c.tokenizer),
-                               to: folder("text_encoder").appendingPathComponent("config.json"))
-            try Safetensors.save(c.textEncoderWeights, to: folder("text_encoder").appendingPathComponent("model.safetensors"),
-                                 metadata: ["format": "pt"])
+            try JSONFile.write(
+                schedulerConfig(), to: folder("scheduler").appendingPathComponent("scheduler_config.json"))
+            try JSONFile.write(
+                textEncoderConfig(c.textEncoder, tokenizer: c.tokenizer),
+                to: folder("text_encoder").appendingPathComponent("config.json"))
+            try Safetensors.save(
+                c.textEncoderWeights, to: folder("text_encoder").appendingPathComponent("model.safetensors"),
+                metadata: ["format": "pt"])
             try JSONFile.write(unetConfig(c.unet), to: folder("unet").appendingPathComponent("config.json"))
-            try Safetensors.save(c.unetWeights, to: folder("unet").appendingPathComponent("diffusion_pytorch_model.safetensors"),
-                                 metadata: ["format": "pt"])
+            try Safetensors.save(
+                c.unetWeights, to: folder("unet").appendingPathComponent("diffusion_pytorch_model.safetensors"),
+                metadata: ["format": "pt"])
             try JSONFile.write(vaeConfig(c.vae), to: folder("vae").appendingPathComponent("config.json"))
-            try Safetensors.save(c.vaeWeights, to: folder("vae").appendingPathComponent("diffusion_pytorch_model.safetensors"),
-                                 metadata: ["format": "pt"])
+            try Safetensors.save(
+                c.vaeWeights, to: folder("vae").appendingPathComponent("diffusion_pytorch_model.safetensors"),
+                metadata: ["format": "pt"])
         }
     }
 
@@ -63,7 +71,7 @@ public enum DiffusersFolderWriter {
             "safety_checker": [NSNull(), NSNull()], "requires_safety_checker": false,
             "scheduler": ["diffusers", "DDIMScheduler"], "text_encoder": ["transformers", "CLIPTextModel"],
             "tokenizer": ["transformers", "CLIPTokenizer"], "unet": ["diffusers", "UNet2DConditionModel"],
-            "vae": ["diffusers", "AutoencoderKL"],
+            "vae": ["diffusers", "AutoencoderKL"]
         ]
     }
 
@@ -75,7 +83,7 @@ public enum DiffusersFolderWriter {
             "clip_sample_range": 1.0, "num_train_timesteps": 1000, "prediction_type": "epsilon",
             "set_alpha_to_one": false, "steps_offset": 1, "thresholding": false, "timestep_spacing": "leading",
             "trained_betas": NSNull(), "rescale_betas_zero_snr": false, "dynamic_thresholding_ratio": 0.995,
-            "sample_max_value": 1.0,
+            "sample_max_value": 1.0
         ]
     }
 
@@ -89,7 +97,7 @@ public enum DiffusersFolderWriter {
             "initializer_range": 0.02, "intermediate_size": c.intermediateSize, "layer_norm_eps": c.layerNormEpsilon,
             "max_position_embeddings": c.maxPositionEmbeddings, "num_attention_heads": c.attentionHeadCount,
             "num_hidden_layers": c.layerCount, "projection_dim": c.projectionDimension ?? c.hiddenSize,
-            "vocab_size": c.vocabularySize,
+            "vocab_size": c.vocabularySize
         ]
     }
 
@@ -102,7 +110,8 @@ public enum DiffusersFolderWriter {
         }
         return [
             "_class_name": "UNet2DConditionModel", "_diffusers_version": diffusersVersion,
-            "act_fn": c.actFn, "attention_head_dim": value(c.attentionHeadDim), "block_out_channels": c.blockOutChannels,
+            "act_fn": c.actFn, "attention_head_dim": value(c.attentionHeadDim),
+            "block_out_channels": c.blockOutChannels,
             "center_input_sample": c.centerInputSample, "cross_attention_dim": value(c.crossAttentionDim),
             "down_block_types": c.downBlockTypes, "downsample_padding": c.downsamplePadding, "dropout": c.dropout,
             "flip_sin_to_cos": c.flipSinToCos, "freq_shift": c.freqShift, "in_channels": c.inChannels,
@@ -111,18 +120,20 @@ public enum DiffusersFolderWriter {
             "out_channels": c.outChannels, "sample_size": c.sampleSize,
             "transformer_layers_per_block": value(c.transformerLayersPerBlock), "up_block_types": c.upBlockTypes,
             "upcast_attention": c.upcastAttention, "use_linear_projection": c.useLinearProjection,
-            "conv_in_kernel": c.convInKernel, "conv_out_kernel": c.convOutKernel,
+            "conv_in_kernel": c.convInKernel, "conv_out_kernel": c.convOutKernel
         ]
     }
 
     static func vaeConfig(_ c: AutoencoderKLConfiguration) -> [String: Any] {
         [
             "_class_name": "AutoencoderKL", "_diffusers_version": diffusersVersion, "act_fn": c.actFn,
-            "block_out_channels": c.blockOutChannels, "down_block_types": c.downBlockTypes, "force_upcast": c.forceUpcast,
+            "block_out_channels": c.blockOutChannels, "down_block_types": c.downBlockTypes,
+            "force_upcast": c.forceUpcast,
             "in_channels": c.inChannels, "latent_channels": c.latentChannels, "layers_per_block": c.layersPerBlock,
             "mid_block_add_attention": c.midBlockAddAttention, "norm_num_groups": c.normNumGroups,
             "out_channels": c.outChannels, "sample_size": 64, "scaling_factor": c.scalingFactor,
-            "up_block_types": c.upBlockTypes, "use_post_quant_conv": c.usePostQuantConv, "use_quant_conv": c.useQuantConv,
+            "up_block_types": c.upBlockTypes, "use_post_quant_conv": c.usePostQuantConv,
+            "use_quant_conv": c.useQuantConv
         ]
     }
 }

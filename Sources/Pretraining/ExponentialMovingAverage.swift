@@ -14,7 +14,9 @@ public final class ExponentialMovingAverage {
     public init(parameters: [(name: String, tensor: Tensor)], decay: Double) {
         self.decay = decay
         self.parameters = parameters
-        shadow = withNoGrad { Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0.tensor.detached().clone()) }) }
+        shadow = withNoGrad {
+            Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0.tensor.detached().clone()) })
+        }
     }
 
     public func update() {

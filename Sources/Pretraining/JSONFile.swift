@@ -1,3 +1,4 @@
+import Files
 import Foundation
 
 /// Pretty, key-sorted JSON as diffusers and transformers write their config files.
@@ -13,7 +14,7 @@ enum JSONFile {
 
     /// vocab.json in id order, as CLIP's own file lists it.
     static func writeVocabulary(_ vocabulary: [String: Int], to url: URL) throws {
-        let lines = vocabulary.sorted { $0.value < $1.value }.map { "  \(quoted($0.key)): \($0.value)" }
+        let lines = vocabulary.sorted { $0.value < $1.value }.map { "  \(JSONText.quoted($0.key)): \($0.value)" }
         try Data(("{\n" + lines.joined(separator: ",\n") + "\n}\n").utf8).write(to: url)
     }
 
@@ -25,33 +26,19 @@ enum JSONFile {
         case let d as Double:
             precondition(d.isFinite, "JSON has no \(d)")
             return d == d.rounded() && abs(d) < 1e15 ? "\(Int(d)).0" : "\(d)"
-        case let s as String: return quoted(s)
+        case let s as String: return JSONText.quoted(s)
         case is NSNull: return "null"
         case let array as [Any]:
             if array.isEmpty { return "[]" }
             return "[\n" + array.map { inner + text($0, indent: inner) }.joined(separator: ",\n") + "\n\(indent)]"
         case let object as [String: Any]:
             if object.isEmpty { return "{}" }
-            let entries = object.keys.sorted().map { inner + quoted($0) + ": " + text(object[$0]!, indent: inner) }
+            let entries = object.keys.sorted().map {
+                inner + JSONText.quoted($0) + ": " + text(object[$0]!, indent: inner)
+            }
             return "{\n" + entries.joined(separator: ",\n") + "\n\(indent)}"
         default:
             preconditionFailure("JSONFile: cannot write a \(type(of: value))")
         }
-    }
-
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

@@ -15,7 +15,7 @@ public protocol PretrainingDataset {
 public struct SolidColorDataset: PretrainingDataset {
     public static let colors: [(name: String, rgb: (Float, Float, Float))] = [
         ("red", (1, 0, 0)), ("green", (0, 1, 0)), ("blue", (0, 0, 1)),
-        ("yellow", (1, 1, 0)), ("white", (1, 1, 1)), ("black", (0, 0, 0)),
+        ("yellow", (1, 1, 0)), ("white", (1, 1, 1)), ("black", (0, 0, 0))
     ]
     public let side: Int
 
@@ -29,7 +29,7 @@ public struct SolidColorDataset: PretrainingDataset {
         var values: [Float] = []
         values.reserveCapacity(count * 3 * side * side)
         var captions: [String] = []
-        for index in first ..< first + count {
+        for index in first..<first + count {
             let color = Self.colors[Int(Self.mix(seed, UInt64(index)) % UInt64(Self.colors.count))]
             captions.append("a \(color.name) square")
             for channel in [color.rgb.0, color.rgb.1, color.rgb.2] {
@@ -41,9 +41,6 @@ public struct SolidColorDataset: PretrainingDataset {
 
     /// SplitMix64 of the seed and index: a cheap, stable per-item hash.
     static func mix(_ seed: UInt64, _ index: UInt64) -> UInt64 {
-        var z = seed &+ index &* 0x9E37_79B9_7F4A_7C15 &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        SplitMix64.mix(seed &+ index &* SplitMix64.gamma &+ SplitMix64.gamma)
     }
 }

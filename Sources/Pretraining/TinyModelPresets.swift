@@ -1,6 +1,6 @@
 import DiffusionModels
 
-/// The sizes that worked for the 64×64 shapes world (docs: shared/TINY_WORLD.md):
+/// The sizes that worked for the 64×64 shapes world (docs/pretraining.md, "The feasibility probe"):
 /// a VAE to 16×16×4 latents, a ~1 M-parameter UNet with cross-attention only at
 /// 8×8 and in the mid block, and a 2-layer CLIP text encoder of width 64.
 public enum TinyModelPresets {
@@ -17,7 +17,7 @@ public enum TinyModelPresets {
     }
 
     /// Blocks (32, 64) on 16×16 latents: plain ResNets at 16×16, attention at 8×8
-/// and in the mid block; 1.0 M parameters.
+    /// and in the mid block; 1.0 M parameters.
     public static func unet(crossAttentionDim: Int = 64) -> UNet2DConditionConfiguration {
         var c = UNet2DConditionConfiguration(
             blockOutChannels: [32, 64],
@@ -36,8 +36,9 @@ public enum TinyModelPresets {
     /// Width 64, 2 layers, 4 heads, MLP 128; the vocabulary comes from the tokenizer
     /// folder (its 512 byte symbols are most of the embedding table).
     public static func textEncoder(vocabularySize: Int, endTokenID: Int) -> CLIPTextConfiguration {
-        CLIPTextConfiguration(vocabularySize: vocabularySize, hiddenSize: 64, intermediateSize: 128, layerCount: 2,
-                              attentionHeadCount: 4, maxPositionEmbeddings: 77, activation: .quickGELU,
-                              layerNormEpsilon: 1e-5, projectionDimension: 64, endTokenID: endTokenID)
+        CLIPTextConfiguration(
+            vocabularySize: vocabularySize, hiddenSize: 64, intermediateSize: 128, layerCount: 2,
+            attentionHeadCount: 4, maxPositionEmbeddings: 77, activation: .quickGELU,
+            layerNormEpsilon: 1e-5, projectionDimension: 64, endTokenID: endTokenID)
     }
 }

@@ -17,8 +17,10 @@ public struct VAEPretraining {
         public var klWeight: Double
         public var seed: UInt64
 
-        public init(steps: Int = 1000, batchSize: Int = 32, learningRate: Double = 1e-3, klWeight: Double = 1e-6,
-                    seed: UInt64 = 0) {
+        public init(
+            steps: Int = 1000, batchSize: Int = 32, learningRate: Double = 1e-3, klWeight: Double = 1e-6,
+            seed: UInt64 = 0
+        ) {
             self.steps = steps
             self.batchSize = batchSize
             self.learningRate = learningRate
@@ -42,8 +44,9 @@ public struct VAEPretraining {
     public init(vae: AutoencoderKL, settings: Settings) {
         self.vae = vae
         self.settings = settings
-        optimizer = AdamW(parameters: vae.trainableParameters(),
-                          configuration: AdamW.Configuration(learningRate: settings.learningRate, weightDecay: 0))
+        optimizer = AdamW(
+            parameters: vae.trainableParameters(),
+            configuration: AdamW.Configuration(learningRate: settings.learningRate, weightDecay: 0))
         generator = Generator(seed: settings.seed)
     }
 
@@ -65,11 +68,13 @@ public struct VAEPretraining {
 
     /// Runs `settings.steps` steps on consecutive batches of the dataset's stream.
     public func run(dataset: PretrainingDataset, progress: ((Progress) -> Void)? = nil) {
-        for step in 0 ..< settings.steps {
+        for step in 0..<settings.steps {
             let batch = dataset.batch(seed: settings.seed, first: step * settings.batchSize, count: settings.batchSize)
             let losses = self.step(images: batch.images)
-            progress?(Progress(step: step + 1, steps: settings.steps, reconstructionLoss: losses.reconstruction,
-                               klDivergence: losses.kl))
+            progress?(
+                Progress(
+                    step: step + 1, steps: settings.steps, reconstructionLoss: losses.reconstruction,
+                    klDivergence: losses.kl))
         }
         vae.eval()
     }

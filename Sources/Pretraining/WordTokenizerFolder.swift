@@ -24,7 +24,7 @@ public struct WordTokenizerFolder {
         for word in Set(words.map { $0.lowercased() }).sorted() {
             // Merges appended later rank after all earlier ones, so they never change
             // how an earlier word splits; repeat until this word is a single token.
-            for _ in 0 ..< 64 {
+            for _ in 0..<64 {
                 let pieces = try Self.split(word, vocabulary: vocabulary, merges: merges)
                 if pieces.count == 1 { break }
                 var left = pieces[0]
@@ -59,8 +59,10 @@ public struct WordTokenizerFolder {
         // transformers skips the first line of merges.txt unconditionally.
         let lines = ["#version: 0.2"] + merges.map { "\($0.0) \($0.1)" }
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: directory.appendingPathComponent("merges.txt"))
-        let special = ["bos_token": Self.startToken, "eos_token": Self.endToken, "pad_token": Self.endToken,
-                       "unk_token": Self.endToken]
+        let special = [
+            "bos_token": Self.startToken, "eos_token": Self.endToken, "pad_token": Self.endToken,
+            "unk_token": Self.endToken
+        ]
         try JSONFile.write(special, to: directory.appendingPathComponent("special_tokens_map.json"))
         var config: [String: Any] = special
         config["model_max_length"] = 77
@@ -83,10 +85,10 @@ public struct WordTokenizerFolder {
     /// themselves, the rest map to code points from 256 up, so no byte is whitespace
     /// or a control character.
     static func byteSymbols() -> [String] {
-        let printable = Array(33 ... 126) + Array(161 ... 172) + Array(174 ... 255)
+        let printable = Array(33...126) + Array(161...172) + Array(174...255)
         var symbols = printable.map { String(Character(Unicode.Scalar(UInt32($0))!)) }
         var next = 256
-        for byte in 0 ..< 256 where !printable.contains(byte) {
+        for byte in 0..<256 where !printable.contains(byte) {
             symbols.append(String(Character(Unicode.Scalar(UInt32(next))!)))
             next += 1
         }

@@ -24,7 +24,8 @@ public struct CheckedReward: Reward {
     /// Validates `batch` as the output for `input`; fills `dropped` under `.drop`.
     public func check(_ batch: inout RewardBatch, _ input: RewardInput) throws {
         guard batch.rewards.count == input.count else {
-            throw RewardError.wrongCount(reward: name, field: "rewards", expected: input.count, got: batch.rewards.count)
+            throw RewardError.wrongCount(
+                reward: name, field: "rewards", expected: input.count, got: batch.rewards.count)
         }
         guard batch.info.count == input.count else {
             throw RewardError.wrongCount(reward: name, field: "info", expected: input.count, got: batch.info.count)
@@ -33,8 +34,9 @@ public struct CheckedReward: Reward {
         switch nonFinite {
         case .error:
             if let index = nonFiniteIndices.first {
-                throw RewardError.nonFiniteReward(reward: name, index: index, prompt: input.prompts[index],
-                                                  value: batch.rewards[index])
+                throw RewardError.nonFiniteReward(
+                    reward: name, index: index, prompt: input.prompts[index],
+                    value: batch.rewards[index])
             }
             batch.dropped = []
         case .drop:

@@ -1,6 +1,6 @@
 import ImageCodecs
 
-/// DDPO's JPEG rewards (ALGORITHM.md §3): the size of the image as a JPEG at
+/// DDPO's JPEG rewards (docs/algorithm.md §11): the size of the image as a JPEG at
 /// quality 95 with 4:2:0 chroma subsampling (PIL's encoder settings, byte for byte),
 /// in kB (bytes / 1000), negated for compressibility.
 ///

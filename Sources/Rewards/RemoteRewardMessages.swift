@@ -1,3 +1,4 @@
+import Files
 import Foundation
 import ImageCodecs
 import Torch
@@ -13,7 +14,8 @@ struct RemoteRewardRequest: Encodable {
     init(_ input: RewardInput, settings: RemoteRewardSettings) throws {
         images = try input.images.enumerated().map { index, image in
             do {
-                let bytes = settings.format == .png ? try image.pngData() : try image.jpegData(quality: settings.jpegQuality)
+                let bytes =
+                    settings.format == .png ? try image.pngData() : try image.jpegData(quality: settings.jpegQuality)
                 return Data(bytes).base64EncodedString()
             } catch {
                 throw RewardError.imageEncoding(reward: RemoteReward.registryName, index: index, message: "\(error)")
@@ -43,7 +45,8 @@ struct RemoteRewardResponse: Decodable {
             response = try decoder.decode(RemoteRewardResponse.self, from: body)
         } catch {
             let start = String(decoding: body.prefix(120), as: UTF8.self)
-            throw RemoteRewardFailure.malformedResponse("\(ConfigurationFile.describe(error)); body starts \"\(start)\"")
+            throw RemoteRewardFailure.malformedResponse(
+                "\(ConfigurationFile.describe(error)); body starts \"\(start)\"")
         }
         guard response.rewards.count == expectedCount else {
             throw RemoteRewardFailure.wrongCount(field: "rewards", expected: expectedCount, got: response.rewards.count)

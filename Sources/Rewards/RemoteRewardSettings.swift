@@ -26,11 +26,14 @@ public struct RemoteRewardSettings: Equatable, Sendable {
     /// twice as long as the one before (default 1: 1 s, 2 s, 4 s).
     public var retryDelay: Double
 
-    public init(url: URL, format: ImageFormat = .png, jpegQuality: Int = 95, timeout: Double = 60,
-                retries: Int = 3, retryDelay: Double = 1) {
+    public init(
+        url: URL, format: ImageFormat = .png, jpegQuality: Int = 95, timeout: Double = 60,
+        retries: Int = 3, retryDelay: Double = 1
+    ) {
         precondition((1...100).contains(jpegQuality), "RemoteRewardSettings: jpegQuality \(jpegQuality) not in 1...100")
-        precondition(timeout > 0 && retries >= 0 && retryDelay >= 0,
-                     "RemoteRewardSettings: timeout must be positive, retries and retryDelay not negative")
+        precondition(
+            timeout > 0 && retries >= 0 && retryDelay >= 0,
+            "RemoteRewardSettings: timeout must be positive, retries and retryDelay not negative")
         self.url = url
         self.format = format
         self.jpegQuality = jpegQuality
@@ -43,7 +46,8 @@ public struct RemoteRewardSettings: Equatable, Sendable {
     public init(options: RewardOptions) throws {
         let text = try options.string("url")
         guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
-              url.host != nil else {
+            url.host != nil
+        else {
             throw options.invalid("url", text, expected: "an http:// or https:// URL with a host")
         }
         let format = try options.choice("format", ImageFormat.allCases.map(\.rawValue), default: "png")

@@ -1,12 +1,12 @@
 import ImageCodecs
 import Torch
 
-/// A reward function: scores a batch of generated images (ALGORITHM.md §3).
+/// A reward function: scores a batch of generated images (docs/algorithm.md §11).
 ///
 /// Rewards are `async` so the trainer can compute them while it samples the next
 /// batch. Such concurrency is only safe for rewards that do not use libtorch: a
 /// second thread running libtorch ops next to sampling oversubscribes the cores
-/// (DESIGN.md, Threads). A reward says so with `usesLibtorch`; the trainer must
+/// (docs/design.md §5). A reward says so with `usesLibtorch`; the trainer must
 /// await those before it samples again.
 ///
 /// Make rewards through `RewardRegistry.make`, which wraps them in `CheckedReward`
@@ -36,11 +36,13 @@ public struct RewardInput: Sendable {
     /// Traps when prompts or metadata (if given) are not one per image: that is a
     /// bug in the caller, not bad outside input.
     public init(images: [RGBImage], prompts: [String], metadata: [[String: String]]? = nil) {
-        precondition(prompts.count == images.count,
-                     "RewardInput: \(prompts.count) prompts for \(images.count) images")
+        precondition(
+            prompts.count == images.count,
+            "RewardInput: \(prompts.count) prompts for \(images.count) images")
         let metadata = metadata ?? Array(repeating: [:], count: images.count)
-        precondition(metadata.count == images.count,
-                     "RewardInput: \(metadata.count) metadata entries for \(images.count) images")
+        precondition(
+            metadata.count == images.count,
+            "RewardInput: \(metadata.count) metadata entries for \(images.count) images")
         self.images = images
         self.prompts = prompts
         self.metadata = metadata
@@ -51,8 +53,9 @@ public struct RewardInput: Sendable {
     /// the calling thread, synchronously: call it on the sampling thread, then hand
     /// the input to an async reward.
     public init(images batch: Tensor, prompts: [String], metadata: [[String: String]]? = nil) {
-        precondition(batch.rank == 4 && batch.size(1) == 3,
-                     "RewardInput: expected images [B, 3, H, W], got \(batch.shape)")
+        precondition(
+            batch.rank == 4 && batch.size(1) == 3,
+            "RewardInput: expected images [B, 3, H, W], got \(batch.shape)")
         let images = (0..<batch.size(0)).map { RGBImage(tensor: batch[$0]) }
         self.init(images: images, prompts: prompts, metadata: metadata)
     }

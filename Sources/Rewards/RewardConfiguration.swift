@@ -54,8 +54,10 @@ public struct RewardConfiguration: Codable, Equatable, Sendable {
         if let value = try? container.decode(Int.self, forKey: key) { return String(value) }
         if let value = try? container.decode(Double.self, forKey: key) { return String(value) }
         if let value = try? container.decode(Bool.self, forKey: key) { return String(value) }
-        throw DecodingError.typeMismatch(String.self, DecodingError.Context(
-            codingPath: container.codingPath + [key],
-            debugDescription: "a reward option must be a string, a number or a boolean"))
+        throw DecodingError.typeMismatch(
+            String.self,
+            DecodingError.Context(
+                codingPath: container.codingPath + [key],
+                debugDescription: "a reward option must be a string, a number or a boolean"))
     }
 }

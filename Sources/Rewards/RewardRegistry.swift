@@ -65,8 +65,9 @@ public struct RewardRegistry: Sendable {
             throw RewardError.unknownOption(reward: configuration.name, option: key, known: known.sorted())
         }
         let options = RewardOptions(reward: configuration.name, values: configuration.options)
-        let policy = try options.choice("non_finite", NonFinitePolicy.allCases.map(\.rawValue),
-                                        default: NonFinitePolicy.error.rawValue)
+        let policy = try options.choice(
+            "non_finite", NonFinitePolicy.allCases.map(\.rawValue),
+            default: NonFinitePolicy.error.rawValue)
         return CheckedReward(try entry.factory(options), nonFinite: NonFinitePolicy(rawValue: policy)!)
     }
 }

@@ -20,7 +20,7 @@ public struct DDIMStep {
 /// with `randn` of the model output's shape), extended for DDPO:
 /// - timesteps are a [B] tensor, so every sample may sit at a different step;
 /// - a given previous sample can be re-scored instead of drawing one;
-/// - the step returns the Gaussian log-probability of x_{t-1} (ALGORITHM.md §2).
+/// - the step returns the Gaussian log-probability of x_{t-1} (docs/algorithm.md §2).
 /// Limitations: no dynamic thresholding; eta must be positive for a log-probability.
 public struct DDIMScheduler {
     public let schedule: NoiseSchedule
@@ -62,8 +62,10 @@ public struct DDIMScheduler {
     ///   - eta: the DDIM noise scale; must be > 0.
     ///   - previousSample: when given, x_{t-1} is not drawn; its log-probability is computed (no gradient flows through it).
     ///   - generator: the generator the noise is drawn from (the device default when nil).
-    public func step(modelOutput: Tensor, timesteps: Tensor, sample: Tensor, inferenceSteps: Int, eta: Double,
-                     previousSample: Tensor? = nil, generator: Generator? = nil) -> DDIMStep {
+    public func step(
+        modelOutput: Tensor, timesteps: Tensor, sample: Tensor, inferenceSteps: Int, eta: Double,
+        previousSample: Tensor? = nil, generator: Generator? = nil
+    ) -> DDIMStep {
         precondition(eta > 0, "DDIMScheduler.step: eta must be positive for a log-probability, got \(eta)")
         let rank = sample.rank
         let t = timesteps.to(device: sample.device)
@@ -104,20 +106,25 @@ public struct DDIMScheduler {
         } else {
             // Drawn on the generator's device, then moved: a CPU generator gives the same
             // noise whatever device the model runs on (diffusers' randn_tensor does the same).
-            let noise = Tensor.randn(modelOutput.shape, dtype: modelOutput.dtype, device: generator?.device ?? modelOutput.device,
-                                     generator: generator).to(device: modelOutput.device)
+            let noise = Tensor.randn(
+                modelOutput.shape, dtype: modelOutput.dtype, device: generator?.device ?? modelOutput.device,
+                generator: generator
+            ).to(device: modelOutput.device)
             previous = mean + standardDeviation * noise
         }
-        let logProbability = Self.gaussianLogProbability(of: previous.detached(), mean: mean,
-                                                         standardDeviation: standardDeviation)
-        return DDIMStep(previousSample: previous, logProbability: logProbability, mean: mean,
-                        standardDeviation: standardDeviation, predictedOriginal: predictedOriginal)
+        let logProbability = Self.gaussianLogProbability(
+            of: previous.detached(), mean: mean,
+            standardDeviation: standardDeviation)
+        return DDIMStep(
+            previousSample: previous, logProbability: logProbability, mean: mean,
+            standardDeviation: standardDeviation, predictedOriginal: predictedOriginal)
     }
 
     /// log N(x; mean, std^2) per element, meaned over all non-batch dimensions.
     /// The mean (not the sum) keeps PPO ratios finite and matches the clip range's scale.
     public static func gaussianLogProbability(of x: Tensor, mean: Tensor, standardDeviation: Tensor) -> Tensor {
-        let logDensity = -((x - mean).pow(2)) / (2.0 * standardDeviation.pow(2))
+        let logDensity =
+            -((x - mean).pow(2)) / (2.0 * standardDeviation.pow(2))
             - standardDeviation.log() - Foundation.log((2 * Double.pi).squareRoot())
         return logDensity.mean(dims: Array(1..<x.rank))
     }

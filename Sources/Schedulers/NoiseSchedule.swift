@@ -24,8 +24,10 @@ public struct NoiseSchedule {
             case .linear:
                 betas = Tensor.linspace(configuration.betaStart, configuration.betaEnd, count: n)
             case .scaledLinear:
-                betas = Tensor.linspace(configuration.betaStart.squareRoot(), configuration.betaEnd.squareRoot(), count: n)
-                    .pow(2)
+                betas = Tensor.linspace(
+                    configuration.betaStart.squareRoot(), configuration.betaEnd.squareRoot(), count: n
+                )
+                .pow(2)
             case .squaredCosCapV2:
                 betas = Tensor(Self.cosineBetas(count: n).map { Float($0) })
             }
@@ -57,7 +59,9 @@ public struct NoiseSchedule {
         let shifted = (alphaBarSqrt - last) * (first / (first - last))
         let alphaBar = shifted.pow(2)
         let n = alphaBar.size(0)
-        let alphas = Tensor.cat([alphaBar.slice(dim: 0, 0..<1), alphaBar.slice(dim: 0, 1..<n) / alphaBar.slice(dim: 0, 0..<(n - 1))])
+        let alphas = Tensor.cat([
+            alphaBar.slice(dim: 0, 0..<1), alphaBar.slice(dim: 0, 1..<n) / alphaBar.slice(dim: 0, 0..<(n - 1))
+        ])
         return 1.0 - alphas
     }
 

@@ -1,3 +1,4 @@
+import Files
 import Foundation
 import Torch
 
@@ -42,10 +43,12 @@ public struct SchedulerConfiguration: Codable, Equatable, Sendable {
         betaStart: 0.00085, betaEnd: 0.012, betaSchedule: .scaledLinear, clipSample: false, setAlphaToOne: false,
         stepsOffset: 1)
 
-    public init(numTrainTimesteps: Int = 1000, betaStart: Double = 0.0001, betaEnd: Double = 0.02,
-                betaSchedule: BetaSchedule = .linear, clipSample: Bool = true, setAlphaToOne: Bool = true,
-                stepsOffset: Int = 0, predictionType: PredictionType = .epsilon,
-                timestepSpacing: TimestepSpacing = .leading) {
+    public init(
+        numTrainTimesteps: Int = 1000, betaStart: Double = 0.0001, betaEnd: Double = 0.02,
+        betaSchedule: BetaSchedule = .linear, clipSample: Bool = true, setAlphaToOne: Bool = true,
+        stepsOffset: Int = 0, predictionType: PredictionType = .epsilon,
+        timestepSpacing: TimestepSpacing = .leading
+    ) {
         self.numTrainTimesteps = numTrainTimesteps
         self.betaStart = betaStart
         self.betaEnd = betaEnd

@@ -9,12 +9,15 @@ extension ShapesRecogniser {
     public func inputs(_ images: [RGBImage]) -> Tensor {
         let size = configuration.imageSize
         return withNoGrad {
-            Tensor.stack(images.map { image in
-                let tensor = image.tensor()
-                guard image.width != size || image.height != size else { return tensor }
-                return interpolate(tensor.unsqueezed(0), height: size, width: size, mode: .bilinear,
-                                   antialias: true).squeezed(0)
-            })
+            Tensor.stack(
+                images.map { image in
+                    let tensor = image.tensor()
+                    guard image.width != size || image.height != size else { return tensor }
+                    return interpolate(
+                        tensor.unsqueezed(0), height: size, width: size, mode: .bilinear,
+                        antialias: true
+                    ).squeezed(0)
+                })
         }
     }
 
@@ -58,8 +61,9 @@ public final class RecogniserEmbedder: ImageEmbedder, @unchecked Sendable {
     /// defaults to `defaultRecogniser` (the catalogue passes `<model>/recogniser`).
     public static func factory(defaultRecogniser: String? = nil) -> ImageEmbedderFactory {
         { options in
-            RecogniserEmbedder(recogniser: try ShapesRecogniser.load(
-                options: options, key: DiversityReward.modelOption, defaultPath: defaultRecogniser))
+            RecogniserEmbedder(
+                recogniser: try ShapesRecogniser.load(
+                    options: options, key: DiversityReward.modelOption, defaultPath: defaultRecogniser))
         }
     }
 }

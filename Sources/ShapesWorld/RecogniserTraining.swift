@@ -14,8 +14,9 @@ extension ShapesRecogniser {
         public var all: Double
 
         public var description: String {
-            String(format: "shape %.3f, colour %.3f, count %.3f, background %.3f, all %.3f",
-                   shape, colour, count, background, all)
+            String(
+                format: "shape %.3f, colour %.3f, count %.3f, background %.3f, all %.3f",
+                shape, colour, count, background, all)
         }
     }
 
@@ -28,16 +29,20 @@ extension ShapesRecogniser {
     /// sum of the four heads' cross-entropies. Held-out pairs are included: the
     /// recogniser judges them too.
     @discardableResult
-    public func train(steps: Int, batchSize: Int = 64, learningRate: Double = 2e-3, seed: UInt64 = 0,
-                      evaluationCount: Int = 512, progress: ((Int, Double) -> Void)? = nil) -> Accuracies {
+    public func train(
+        steps: Int, batchSize: Int = 64, learningRate: Double = 2e-3, seed: UInt64 = 0,
+        evaluationCount: Int = 512, progress: ((Int, Double) -> Void)? = nil
+    ) -> Accuracies {
         self.train()
-        let optimizer = AdamW(parameters: trainableParameters(),
-                              configuration: .init(learningRate: learningRate, weightDecay: 1e-4))
+        let optimizer = AdamW(
+            parameters: trainableParameters(),
+            configuration: .init(learningRate: learningRate, weightDecay: 1e-4))
         for step in 0..<steps {
             let batch = ShapesWorld.batch(seed: seed, first: step * batchSize, count: batchSize)
             let (shape, colour, count, background) = Self.labels(batch.scenes.map(\.description))
             let logits = self(batch.images)
-            let loss = crossEntropy(logits.shape, shape) + crossEntropy(logits.colour, colour)
+            let loss =
+                crossEntropy(logits.shape, shape) + crossEntropy(logits.colour, colour)
                 + crossEntropy(logits.count, count) + crossEntropy(logits.background, background)
             optimizer.zeroGrad()
             loss.backward()
@@ -53,7 +58,8 @@ extension ShapesRecogniser {
     /// Softmax probabilities of the four heads for `images`, computed without
     /// gradients in chunks of `chunk` images (bounded memory for big batches).
     public func probabilities(_ images: Tensor, chunk: Int = 256)
-        -> (shape: Tensor, colour: Tensor, count: Tensor, background: Tensor) {
+        -> (shape: Tensor, colour: Tensor, count: Tensor, background: Tensor)
+    {
         withNoGrad {
             var parts: [[Tensor]] = [[], [], [], []]
             var start = 0
@@ -79,20 +85,24 @@ extension ShapesRecogniser {
             ($0.0.argmax(dim: 1) .== $0.1).to(dtype: .float32)
         }
         let all = right.dropFirst().reduce(right[0]) { $0 * $1 }
-        return Accuracies(shape: right[0].mean().item(), colour: right[1].mean().item(),
-                          count: right[2].mean().item(), background: right[3].mean().item(),
-                          all: all.mean().item())
+        return Accuracies(
+            shape: right[0].mean().item(), colour: right[1].mean().item(),
+            count: right[2].mean().item(), background: right[3].mean().item(),
+            all: all.mean().item())
     }
 
     /// What `ddpo pretrain` runs: a recogniser trained from `seed` with the recipe
-    /// measured in TINY_WORLD.md (1,500 steps × 64 reached ≥ 96 % per head; 4,000
+    /// measured in docs/pretraining.md, "The feasibility probe" (1,500 steps × 64 reached ≥ 96 % per head; 4,000
     /// reached 100 %), saved to `folder`. Returns it with its accuracies.
     /// Measured with the defaults (seed 0, debug build, busy 2-core machine, 1,468 s):
     /// on 2,000 fresh scenes shape 99.7 %, colour 100 %, count 99.7 %, background
     /// 100 %, all four 99.3 %.
-    public static func pretrain(to folder: URL, steps: Int = 1_500, batchSize: Int = 64, seed: UInt64 = 0,
-                                progress: ((Int, Double) -> Void)? = nil) throws
-        -> (recogniser: ShapesRecogniser, accuracies: Accuracies) {
+    public static func pretrain(
+        to folder: URL, steps: Int = 1_500, batchSize: Int = 64, seed: UInt64 = 0,
+        progress: ((Int, Double) -> Void)? = nil
+    ) throws
+        -> (recogniser: ShapesRecogniser, accuracies: Accuracies)
+    {
         let recogniser = ShapesRecogniser(generator: Generator(seed: seed))
         let accuracies = recogniser.train(steps: steps, batchSize: batchSize, seed: seed, progress: progress)
         try recogniser.save(to: folder)

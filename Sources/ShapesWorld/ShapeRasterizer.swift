@@ -31,7 +31,8 @@ enum ShapeRasterizer {
                 let py = Double(y) + 0.5
                 for x in x0...x1 {
                     let px = Double(x) + 0.5
-                    let inside = polygon.isEmpty
+                    let inside =
+                        polygon.isEmpty
                         ? (px - cx) * (px - cx) + (py - cy) * (py - cy) <= radius * radius
                         : contains(polygon, px, py)
                     if inside {

@@ -39,7 +39,8 @@ public final class ShapesAlignmentReward: Reward, @unchecked Sendable {
     /// `defaultRecogniser` is given, the option may be left out.
     public static func register(in registry: inout RewardRegistry, defaultRecogniser: String? = nil) {
         registry.register(registryName, options: [recogniserOption]) { options in
-            let path = try defaultRecogniser.map { options.string(recogniserOption, default: $0) }
+            let path =
+                try defaultRecogniser.map { options.string(recogniserOption, default: $0) }
                 ?? options.string(recogniserOption)
             let recogniser: ShapesRecogniser
             do {
@@ -67,8 +68,10 @@ public final class ShapesAlignmentReward: Reward, @unchecked Sendable {
         guard input.count > 0 else { return RewardBatch(rewards: []) }
         let p = recogniser.probabilities(recogniser.inputs(input.images))
         let (shape, colour, count, background) = ShapesRecogniser.labels(descriptions)
-        let heads = [("shape", p.shape, shape), ("colour", p.colour, colour),
-                     ("count", p.count, count), ("background", p.background, background)]
+        let heads = [
+            ("shape", p.shape, shape), ("colour", p.colour, colour),
+            ("count", p.count, count), ("background", p.background, background)
+        ]
         var info = Array(repeating: [String: Double](), count: input.count)
         var rewards = Array(repeating: 1.0, count: input.count)
         var allMatch = Array(repeating: true, count: input.count)

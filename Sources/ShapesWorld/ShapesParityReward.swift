@@ -33,7 +33,8 @@ public final class ShapesParityReward: Reward, @unchecked Sendable {
             case .shape: return ShapeKind.allCases.map(\.rawValue)
             case .colour: return ShapeColor.allCases.map(\.rawValue)
             case .count: return ["1", "2", "3"]
-            case .background: return BackgroundColor.allCases.map { $0.rawValue.replacingOccurrences(of: " ", with: "_") }
+            case .background:
+                return BackgroundColor.allCases.map { $0.rawValue.replacingOccurrences(of: " ", with: "_") }
             }
         }
     }
@@ -56,12 +57,15 @@ public final class ShapesParityReward: Reward, @unchecked Sendable {
     /// when given), `attribute` (default background) and `credit`.
     public static func register(in registry: inout RewardRegistry, defaultRecogniser: String? = nil) {
         registry.register(registryName, options: optionNames) { options in
-            let attribute = try options.choice(attributeOption, Attribute.allCases.map(\.rawValue),
-                                               default: Attribute.background.rawValue)
+            let attribute = try options.choice(
+                attributeOption, Attribute.allCases.map(\.rawValue),
+                default: Attribute.background.rawValue)
             let credit = try BatchCredit(options: options)
-            let recogniser = try ShapesRecogniser.load(options: options, key: ShapesAlignmentReward.recogniserOption,
-                                                       defaultPath: defaultRecogniser)
-            return ShapesParityReward(recogniser: recogniser, attribute: Attribute(rawValue: attribute)!, credit: credit)
+            let recogniser = try ShapesRecogniser.load(
+                options: options, key: ShapesAlignmentReward.recogniserOption,
+                defaultPath: defaultRecogniser)
+            return ShapesParityReward(
+                recogniser: recogniser, attribute: Attribute(rawValue: attribute)!, credit: credit)
         }
     }
 

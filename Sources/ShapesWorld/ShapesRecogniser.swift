@@ -51,15 +51,17 @@ public final class ShapesRecogniser: Module {
     @Child(key: "background_head") public var backgroundHead: Linear
 
     public init(configuration: Configuration = Configuration(), generator: Generator? = nil) {
-        precondition(!configuration.channels.isEmpty && configuration.finalSize > 0,
-                     "ShapesRecogniser: \(configuration.channels.count) convolutions do not fit \(configuration.imageSize) px")
+        precondition(
+            !configuration.channels.isEmpty && configuration.finalSize > 0,
+            "ShapesRecogniser: \(configuration.channels.count) convolutions do not fit \(configuration.imageSize) px")
         self.configuration = configuration
         super.init()
         var inputs = 3
         var convs: [Conv2d] = []
         var norms: [GroupNorm] = []
         for (i, outputs) in configuration.channels.enumerated() {
-            convs.append(Conv2d(inputs, outputs, kernelSize: 3, stride: i == 0 ? 1 : 2, padding: 1, generator: generator))
+            convs.append(
+                Conv2d(inputs, outputs, kernelSize: 3, stride: i == 0 ? 1 : 2, padding: 1, generator: generator))
             norms.append(GroupNorm(groupCount: 8, channelCount: outputs))
             inputs = outputs
         }
@@ -76,16 +78,18 @@ public final class ShapesRecogniser: Module {
     /// `images` [B, 3, S, S] in [0, 1] with S = imageSize.
     public func callAsFunction(_ images: Tensor) -> Logits {
         let features = features(images)
-        return Logits(shape: shapeHead(features), colour: colourHead(features),
-                      count: countHead(features), background: backgroundHead(features))
+        return Logits(
+            shape: shapeHead(features), colour: colourHead(features),
+            count: countHead(features), background: backgroundHead(features))
     }
 
     /// The hidden layer [B, hidden] that all four heads read (after its ReLU): what the
     /// recogniser knows about each image, used as `diversity`'s `recogniser` features.
     public func features(_ images: Tensor) -> Tensor {
         let size = configuration.imageSize
-        precondition(images.rank == 4 && Array(images.shape.dropFirst()) == [3, size, size],
-                     "ShapesRecogniser: expected images [B, 3, \(size), \(size)], got \(images.shape)")
+        precondition(
+            images.rank == 4 && Array(images.shape.dropFirst()) == [3, size, size],
+            "ShapesRecogniser: expected images [B, 3, \(size), \(size)], got \(images.shape)")
         // Centre the inputs: [0, 1] → [-1, 1].
         var x = images * 2.0 - 1.0
         for (conv, norm) in zip(convs, norms) {
@@ -99,10 +103,12 @@ public final class ShapesRecogniser: Module {
         func column(_ index: (ShapesScene.Description) -> Int) -> Tensor {
             Tensor(descriptions.map { Int64(index($0)) })
         }
-        return (column { ShapeKind.allCases.firstIndex(of: $0.kind)! },
-                column { ShapeColor.allCases.firstIndex(of: $0.color)! },
-                column { $0.count - 1 },
-                column { BackgroundColor.allCases.firstIndex(of: $0.background)! })
+        return (
+            column { ShapeKind.allCases.firstIndex(of: $0.kind)! },
+            column { ShapeColor.allCases.firstIndex(of: $0.color)! },
+            column { $0.count - 1 },
+            column { BackgroundColor.allCases.firstIndex(of: $0.background)! }
+        )
     }
 }
 

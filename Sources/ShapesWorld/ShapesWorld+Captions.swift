@@ -2,11 +2,13 @@
 /// their words (the tokenizer's vocabulary).
 extension ShapesWorld {
     /// Every description of the world, in a fixed order (kind, colour, count, background).
-    public static func descriptions(kinds: [ShapeKind] = ShapeKind.allCases,
-                                    colours: [ShapeColor] = ShapeColor.allCases,
-                                    counts: [Int] = [1, 2, 3],
-                                    backgrounds: [BackgroundColor] = BackgroundColor.allCases,
-                                    excludingHeldOut: Bool = false) -> [ShapesScene.Description] {
+    public static func descriptions(
+        kinds: [ShapeKind] = ShapeKind.allCases,
+        colours: [ShapeColor] = ShapeColor.allCases,
+        counts: [Int] = [1, 2, 3],
+        backgrounds: [BackgroundColor] = BackgroundColor.allCases,
+        excludingHeldOut: Bool = false
+    ) -> [ShapesScene.Description] {
         var result: [ShapesScene.Description] = []
         for kind in kinds {
             for colour in colours where !(excludingHeldOut && heldOutPairs.contains(ShapeColorPair(kind, colour))) {
@@ -23,13 +25,17 @@ extension ShapesWorld {
     /// The captions of `descriptions(...)`: the hook for the trainer's prompt sets
     /// ("shapes": all of them; "shapes_held_out": only the held-out pairs' captions,
     /// e.g. by filtering `descriptions()` on `heldOutPairs`).
-    public static func captions(kinds: [ShapeKind] = ShapeKind.allCases,
-                                colours: [ShapeColor] = ShapeColor.allCases,
-                                counts: [Int] = [1, 2, 3],
-                                backgrounds: [BackgroundColor] = BackgroundColor.allCases,
-                                excludingHeldOut: Bool = false) -> [String] {
-        descriptions(kinds: kinds, colours: colours, counts: counts, backgrounds: backgrounds,
-                     excludingHeldOut: excludingHeldOut).map(\.caption)
+    public static func captions(
+        kinds: [ShapeKind] = ShapeKind.allCases,
+        colours: [ShapeColor] = ShapeColor.allCases,
+        counts: [Int] = [1, 2, 3],
+        backgrounds: [BackgroundColor] = BackgroundColor.allCases,
+        excludingHeldOut: Bool = false
+    ) -> [String] {
+        descriptions(
+            kinds: kinds, colours: colours, counts: counts, backgrounds: backgrounds,
+            excludingHeldOut: excludingHeldOut
+        ).map(\.caption)
     }
 
     /// The captions of the held-out pairs only.

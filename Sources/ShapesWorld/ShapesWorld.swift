@@ -10,7 +10,7 @@ public enum ShapesWorld {
         ShapeColorPair(.circle, .orange),
         ShapeColorPair(.square, .purple),
         ShapeColorPair(.triangle, .green),
-        ShapeColorPair(.star, .blue),
+        ShapeColorPair(.star, .blue)
     ]
 
     /// The radius range (pixels of 64) for a scene of `count` shapes: more shapes
@@ -51,7 +51,8 @@ public enum ShapesWorld {
             let x = random.uniform(radius + 1, 63 - radius)
             let y = random.uniform(radius + 1, 63 - radius)
             let fits = shapes.allSatisfy { other in
-                let dx = other.centerX - x, dy = other.centerY - y
+                let dx = other.centerX - x
+                let dy = other.centerY - y
                 let gap = other.radius + radius + 2
                 return dx * dx + dy * dy >= gap * gap
             }
@@ -67,7 +68,8 @@ public enum ShapesWorld {
     /// Scenes first..<first+count of `seed`, rendered at 64×64: images [B, 3, 64, 64]
     /// float32 in [0, 1], their captions and the scenes.
     public static func batch(seed: UInt64, first: Int, count: Int, excludingHeldOut: Bool = false)
-        -> (images: Tensor, captions: [String], scenes: [ShapesScene]) {
+        -> (images: Tensor, captions: [String], scenes: [ShapesScene])
+    {
         let scenes = (first..<first + count).map { scene(seed: seed, index: $0, excludingHeldOut: excludingHeldOut) }
         return (images(of: scenes), scenes.map(\.caption), scenes)
     }

@@ -10,8 +10,10 @@ public final class AdamW {
         public var epsilon: Double
         public var weightDecay: Double
 
-        public init(learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
-                    weightDecay: Double = 1e-2) {
+        public init(
+            learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
+            weightDecay: Double = 1e-2
+        ) {
             self.learningRate = learningRate
             self.beta1 = beta1
             self.beta2 = beta2
@@ -41,8 +43,9 @@ public final class AdamW {
 
     /// Parameters named by their position ("0", "1", ...).
     public convenience init(_ tensors: [Tensor], configuration: Configuration = Configuration()) {
-        self.init(parameters: tensors.enumerated().map { (String($0.offset), $0.element) },
-                  configuration: configuration)
+        self.init(
+            parameters: tensors.enumerated().map { (String($0.offset), $0.element) },
+            configuration: configuration)
     }
 
     /// Updates every parameter that has a gradient.
@@ -52,8 +55,10 @@ public final class AdamW {
         let params: [tt_tensor?] = parameters.map { $0.tensor.handle }
         let m: [tt_tensor?] = expAvg.map { $0.handle }
         let v: [tt_tensor?] = expAvgSq.map { $0.handle }
-        check(tt_adamw_step(params, m, v, Int32(params.count), Int64(step), c.learningRate, c.beta1, c.beta2,
-                            c.epsilon, c.weightDecay), "adamw_step")
+        check(
+            tt_adamw_step(
+                params, m, v, Int32(params.count), Int64(step), c.learningRate, c.beta1, c.beta2,
+                c.epsilon, c.weightDecay), "adamw_step")
     }
 
     /// Clears every parameter's gradient.

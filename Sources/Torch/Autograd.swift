@@ -44,16 +44,21 @@ extension Tensor {
 /// Gradients of `outputs` (weighted by `gradOutputs`, needed for non-scalar
 /// outputs) with respect to `inputs`, without touching their `.grad`. nil marks an
 /// input that does not influence the outputs.
-public func gradients(of outputs: [Tensor], withRespectTo inputs: [Tensor], gradOutputs: [Tensor?]? = nil,
-                      retainGraph: Bool = false) -> [Tensor?] {
+public func gradients(
+    of outputs: [Tensor], withRespectTo inputs: [Tensor], gradOutputs: [Tensor?]? = nil,
+    retainGraph: Bool = false
+) -> [Tensor?] {
     let outputHandles: [tt_tensor?] = outputs.map { $0.handle }
     let inputHandles: [tt_tensor?] = inputs.map { $0.handle }
     let gradHandles: [tt_tensor?] = (gradOutputs ?? outputs.map { _ in nil }).map { $0?.handle }
-    precondition(gradHandles.count == outputs.count, "Torch.gradients: \(gradHandles.count) gradOutputs for \(outputs.count) outputs")
+    precondition(
+        gradHandles.count == outputs.count,
+        "Torch.gradients: \(gradHandles.count) gradOutputs for \(outputs.count) outputs")
     var out = [tt_tensor?](repeating: nil, count: inputs.count)
     let status = withExtendedLifetime((outputs, inputs, gradOutputs)) {
-        tt_autograd_grad(outputHandles, gradHandles, Int32(outputs.count), inputHandles, Int32(inputs.count),
-                         retainGraph, &out)
+        tt_autograd_grad(
+            outputHandles, gradHandles, Int32(outputs.count), inputHandles, Int32(inputs.count),
+            retainGraph, &out)
     }
     if status != 0 {
         reportFailure("autograd.grad")

@@ -61,9 +61,18 @@ public enum Device: Equatable, Hashable, Sendable, CustomStringConvertible {
 
     /// Parses "cpu", "cuda" or "cuda:N".
     public init?(_ text: String) {
-        if text == "cpu" { self = .cpu; return }
-        if text == "cuda" { self = .cuda(0); return }
-        if text.hasPrefix("cuda:"), let index = Int(text.dropFirst(5)), index >= 0 { self = .cuda(index); return }
+        if text == "cpu" {
+            self = .cpu
+            return
+        }
+        if text == "cuda" {
+            self = .cuda(0)
+            return
+        }
+        if text.hasPrefix("cuda:"), let index = Int(text.dropFirst(5)), index >= 0 {
+            self = .cuda(index)
+            return
+        }
         return nil
     }
 

@@ -27,7 +27,8 @@ extension Tensor {
 }
 
 /// beta * input + alpha * (batch1 @ batch2).
-public func baddbmm(_ input: Tensor, _ batch1: Tensor, _ batch2: Tensor, beta: Double = 1, alpha: Double = 1) -> Tensor {
+public func baddbmm(_ input: Tensor, _ batch1: Tensor, _ batch2: Tensor, beta: Double = 1, alpha: Double = 1) -> Tensor
+{
     wrap(tt_baddbmm(input.handle, batch1.handle, batch2.handle, beta, alpha), "baddbmm")
 }
 
@@ -36,14 +37,19 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
     wrap(tt_linear(x.handle, weight.handle, bias?.handle), "linear")
 }
 
-public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
-                   dilation: Int = 1, groups: Int = 1) -> Tensor {
-    conv2d(x, weight: weight, bias: bias, stride: (stride, stride), padding: (padding, padding),
-           dilation: (dilation, dilation), groups: groups)
+public func conv2d(
+    _ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
+    dilation: Int = 1, groups: Int = 1
+) -> Tensor {
+    conv2d(
+        x, weight: weight, bias: bias, stride: (stride, stride), padding: (padding, padding),
+        dilation: (dilation, dilation), groups: groups)
 }
 
-public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: (Int, Int), padding: (Int, Int),
-                   dilation: (Int, Int), groups: Int) -> Tensor {
+public func conv2d(
+    _ x: Tensor, weight: Tensor, bias: Tensor?, stride: (Int, Int), padding: (Int, Int),
+    dilation: (Int, Int), groups: Int
+) -> Tensor {
     let s: [Int64] = [Int64(stride.0), Int64(stride.1)]
     let p: [Int64] = [Int64(padding.0), Int64(padding.1)]
     let d: [Int64] = [Int64(dilation.0), Int64(dilation.1)]
@@ -68,15 +74,19 @@ public enum InterpolationMode: Sendable {
 }
 
 /// Bilinear or bicubic resizing of NCHW input (F.interpolate).
-public func interpolate(_ x: Tensor, height: Int, width: Int, mode: InterpolationMode,
-                        alignCorners: Bool = false, antialias: Bool = false) -> Tensor {
+public func interpolate(
+    _ x: Tensor, height: Int, width: Int, mode: InterpolationMode,
+    alignCorners: Bool = false, antialias: Bool = false
+) -> Tensor {
     switch mode {
     case .bilinear:
-        return wrap(tt_interpolate_bilinear(x.handle, Int64(height), Int64(width), alignCorners, antialias),
-                    "interpolate")
+        return wrap(
+            tt_interpolate_bilinear(x.handle, Int64(height), Int64(width), alignCorners, antialias),
+            "interpolate")
     case .bicubic:
-        return wrap(tt_interpolate_bicubic(x.handle, Int64(height), Int64(width), alignCorners, antialias),
-                    "interpolate")
+        return wrap(
+            tt_interpolate_bicubic(x.handle, Int64(height), Int64(width), alignCorners, antialias),
+            "interpolate")
     }
 }
 
@@ -89,7 +99,8 @@ public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, 
 }
 
 /// Layer normalisation over the trailing dimensions `normalizedShape`.
-public func layerNorm(_ x: Tensor, normalizedShape: [Int], weight: Tensor?, bias: Tensor?, eps: Double = 1e-5) -> Tensor {
+public func layerNorm(_ x: Tensor, normalizedShape: [Int], weight: Tensor?, bias: Tensor?, eps: Double = 1e-5) -> Tensor
+{
     let handle = normalizedShape.int64.withUnsafeBufferPointer {
         tt_layer_norm(x.handle, $0.baseAddress, Int32($0.count), weight?.handle, bias?.handle, eps)
     }
@@ -97,10 +108,14 @@ public func layerNorm(_ x: Tensor, normalizedShape: [Int], weight: Tensor?, bias
 }
 
 /// softmax(q k^T * scale + mask) v over [..., L, E] inputs; scale defaults to 1/sqrt(E).
-public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor, mask: Tensor? = nil,
-                                      isCausal: Bool = false, scale: Double? = nil) -> Tensor {
-    wrap(tt_scaled_dot_product_attention(query.handle, key.handle, value.handle, mask?.handle, isCausal,
-                                         scale ?? 0, scale != nil), "scaled_dot_product_attention")
+public func scaledDotProductAttention(
+    query: Tensor, key: Tensor, value: Tensor, mask: Tensor? = nil,
+    isCausal: Bool = false, scale: Double? = nil
+) -> Tensor {
+    wrap(
+        tt_scaled_dot_product_attention(
+            query.handle, key.handle, value.handle, mask?.handle, isCausal,
+            scale ?? 0, scale != nil), "scaled_dot_product_attention")
 }
 
 /// Zeroes elements with probability p and rescales the rest when `training`;

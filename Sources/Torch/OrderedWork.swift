@@ -20,8 +20,10 @@ import Foundation
 /// turn (what they produced but did not deliver is dropped) and is rethrown once
 /// all have stopped.
 public enum OrderedWork {
-    public static func run<Value, Failure: Error>(count: Int, workers: Int, produce: (Int) throws(Failure) -> Value,
-                                                  deliver: (Int, Value) throws(Failure) -> Void) throws(Failure) {
+    public static func run<Value, Failure: Error>(
+        count: Int, workers: Int, produce: (Int) throws(Failure) -> Value,
+        deliver: (Int, Value) throws(Failure) -> Void
+    ) throws(Failure) {
         let workers = max(1, min(workers, count))
         if workers == 1 {
             for index in 0..<count { try deliver(index, try produce(index)) }
@@ -74,10 +76,16 @@ public enum OrderedWork {
             for index in Swift.stride(from: worker, to: count, by: workers) {
                 guard !hasFailed else { return }
                 let value: Value
-                do { value = try produce(index) } catch { fail(error); return }
+                do { value = try produce(index) } catch {
+                    fail(error)
+                    return
+                }
                 condition.lock()
                 while nextToDeliver != index && self.error == nil { condition.wait() }
-                guard self.error == nil else { condition.unlock(); return }
+                guard self.error == nil else {
+                    condition.unlock()
+                    return
+                }
                 do { try deliver(index, value) } catch {
                     self.error = error
                     condition.broadcast()

@@ -10,8 +10,10 @@ func binaryOp(_ op: tt_binary_op, _ a: Tensor, _ b: Tensor, _ name: StaticString
 }
 
 @inline(__always)
-func scalarOp(_ op: tt_binary_op, _ a: Tensor, _ s: Double, integral: Bool, left: Bool,
-              _ name: StaticString) -> Tensor {
+func scalarOp(
+    _ op: tt_binary_op, _ a: Tensor, _ s: Double, integral: Bool, left: Bool,
+    _ name: StaticString
+) -> Tensor {
     wrap(tt_binary_scalar(Int32(op.rawValue), a.handle, s, integral, left), name)
 }
 
@@ -21,23 +23,47 @@ extension Tensor {
     public static func * (a: Tensor, b: Tensor) -> Tensor { binaryOp(TT_MUL, a, b, "mul") }
     public static func / (a: Tensor, b: Tensor) -> Tensor { binaryOp(TT_DIV, a, b, "div") }
 
-    public static func + (a: Tensor, s: Double) -> Tensor { scalarOp(TT_ADD, a, s, integral: false, left: false, "add") }
-    public static func - (a: Tensor, s: Double) -> Tensor { scalarOp(TT_SUB, a, s, integral: false, left: false, "sub") }
-    public static func * (a: Tensor, s: Double) -> Tensor { scalarOp(TT_MUL, a, s, integral: false, left: false, "mul") }
-    public static func / (a: Tensor, s: Double) -> Tensor { scalarOp(TT_DIV, a, s, integral: false, left: false, "div") }
+    public static func + (a: Tensor, s: Double) -> Tensor {
+        scalarOp(TT_ADD, a, s, integral: false, left: false, "add")
+    }
+    public static func - (a: Tensor, s: Double) -> Tensor {
+        scalarOp(TT_SUB, a, s, integral: false, left: false, "sub")
+    }
+    public static func * (a: Tensor, s: Double) -> Tensor {
+        scalarOp(TT_MUL, a, s, integral: false, left: false, "mul")
+    }
+    public static func / (a: Tensor, s: Double) -> Tensor {
+        scalarOp(TT_DIV, a, s, integral: false, left: false, "div")
+    }
     public static func + (s: Double, a: Tensor) -> Tensor { scalarOp(TT_ADD, a, s, integral: false, left: true, "add") }
     public static func - (s: Double, a: Tensor) -> Tensor { scalarOp(TT_SUB, a, s, integral: false, left: true, "sub") }
     public static func * (s: Double, a: Tensor) -> Tensor { scalarOp(TT_MUL, a, s, integral: false, left: true, "mul") }
     public static func / (s: Double, a: Tensor) -> Tensor { scalarOp(TT_DIV, a, s, integral: false, left: true, "div") }
 
-    public static func + (a: Tensor, s: Int) -> Tensor { scalarOp(TT_ADD, a, Double(s), integral: true, left: false, "add") }
-    public static func - (a: Tensor, s: Int) -> Tensor { scalarOp(TT_SUB, a, Double(s), integral: true, left: false, "sub") }
-    public static func * (a: Tensor, s: Int) -> Tensor { scalarOp(TT_MUL, a, Double(s), integral: true, left: false, "mul") }
-    public static func / (a: Tensor, s: Int) -> Tensor { scalarOp(TT_DIV, a, Double(s), integral: true, left: false, "div") }
-    public static func + (s: Int, a: Tensor) -> Tensor { scalarOp(TT_ADD, a, Double(s), integral: true, left: true, "add") }
-    public static func - (s: Int, a: Tensor) -> Tensor { scalarOp(TT_SUB, a, Double(s), integral: true, left: true, "sub") }
-    public static func * (s: Int, a: Tensor) -> Tensor { scalarOp(TT_MUL, a, Double(s), integral: true, left: true, "mul") }
-    public static func / (s: Int, a: Tensor) -> Tensor { scalarOp(TT_DIV, a, Double(s), integral: true, left: true, "div") }
+    public static func + (a: Tensor, s: Int) -> Tensor {
+        scalarOp(TT_ADD, a, Double(s), integral: true, left: false, "add")
+    }
+    public static func - (a: Tensor, s: Int) -> Tensor {
+        scalarOp(TT_SUB, a, Double(s), integral: true, left: false, "sub")
+    }
+    public static func * (a: Tensor, s: Int) -> Tensor {
+        scalarOp(TT_MUL, a, Double(s), integral: true, left: false, "mul")
+    }
+    public static func / (a: Tensor, s: Int) -> Tensor {
+        scalarOp(TT_DIV, a, Double(s), integral: true, left: false, "div")
+    }
+    public static func + (s: Int, a: Tensor) -> Tensor {
+        scalarOp(TT_ADD, a, Double(s), integral: true, left: true, "add")
+    }
+    public static func - (s: Int, a: Tensor) -> Tensor {
+        scalarOp(TT_SUB, a, Double(s), integral: true, left: true, "sub")
+    }
+    public static func * (s: Int, a: Tensor) -> Tensor {
+        scalarOp(TT_MUL, a, Double(s), integral: true, left: true, "mul")
+    }
+    public static func / (s: Int, a: Tensor) -> Tensor {
+        scalarOp(TT_DIV, a, Double(s), integral: true, left: true, "div")
+    }
 
     public static prefix func - (a: Tensor) -> Tensor { a.unary(TT_NEG, "neg") }
 
@@ -56,12 +82,20 @@ extension Tensor {
     public static func .<= (a: Tensor, b: Tensor) -> Tensor { binaryOp(TT_LE, a, b, "le") }
     public static func .> (a: Tensor, b: Tensor) -> Tensor { binaryOp(TT_GT, a, b, "gt") }
     public static func .>= (a: Tensor, b: Tensor) -> Tensor { binaryOp(TT_GE, a, b, "ge") }
-    public static func .== (a: Tensor, s: Double) -> Tensor { scalarOp(TT_EQ, a, s, integral: false, left: false, "eq") }
-    public static func .!= (a: Tensor, s: Double) -> Tensor { scalarOp(TT_NE, a, s, integral: false, left: false, "ne") }
+    public static func .== (a: Tensor, s: Double) -> Tensor {
+        scalarOp(TT_EQ, a, s, integral: false, left: false, "eq")
+    }
+    public static func .!= (a: Tensor, s: Double) -> Tensor {
+        scalarOp(TT_NE, a, s, integral: false, left: false, "ne")
+    }
     public static func .< (a: Tensor, s: Double) -> Tensor { scalarOp(TT_LT, a, s, integral: false, left: false, "lt") }
-    public static func .<= (a: Tensor, s: Double) -> Tensor { scalarOp(TT_LE, a, s, integral: false, left: false, "le") }
+    public static func .<= (a: Tensor, s: Double) -> Tensor {
+        scalarOp(TT_LE, a, s, integral: false, left: false, "le")
+    }
     public static func .> (a: Tensor, s: Double) -> Tensor { scalarOp(TT_GT, a, s, integral: false, left: false, "gt") }
-    public static func .>= (a: Tensor, s: Double) -> Tensor { scalarOp(TT_GE, a, s, integral: false, left: false, "ge") }
+    public static func .>= (a: Tensor, s: Double) -> Tensor {
+        scalarOp(TT_GE, a, s, integral: false, left: false, "ge")
+    }
 
     public static func .& (a: Tensor, b: Tensor) -> Tensor { binaryOp(TT_LOGICAL_AND, a, b, "logical_and") }
     public static func .| (a: Tensor, b: Tensor) -> Tensor { binaryOp(TT_LOGICAL_OR, a, b, "logical_or") }

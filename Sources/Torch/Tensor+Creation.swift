@@ -6,8 +6,9 @@ extension Tensor {
     public convenience init<T: TensorElement>(_ values: [T], shape: [Int]? = nil) {
         let shape = shape ?? [values.count]
         let expected = shape.reduce(1, *)
-        precondition(expected == values.count,
-                     "Torch.Tensor(_:shape:): \(values.count) values for shape \(shape) (\(expected) elements)")
+        precondition(
+            expected == values.count,
+            "Torch.Tensor(_:shape:): \(values.count) values for shape \(shape) (\(expected) elements)")
         let handle = values.withUnsafeBytes { raw in
             shape.int64.withUnsafeBufferPointer { dims in
                 tt_from_data(raw.baseAddress, raw.count, dims.baseAddress, Int32(dims.count), T.dtype.rawValue)
@@ -35,8 +36,10 @@ extension Tensor {
         self.init(handle: handle)
     }
 
-    private static func make(_ shape: [Int], _ operation: StaticString,
-                             _ body: (UnsafePointer<Int64>?, Int32) -> tt_tensor?) -> Tensor {
+    private static func make(
+        _ shape: [Int], _ operation: StaticString,
+        _ body: (UnsafePointer<Int64>?, Int32) -> tt_tensor?
+    ) -> Tensor {
         let handle = shape.int64.withUnsafeBufferPointer { body($0.baseAddress, Int32($0.count)) }
         return wrap(handle, operation)
     }
@@ -64,31 +67,41 @@ extension Tensor {
     public func fullLike(_ value: Double) -> Tensor { Tensor.full(shape, value: value, dtype: dtype, device: device) }
 
     /// Values start, start + step, ... below end (torch.arange).
-    public static func arange(_ start: Double = 0, _ end: Double, step: Double = 1, dtype: DType = .int64,
-                              device: Device = .cpu) -> Tensor {
+    public static func arange(
+        _ start: Double = 0, _ end: Double, step: Double = 1, dtype: DType = .int64,
+        device: Device = .cpu
+    ) -> Tensor {
         wrap(tt_arange(start, end, step, dtype.rawValue, device.code), "arange")
     }
 
-    public static func linspace(_ start: Double, _ end: Double, count: Int, dtype: DType = .float32,
-                                device: Device = .cpu) -> Tensor {
+    public static func linspace(
+        _ start: Double, _ end: Double, count: Int, dtype: DType = .float32,
+        device: Device = .cpu
+    ) -> Tensor {
         wrap(tt_linspace(start, end, Int64(count), dtype.rawValue, device.code), "linspace")
     }
 
     /// Standard normal samples; without a generator the device's default one is used.
-    public static func randn(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu,
-                             generator: Generator? = nil) -> Tensor {
+    public static func randn(
+        _ shape: [Int], dtype: DType = .float32, device: Device = .cpu,
+        generator: Generator? = nil
+    ) -> Tensor {
         make(shape, "randn") { tt_randn($0, $1, dtype.rawValue, device.code, generator?.handle) }
     }
 
     /// Uniform samples in [0, 1).
-    public static func rand(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu,
-                            generator: Generator? = nil) -> Tensor {
+    public static func rand(
+        _ shape: [Int], dtype: DType = .float32, device: Device = .cpu,
+        generator: Generator? = nil
+    ) -> Tensor {
         make(shape, "rand") { tt_rand($0, $1, dtype.rawValue, device.code, generator?.handle) }
     }
 
     /// Uniform integers in [low, high).
-    public static func randint(low: Int = 0, high: Int, shape: [Int], dtype: DType = .int64, device: Device = .cpu,
-                               generator: Generator? = nil) -> Tensor {
+    public static func randint(
+        low: Int = 0, high: Int, shape: [Int], dtype: DType = .int64, device: Device = .cpu,
+        generator: Generator? = nil
+    ) -> Tensor {
         make(shape, "randint") {
             tt_randint(Int64(low), Int64(high), $0, $1, dtype.rawValue, device.code, generator?.handle)
         }

@@ -124,6 +124,10 @@ extension Tensor {
     /// A copy with its own storage (gradients flow back to the original).
     public func clone() -> Tensor { wrap(tt_clone(handle), "clone") }
 
+    /// The same bytes read as `dtype`, which must have the same element size
+    /// (float32 ↔ int32): a view, not a conversion.
+    public func viewBits(as dtype: DType) -> Tensor { wrap(tt_view_dtype(handle, dtype.rawValue), "view(dtype)") }
+
     public func to(dtype: DType) -> Tensor {
         if dtype == self.dtype { return self }
         return wrap(tt_to(handle, dtype.rawValue, device.code, false), "to")

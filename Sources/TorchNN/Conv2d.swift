@@ -14,10 +14,13 @@ public final class Conv2d: Module {
 
     /// PyTorch's default initialisation: weight and bias U(±1/√fanIn) with
     /// fanIn = in / groups · k².
-    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-                groups: Int = 1, bias: Bool = true, generator: Generator? = nil) {
-        precondition(groups > 0 && inChannels % groups == 0 && outChannels % groups == 0,
-                     "TorchNN.Conv2d: \(inChannels) → \(outChannels) channels do not split into \(groups) groups")
+    public init(
+        _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+        groups: Int = 1, bias: Bool = true, generator: Generator? = nil
+    ) {
+        precondition(
+            groups > 0 && inChannels % groups == 0 && outChannels % groups == 0,
+            "TorchNN.Conv2d: \(inChannels) → \(outChannels) channels do not split into \(groups) groups")
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernelSize = kernelSize
@@ -26,8 +29,9 @@ public final class Conv2d: Module {
         self.groups = groups
         super.init()
         let fanIn = inChannels / groups * kernelSize * kernelSize
-        weight = ParameterInitializer.kaimingUniform([outChannels, inChannels / groups, kernelSize, kernelSize],
-                                                     fanIn: fanIn, generator: generator)
+        weight = ParameterInitializer.kaimingUniform(
+            [outChannels, inChannels / groups, kernelSize, kernelSize],
+            fanIn: fanIn, generator: generator)
         if bias {
             let bound = fanIn > 0 ? 1 / Double(fanIn).squareRoot() : 0
             self.bias = ParameterInitializer.uniform([outChannels], bound: bound, generator: generator)

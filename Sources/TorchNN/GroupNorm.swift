@@ -10,8 +10,9 @@ public final class GroupNorm: Module {
     @Parameter public var bias: Tensor?
 
     public init(groupCount: Int, channelCount: Int, eps: Double = 1e-5, affine: Bool = true) {
-        precondition(groupCount > 0 && channelCount % groupCount == 0,
-                     "TorchNN.GroupNorm: \(channelCount) channels do not split into \(groupCount) groups")
+        precondition(
+            groupCount > 0 && channelCount % groupCount == 0,
+            "TorchNN.GroupNorm: \(channelCount) channels do not split into \(groupCount) groups")
         self.groupCount = groupCount
         self.channelCount = channelCount
         self.eps = eps

@@ -13,8 +13,9 @@ open class Linear: Module {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         super.init()
-        weight = ParameterInitializer.kaimingUniform([outFeatures, inFeatures], fanIn: inFeatures,
-                                                     generator: generator)
+        weight = ParameterInitializer.kaimingUniform(
+            [outFeatures, inFeatures], fanIn: inFeatures,
+            generator: generator)
         if bias {
             let bound = inFeatures > 0 ? 1 / Double(inFeatures).squareRoot() : 0
             self.bias = ParameterInitializer.uniform([outFeatures], bound: bound, generator: generator)
@@ -25,8 +26,9 @@ open class Linear: Module {
     /// that require gradients, as `nn.Parameter` would make them).
     public init(weight: Tensor, bias: Tensor?) {
         precondition(weight.rank == 2, "TorchNN.Linear: weight must be [out, in], got \(weight.shape)")
-        precondition(bias == nil || bias!.shape == [weight.size(0)],
-                     "TorchNN.Linear: bias shape \(bias!.shape) does not match weight \(weight.shape)")
+        precondition(
+            bias == nil || bias!.shape == [weight.size(0)],
+            "TorchNN.Linear: bias shape \(bias!.shape) does not match weight \(weight.shape)")
         self.inFeatures = weight.size(1)
         self.outFeatures = weight.size(0)
         super.init()

@@ -9,8 +9,10 @@ public let defaultLoRATargets: Set<String> = ["to_q", "to_k", "to_v", "to_out.0"
 /// replaced paths in module order. Throws when no Linear matches, since training
 /// nothing is never what was meant.
 @discardableResult
-public func applyLoRA(to module: Module, targets: Set<String> = defaultLoRATargets, rank: Int, alpha: Double,
-                      dropout: Double = 0, generator: Generator? = nil) throws -> [String] {
+public func applyLoRA(
+    to module: Module, targets: Set<String> = defaultLoRATargets, rank: Int, alpha: Double,
+    dropout: Double = 0, generator: Generator? = nil
+) throws -> [String] {
     let matches = module.namedModules().filter { path, child in
         guard child is Linear, !(child is LoRALinear), !path.isEmpty else { return false }
         return targets.contains { path == $0 || path.hasSuffix("." + $0) }
@@ -20,8 +22,9 @@ public func applyLoRA(to module: Module, targets: Set<String> = defaultLoRATarge
     }
     module.freeze()
     for (path, child) in matches {
-        let adapter = LoRALinear(base: child as! Linear, rank: rank, alpha: alpha, dropout: dropout,
-                                 generator: generator)
+        let adapter = LoRALinear(
+            base: child as! Linear, rank: rank, alpha: alpha, dropout: dropout,
+            generator: generator)
         try module.replaceModule(at: path, with: adapter)
     }
     return matches.map { $0.name }

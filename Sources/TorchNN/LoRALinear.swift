@@ -24,8 +24,10 @@ public final class LoRALinear: Linear {
     /// The factor α / r applied to the adapter's output.
     public var scale: Double { alpha / Double(rank) }
 
-    public init(base: Linear, rank: Int, alpha: Double, dropout: Double = 0, adapterDType: DType = .float32,
-                generator: Generator? = nil) {
+    public init(
+        base: Linear, rank: Int, alpha: Double, dropout: Double = 0, adapterDType: DType = .float32,
+        generator: Generator? = nil
+    ) {
         precondition(rank > 0, "TorchNN.LoRALinear: rank must be positive, got \(rank)")
         self.rank = rank
         self.alpha = alpha

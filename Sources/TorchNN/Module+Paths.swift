@@ -45,8 +45,9 @@ extension Module {
                 return (entry.module, (entry.slot, entry.index))
             }
             if path.hasPrefix(entry.key + "."),
-               let found = entry.module.locate(String(path.dropFirst(entry.key.count + 1))),
-               found.parent != nil {
+                let found = entry.module.locate(String(path.dropFirst(entry.key.count + 1))),
+                found.parent != nil
+            {
                 return found
             }
         }

@@ -19,11 +19,16 @@ open class Module {
     /// The parameter and child slots found by reflection. Every wrapper is created
     /// before `init` finishes phase one and is never replaced, so the list is
     /// stable once read.
-    private lazy var slots: (parameters: [(key: String, slot: AnyParameterSlot)],
-                             children: [(key: String, slot: AnyChildSlot)]) = findSlots()
+    private lazy var slots:
+        (
+            parameters: [(key: String, slot: AnyParameterSlot)],
+            children: [(key: String, slot: AnyChildSlot)]
+        ) = findSlots()
 
-    private func findSlots() -> (parameters: [(key: String, slot: AnyParameterSlot)],
-                                 children: [(key: String, slot: AnyChildSlot)]) {
+    private func findSlots() -> (
+        parameters: [(key: String, slot: AnyParameterSlot)],
+        children: [(key: String, slot: AnyChildSlot)]
+    ) {
         var mirrors: [Mirror] = []
         var mirror: Mirror? = Mirror(reflecting: self)
         while let current = mirror {
@@ -33,7 +38,7 @@ open class Module {
         var parameters: [(key: String, slot: AnyParameterSlot)] = []
         var children: [(key: String, slot: AnyChildSlot)] = []
         for current in mirrors.reversed() {
-            for case let (label?, value) in current.children {
+            for case (let label?, let value) in current.children {
                 // A wrapped property `x` is stored as `_x`.
                 let propertyName = label.hasPrefix("_") ? String(label.dropFirst()) : label
                 if let slot = value as? AnyParameterSlot {

@@ -61,14 +61,18 @@ extension Module {
     /// Every parameter must be present with its exact shape; with `strict`, every
     /// key starting with `prefix` must be used as well. All problems are reported
     /// in one `ModuleLoadingError`, and nothing is changed when there is one.
-    public func load(parameters: [String: Tensor], prefix: String = "", strict: Bool = true,
-                     dtype: DType? = nil) throws {
+    public func load(
+        parameters: [String: Tensor], prefix: String = "", strict: Bool = true,
+        dtype: DType? = nil
+    ) throws {
         try loadParameters(namedParameterSlots(), from: parameters, prefix: prefix, strict: strict, dtype: dtype)
     }
 
     /// Loading of a chosen set of parameters (all of a module, or only its LoRA weights).
-    func loadParameters(_ targets: [(name: String, slot: AnyParameterSlot)], from parameters: [String: Tensor],
-                        prefix: String, strict: Bool, dtype: DType?) throws {
+    func loadParameters(
+        _ targets: [(name: String, slot: AnyParameterSlot)], from parameters: [String: Tensor],
+        prefix: String, strict: Bool, dtype: DType?
+    ) throws {
         var missing: [String] = []
         var mismatches: [ModuleLoadingError.ShapeMismatch] = []
         var used = Set<String>()
@@ -87,7 +91,8 @@ extension Module {
             }
             assignments.append((slot, value))
         }
-        let unused = strict
+        let unused =
+            strict
             ? parameters.keys.filter { $0.hasPrefix(prefix) && !used.contains($0) }.sorted()
             : []
         if !missing.isEmpty || !unused.isEmpty || !mismatches.isEmpty {

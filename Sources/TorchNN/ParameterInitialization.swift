@@ -55,8 +55,10 @@ public enum ParameterInitializer {
 
     /// kaiming_uniform_(w, a: a) with fan-in mode and leaky-ReLU gain; `a = √5` is
     /// what Linear and Conv2d use, giving U(±1/√fanIn).
-    public static func kaimingUniform(_ shape: [Int], fanIn: Int, a: Double = 5.0.squareRoot(),
-                                      generator: Generator? = nil) -> Tensor {
+    public static func kaimingUniform(
+        _ shape: [Int], fanIn: Int, a: Double = 5.0.squareRoot(),
+        generator: Generator? = nil
+    ) -> Tensor {
         // The same sequence of double operations as torch.nn.init, for equal bounds.
         let gain = (2.0 / (1 + a * a)).squareRoot()
         let std = gain / Double(fanIn).squareRoot()
@@ -65,8 +67,10 @@ public enum ParameterInitializer {
     }
 
     /// N(mean, std²); N(0, 1) equals torch's `normal_()` draw.
-    public static func normal(_ shape: [Int], mean: Double = 0, std: Double = 1,
-                              generator: Generator? = nil) -> Tensor {
+    public static func normal(
+        _ shape: [Int], mean: Double = 0, std: Double = 1,
+        generator: Generator? = nil
+    ) -> Tensor {
         create(shape, generator: generator) { generator in
             let unit = Tensor.randn(shape, dtype: .float32, generator: generator)
             return mean == 0 && std == 1 ? unit : unit * std + mean
@@ -82,8 +86,10 @@ public enum ParameterInitializer {
         }
     }
 
-    private static func create(_ shape: [Int], generator: Generator?,
-                               _ draw: (Generator?) -> Tensor) -> Tensor {
+    private static func create(
+        _ shape: [Int], generator: Generator?,
+        _ draw: (Generator?) -> Tensor
+    ) -> Tensor {
         let scope = ParameterCreationScope.current
         switch scope.initialization {
         case .uninitialized:

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DDPO
 import Foundation
+import Reports
 
 /// Any finished or unfinished runs side by side, one group per run folder name (or
 /// per label): what `ddpo experiment` writes for its own runs, for runs made any way
@@ -26,16 +27,19 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Page title.")
     var title: String = "Comparison"
 
-    @Option(help: """
-        Group runs by: folder (each run its own group), variant (the folder name without a trailing \
-        -seed<k>: the seeds of one variant form a group) or algorithm (train.algorithm).
-        """)
+    @Option(
+        help: """
+            Group runs by: folder (each run its own group), variant (the folder name without a trailing \
+            -seed<k>: the seeds of one variant form a group) or algorithm (train.algorithm).
+            """)
     var label: Label = .folder
 
-    @Option(name: .customLong("monitor-extra"), help: """
-        A per-sample extra of the reward to chart beside the monitors, e.g. match_all for shapes_alignment \
-        (repeatable).
-        """)
+    @Option(
+        name: .customLong("monitor-extra"),
+        help: """
+            A per-sample extra of the reward to chart beside the monitors, e.g. match_all for shapes_alignment \
+            (repeatable).
+            """)
     var monitorExtras: [String] = []
 
     enum Label: String, ExpressibleByArgument, CaseIterable {
@@ -45,7 +49,8 @@ struct CompareCommand: ParsableCommand {
     /// "kl-1e-3-seed42" → "kl-1e-3"; a name without such a suffix is its own variant.
     static func variant(of name: String) -> String {
         guard let range = name.range(of: "-seed", options: .backwards),
-              !name[range.upperBound...].isEmpty, name[range.upperBound...].allSatisfy(\.isNumber) else { return name }
+            !name[range.upperBound...].isEmpty, name[range.upperBound...].allSatisfy(\.isNumber)
+        else { return name }
         return String(name[..<range.lowerBound])
     }
 
@@ -62,13 +67,15 @@ struct CompareCommand: ParsableCommand {
                 throw ValidationError("cannot read the run folder '\(path)': \(error)")
             }
         }
-        let groupName: (RunFolder) -> String = switch label {
-        case .folder: { $0.name }
-        case .variant: { Self.variant(of: $0.name) }
-        case .algorithm: ExperimentComparison.algorithmLabel
-        }
-        let comparison = ExperimentComparison(title: title, runs: folders, monitorExtras: monitorExtras,
-                                              label: groupName)
+        let groupName: (RunFolder) -> String =
+            switch label {
+            case .folder: { $0.name }
+            case .variant: { Self.variant(of: $0.name) }
+            case .algorithm: ExperimentComparison.algorithmLabel
+            }
+        let comparison = ExperimentComparison(
+            title: title, runs: folders, monitorExtras: monitorExtras,
+            label: groupName)
         let directory = URL(fileURLWithPath: out)
         try comparison.write(to: directory)
         print(comparison.markdown())

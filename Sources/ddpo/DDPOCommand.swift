@@ -8,8 +8,10 @@ struct DDPOCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ddpo",
         abstract: "Fine-tune text-to-image diffusion models with reinforcement learning (DDPO).",
-        subcommands: [SampleCommand.self, TrainCommand.self, EvaluateCommand.self, ReportCommand.self,
-                      PretrainCommand.self, ExperimentCommand.self, CompareCommand.self, ExportCommand.self])
+        subcommands: [
+            SampleCommand.self, TrainCommand.self, EvaluateCommand.self, ReportCommand.self,
+            PretrainCommand.self, ExperimentCommand.self, CompareCommand.self, ExportCommand.self
+        ])
 }
 
 /// Options every command that runs a model shares.
@@ -24,8 +26,12 @@ struct RuntimeOptions: ParsableArguments {
     var threads: Int?
 
     func validate() throws {
-        guard Device(device) != nil else { throw ValidationError("--device must be cpu, cuda or cuda:N, got '\(device)'") }
-        guard parsedDType != nil else { throw ValidationError("--dtype must be float32, float16 or bfloat16, got '\(dtype)'") }
+        guard Device(device) != nil else {
+            throw ValidationError("--device must be cpu, cuda or cuda:N, got '\(device)'")
+        }
+        guard parsedDType != nil else {
+            throw ValidationError("--dtype must be float32, float16 or bfloat16, got '\(dtype)'")
+        }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
@@ -52,7 +58,8 @@ enum Logs {
     static let bootstrap: Void = {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = ProcessInfo.processInfo.environment["DDPO_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
+            handler.logLevel =
+                ProcessInfo.processInfo.environment["DDPO_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
             return handler
         }
     }()

@@ -3,6 +3,7 @@ import DDPO
 import DiffusionModels
 import Foundation
 import Rewards
+import ShapesWorld
 
 struct EvaluateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,17 +26,23 @@ struct EvaluateCommand: AsyncParsableCommand {
     @Option(help: "A run folder (its lora/ is used) or a folder with pytorch_lora_weights.safetensors.")
     var lora: String?
 
-    @Option(help: "A run folder that fine-tuned the whole UNet (use_lora: false): its newest checkpoint's weights are used.")
+    @Option(
+        help: "A run folder that fine-tuned the whole UNet (use_lora: false): its newest checkpoint's weights are used."
+    )
     var run: String?
 
-    @Option(help: """
-        Prompts file (one prompt per line; blank lines and lines starting with # are skipped), or the \
-        name of a list prompt set when no such file exists: shapes, shapes_held_out, shapes_all, \
-        simple_animals, imagenet_animals.
-        """)
+    @Option(
+        help: """
+            Prompts file (one prompt per line; blank lines and lines starting with # are skipped), or the \
+            name of a list prompt set when no such file exists: shapes, shapes_held_out, shapes_all, \
+            simple_animals, imagenet_animals.
+            """)
     var prompts: String
 
-    @Option(help: "Reward name: jpeg_compressibility, jpeg_incompressibility, shapes_alignment, aesthetic, remote, diversity or parity.")
+    @Option(
+        help:
+            "Reward name: jpeg_compressibility, jpeg_incompressibility, shapes_alignment, aesthetic, remote, diversity or parity."
+    )
     var reward: String
 
     @Option(help: "Images per prompt (each from its own noise), for tighter means.")
@@ -44,7 +51,9 @@ struct EvaluateCommand: AsyncParsableCommand {
     @Option(help: "Images sampled at once (the noise depends on it: keep it when comparing models).")
     var batchSize: Int = 16
 
-    @Option(name: .customLong("reward-option"), help: "A reward option KEY=VALUE, e.g. url=http://127.0.0.1:8000 (repeatable).")
+    @Option(
+        name: .customLong("reward-option"),
+        help: "A reward option KEY=VALUE, e.g. url=http://127.0.0.1:8000 (repeatable).")
     var rewardOptions: [String] = []
 
     @Option(help: "Images per row of the grid.")
@@ -74,12 +83,14 @@ struct EvaluateCommand: AsyncParsableCommand {
             throw ValidationError("--run \(run): no checkpoint in \(store.directory.path)")
         }
         guard checkpoint.state.trainable == "full" else {
-            throw ValidationError("--run \(run): the run trained \(checkpoint.state.trainable) weights; use --lora \(run)")
+            throw ValidationError(
+                "--run \(run): the run trained \(checkpoint.state.trainable) weights; use --lora \(run)")
         }
         do {
             try pipeline.unet.load(parameters: checkpoint.trainableWeights)
         } catch {
-            throw ValidationError("--run \(run): \(checkpoint.directory.path): the weights do not fit the model: \(error)")
+            throw ValidationError(
+                "--run \(run): \(checkpoint.directory.path): the weights do not fit the model: \(error)")
         }
         pipeline.unet.eval()
         return checkpoint.state.epoch
@@ -87,7 +98,9 @@ struct EvaluateCommand: AsyncParsableCommand {
 
     /// The file's lines, or the named set's list when no such file exists.
     func promptsToEvaluate() throws -> [String] {
-        if !FileManager.default.fileExists(atPath: prompts), let list = PromptSets.list(named: prompts) {
+        if !FileManager.default.fileExists(atPath: prompts),
+            let list = Catalogue.withShapesWorld(model: model).promptSets.list(named: prompts)
+        {
             return list
         }
         return try PromptFile.lines(of: prompts, field: "--prompts")
@@ -103,18 +116,22 @@ struct EvaluateCommand: AsyncParsableCommand {
             let parts = option.split(separator: "=", maxSplits: 1)
             options[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
         }
-        let scorer = try RewardCatalogue.registry(model: model).make(RewardConfiguration(name: reward, options: options))
+        let scorer = try Catalogue.withShapesWorld(model: model).rewards.make(
+            RewardConfiguration(name: reward, options: options))
         // Resolve every path before the (slow) model load, so a typo fails at once.
         let loraDirectory = try lora.map { try LoRAExport.directory(forRunOrLoRA: $0) }
         let outURL = URL(fileURLWithPath: out ?? "evaluations/\(TrainingConfiguration.timestampRunName())")
 
-        let pipeline = try StableDiffusion.load(directory: URL(fileURLWithPath: model), dtype: dtype, device: device,
-                                                variant: sampling.variant)
+        let pipeline = try StableDiffusion.load(
+            directory: URL(fileURLWithPath: model), dtype: dtype, device: device,
+            variant: sampling.variant)
         // The epoch the weights are from: the run's newest checkpoint (a run's lora/ export is
         // written with each checkpoint); 0 for the base model or a LoRA folder outside a run.
         var epoch = 0
         if let loraDirectory {
-            if let lora, let latest = try CheckpointStore(runDirectory: URL(fileURLWithPath: lora), kept: 1).latestEpoch() {
+            if let lora,
+                let latest = try CheckpointStore(runDirectory: URL(fileURLWithPath: lora), kept: 1).latestEpoch()
+            {
                 epoch = latest
             }
             try LoRAExport.load(into: pipeline.unet, from: loraDirectory)
@@ -125,7 +142,9 @@ struct EvaluateCommand: AsyncParsableCommand {
             epoch = try loadFineTunedUNet(run: run, into: pipeline)
             logger.info("fine-tuned UNet loaded", metadata: ["run": "\(run)"])
         }
-        logger.info("sampling", metadata: ["prompts": "\(promptList.count)", "steps": "\(sampling.steps)", "seed": "\(sampling.seed)"])
+        logger.info(
+            "sampling",
+            metadata: ["prompts": "\(promptList.count)", "steps": "\(sampling.steps)", "seed": "\(sampling.seed)"])
         var (evaluation, images) = try await Evaluation.run(
             model: pipeline, prompts: promptList, seed: sampling.seed,
             options: sampling.options,
@@ -142,8 +161,11 @@ struct EvaluateCommand: AsyncParsableCommand {
         }
         if let accuracy = evaluation.infoMeans?["match_all"] {
             let n = Double(evaluation.prompts.count)
-            print(String(format: "recogniser accuracy (shape, colour, count and background all right): %.1f%% ± %.1f%% (n = %d)",
-                         100 * accuracy, 100 * (accuracy * (1 - accuracy) / n).squareRoot(), evaluation.prompts.count))
+            print(
+                String(
+                    format:
+                        "recogniser accuracy (shape, colour, count and background all right): %.1f%% ± %.1f%% (n = %d)",
+                    100 * accuracy, 100 * (accuracy * (1 - accuracy) / n).squareRoot(), evaluation.prompts.count))
         }
         print("wrote \(outURL.appendingPathComponent(evaluation.grid).path)")
         print("wrote \(outURL.appendingPathComponent("evaluation.json").path)")

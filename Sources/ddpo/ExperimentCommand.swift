@@ -2,6 +2,7 @@ import ArgumentParser
 import DDPO
 import Foundation
 import Logging
+import Reports
 
 /// The paper's comparison in miniature: one configuration trained with several
 /// methods and seeds, then compared at equal numbers of reward queries.
@@ -36,12 +37,15 @@ struct ExperimentCommand: AsyncParsableCommand {
     var compareOnly = false
 
     var algorithmList: [String] { algorithms.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-    var seedList: [UInt64] { seeds.split(separator: ",").compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) } }
+    var seedList: [UInt64] {
+        seeds.split(separator: ",").compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+    }
 
     func validate() throws {
         for algorithm in algorithmList where TrainingAlgorithm(rawValue: algorithm) == nil {
-            throw ValidationError("--algorithms: unknown algorithm '\(algorithm)' (valid: "
-                + TrainingAlgorithm.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+            throw ValidationError(
+                "--algorithms: unknown algorithm '\(algorithm)' (valid: "
+                    + TrainingAlgorithm.allCases.map(\.rawValue).joined(separator: ", ") + ")")
         }
         guard !algorithmList.isEmpty else { throw ValidationError("--algorithms is empty") }
         guard seedList.count == seeds.split(separator: ",").count, !seedList.isEmpty else {
@@ -59,8 +63,10 @@ struct ExperimentCommand: AsyncParsableCommand {
             for seed in seedList {
                 var configuration = try TrainingConfiguration.load(
                     yaml: URL(fileURLWithPath: config),
-                    overrides: overrides + ["train.algorithm=\(algorithm)", "seed=\(seed)",
-                                            "run_name=\(algorithm)-seed\(seed)", "log_dir=\(directory.path)"])
+                    overrides: overrides + [
+                        "train.algorithm=\(algorithm)", "seed=\(seed)",
+                        "run_name=\(algorithm)-seed\(seed)", "log_dir=\(directory.path)"
+                    ])
                 let runDirectory = configuration.runDirectory
                 runDirectories.append(runDirectory)
                 if compareOnly { continue }
@@ -75,8 +81,12 @@ struct ExperimentCommand: AsyncParsableCommand {
                     // Stopped before its first checkpoint: nothing to continue from, start it again.
                     try FileManager.default.removeItem(at: runDirectory)
                 }
-                logger.info("run", metadata: ["algorithm": "\(algorithm)", "seed": "\(seed)",
-                                              "resume": "\(configuration.resume != nil)"])
+                logger.info(
+                    "run",
+                    metadata: [
+                        "algorithm": "\(algorithm)", "seed": "\(seed)",
+                        "resume": "\(configuration.resume != nil)"
+                    ])
                 try await TrainCommand.train(configuration, logger: Logs.logger("ddpo.train"))
             }
         }

@@ -27,9 +27,10 @@ struct ExportCommand: ParsableCommand {
     var epoch: Int?
 
     func run() throws {
-        let summary = try DiffusersExport.export(run: URL(fileURLWithPath: runDirectory),
-                                                 to: URL(fileURLWithPath: out),
-                                                 baseModel: model.map { URL(fileURLWithPath: $0) }, epoch: epoch)
+        let summary = try DiffusersExport.export(
+            run: URL(fileURLWithPath: runDirectory),
+            to: URL(fileURLWithPath: out),
+            baseModel: model.map { URL(fileURLWithPath: $0) }, epoch: epoch)
         print("wrote \(summary.folder.path) (epoch \(summary.epoch), \(summary.trainable) weights)")
     }
 }

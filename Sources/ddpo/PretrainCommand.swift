@@ -62,10 +62,13 @@ struct PretrainCommand: ParsableCommand {
         guard recogniserSteps > 0 else { return }
         let start = Date()
         let (_, accuracies) = try ShapesRecogniser.pretrain(
-            to: output.appendingPathComponent("recogniser"), steps: recogniserSteps, seed: seed) { step, loss in
+            to: output.appendingPathComponent("recogniser"), steps: recogniserSteps, seed: seed
+        ) { step, loss in
             if step % 50 == 0 || step == recogniserSteps {
-                print(String(format: "recogniser %d/%d  loss %.4f  %.2f steps/s", step, recogniserSteps, loss,
-                             Double(step) / max(Date().timeIntervalSince(start), 1e-9)))
+                print(
+                    String(
+                        format: "recogniser %d/%d  loss %.4f  %.2f steps/s", step, recogniserSteps, loss,
+                        Double(step) / max(Date().timeIntervalSince(start), 1e-9)))
             }
         }
         print("recogniser accuracy on fresh scenes: \(accuracies)")
@@ -76,8 +79,10 @@ struct PretrainCommand: ParsableCommand {
         func speed(_ step: Int) -> Double { Double(step) / max(Date().timeIntervalSince(phaseStart), 1e-9) }
         switch event {
         case .vae(let p) where p.step % 50 == 0 || p.step == p.steps:
-            print(String(format: "vae %d/%d  mse %.5f  kl %.1f  %.2f steps/s", p.step, p.steps, p.reconstructionLoss,
-                         p.klDivergence, speed(p.step)))
+            print(
+                String(
+                    format: "vae %d/%d  mse %.5f  kl %.1f  %.2f steps/s", p.step, p.steps, p.reconstructionLoss,
+                    p.klDivergence, speed(p.step)))
         case .scalingFactor(let s):
             print(String(format: "scaling factor %.4f", s))
             phaseStart = Date()

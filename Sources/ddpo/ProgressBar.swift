@@ -2,7 +2,7 @@ import Foundation
 import Logging
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Progress of long work: a redrawn bar on a terminal, structured log lines
@@ -35,10 +35,12 @@ final class ProgressBar {
             if done >= total { FileHandle.standardError.write(Data("\n".utf8)) }
         } else if done >= total || Date().timeIntervalSince(lastLog) >= logInterval {
             lastLog = Date()
-            logger.info("\(title)", metadata: [
-                "done": "\(done)", "total": "\(total)", "rate_per_s": "\(String(format: "%.3f", rate))",
-                "detail": "\(detail)",
-            ])
+            logger.info(
+                "\(title)",
+                metadata: [
+                    "done": "\(done)", "total": "\(total)", "rate_per_s": "\(String(format: "%.3f", rate))",
+                    "detail": "\(detail)"
+                ])
         }
     }
 }

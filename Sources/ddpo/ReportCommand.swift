@@ -1,6 +1,7 @@
 import ArgumentParser
 import DDPO
 import Foundation
+import Reports
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -36,7 +36,9 @@ struct SampleCommand: ParsableCommand {
     func validate() throws {
         guard !prompts.isEmpty else { throw ValidationError("give at least one --prompt") }
         guard MixedPrecision(rawValue: mixedPrecision) != nil else {
-            throw ValidationError("--mixed-precision must be \(MixedPrecision.allCases.map(\.rawValue).joined(separator: " or ")), got '\(mixedPrecision)'")
+            throw ValidationError(
+                "--mixed-precision must be \(MixedPrecision.allCases.map(\.rawValue).joined(separator: " or ")), got '\(mixedPrecision)'"
+            )
         }
     }
 
@@ -44,7 +46,8 @@ struct SampleCommand: ParsableCommand {
         let logger = Logs.logger("ddpo.sample")
         let (device, dtype) = try runtime.prepare()
         let modelURL = URL(fileURLWithPath: model)
-        let pipeline = try StableDiffusion.load(directory: modelURL, dtype: dtype, device: device, variant: sampling.variant)
+        let pipeline = try StableDiffusion.load(
+            directory: modelURL, dtype: dtype, device: device, variant: sampling.variant)
         if let lora {
             try LoRAExport.load(into: pipeline.unet, from: URL(fileURLWithPath: lora))
             pipeline.unet.eval()
@@ -56,10 +59,12 @@ struct SampleCommand: ParsableCommand {
             throw ValidationError("cannot create the output folder \(out): \(error.localizedDescription)")
         }
         let progress = ProgressBar(title: "sampling", total: sampling.steps, logger: logger)
-        let sampler = TrajectorySampler(model: pipeline, autocast: MixedPrecision(rawValue: mixedPrecision)?.autocastDType)
+        let sampler = TrajectorySampler(
+            model: pipeline, autocast: MixedPrecision(rawValue: mixedPrecision)?.autocastDType)
         let trajectory = sampler.sample(
             prompts: prompts, options: sampling.options,
-            generator: Generator(seed: sampling.seed)) { done, _ in progress.update(done) }
+            generator: Generator(seed: sampling.seed)
+        ) { done, _ in progress.update(done) }
         for (index, image) in (0..<prompts.count).map({ RGBImage(tensor: trajectory.images[$0]) }).enumerated() {
             let url = outURL.appendingPathComponent("sample_\(index).png")
             try image.writePNG(to: url)

@@ -1,9 +1,9 @@
 import ArgumentParser
 import DDPO
 import Foundation
-import ImageCodecs
 import Logging
-import Torch
+import Reports
+import ShapesWorld
 
 struct TrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,6 +14,10 @@ struct TrainCommand: AsyncParsableCommand {
             lora/pytorch_lora_weights.safetensors (diffusers' load_lora_weights format), evaluations/
             (fixed prompts before and after training) and, when it stops, report.html.
             Resume an interrupted run with --resume runs/<run_name>.
+
+            Data parallel: --nproc N starts N processes on this machine; under torchrun,
+            Slurm or Kubernetes each process reads RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR
+            and MASTER_PORT (docs/distributed.md).
             """)
 
     @Option(help: "YAML configuration file (see configs/).")
@@ -25,12 +29,28 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Continue the run in this folder from its newest checkpoint (uses its config.yaml).")
     var resume: String?
 
+    @Option(help: "Start this many data-parallel processes on this machine (like torchrun --nproc-per-node).")
+    var nproc: Int?
+
     func validate() throws {
         guard config != nil || resume != nil else { throw ValidationError("give --config FILE or --resume RUN_DIR") }
+        if let nproc {
+            guard (1...1024).contains(nproc) else { throw ValidationError("--nproc must be 1...1024, got \(nproc)") }
+            if nproc > 1 && ProcessInfo.processInfo.environment["RANK"] != nil {
+                throw ValidationError(
+                    "--nproc starts its own ranks, but RANK is already set (this process was "
+                        + "launched as one rank by torchrun or similar): drop --nproc")
+            }
+        }
     }
 
     func run() async throws {
-        let logger = Logs.logger("ddpo.train")
+        var logger = Logs.logger("ddpo.train")
+        if let nproc, nproc > 1 {
+            try LocalLauncher.run(processes: nproc, arguments: Self.argumentsWithoutNproc(), logger: logger)
+            return
+        }
+        let launch = try LaunchEnvironment.read(ProcessInfo.processInfo.environment)
         var configuration: TrainingConfiguration
         if let resume {
             configuration = try TrainingConfiguration.load(
@@ -39,21 +59,58 @@ struct TrainCommand: AsyncParsableCommand {
         } else {
             configuration = try TrainingConfiguration.load(yaml: URL(fileURLWithPath: config!), overrides: overrides)
         }
-        try await Self.train(configuration, logger: logger)
+        var dataParallel = DataParallel.single
+        if let launch, launch.worldSize > 1 {
+            logger[metadataKey: "rank"] = "\(launch.rank)"
+            // One GPU per rank: "cuda" means this machine's LOCAL_RANK-th.
+            if configuration.device == "cuda" { configuration.device = "cuda:\(launch.localRank)" }
+            dataParallel = try DataParallel(joining: launch, timeout: .seconds(configuration.distributedTimeout))
+        }
+        try await Self.train(configuration, dataParallel: dataParallel, logger: logger)
     }
 
-    /// Runs (or resumes) one training run with its metrics, TensorBoard events,
-    /// progress bars and, however it ends, its report.
-    static func train(_ configuration: TrainingConfiguration, logger: Logger) async throws {
-        let trainer = try Trainer(configuration: configuration, rewards: RewardCatalogue.registry(model: configuration.model),
-                                  logger: logger)
+    /// This command's arguments with `--nproc N` / `--nproc=N` taken out: what each rank runs.
+    static func argumentsWithoutNproc() -> [String] {
+        var arguments: [String] = []
+        var skipNext = false
+        for argument in CommandLine.arguments.dropFirst() {
+            if skipNext {
+                skipNext = false
+            } else if argument == "--nproc" {
+                skipNext = true
+            } else if !argument.hasPrefix("--nproc=") {
+                arguments.append(argument)
+            }
+        }
+        return arguments
+    }
+
+    /// Runs (or resumes) one training run with progress bars, a log line per epoch
+    /// and, however it ends, its report (the trainer itself writes metrics.jsonl and
+    /// the TensorBoard events).
+    /// In a data-parallel run every rank calls this; rank 0 alone shows progress,
+    /// logs the epochs and writes the report.
+    static func train(
+        _ configuration: TrainingConfiguration, dataParallel: DataParallel = .single,
+        logger: Logger
+    ) async throws {
+        let trainer = try Trainer(
+            configuration: configuration, catalogue: .withShapesWorld(model: configuration.model),
+            dataParallel: dataParallel, logger: logger)
         let directory = trainer.runDirectory
-        let tensorBoard = try TensorBoardWriter(directory: directory)
-        let metrics = try MetricsLog(fileURL: directory.appendingPathComponent("metrics.jsonl"))
+        let isMain = dataParallel.isMain
         // Also when training fails: what the run did so far is worth a report.
-        defer { writeReport(directory, logger: logger) }
-        logger.info("run", metadata: ["directory": "\(directory.path)", "start_epoch": "\(trainer.epoch)",
-                                      "epochs": "\(trainer.configuration.epochs)"])
+        defer { if isMain { writeReport(directory, logger: logger) } }
+        guard isMain else {
+            try await trainer.run(progress: { _, _, _ in }) { _ in }
+            return
+        }
+        logger.info(
+            "run",
+            metadata: [
+                "directory": "\(directory.path)", "start_epoch": "\(trainer.epoch)",
+                "epochs": "\(trainer.configuration.epochs)"
+            ])
         var phase: (title: String, done: Int, bar: ProgressBar)?
         let progress: (String, Int, Int) -> Void = { title, done, total in
             // A new bar per phase; "training" recurs every epoch and restarts from 1.
@@ -63,52 +120,19 @@ struct TrainCommand: AsyncParsableCommand {
             phase!.done = done
             phase!.bar.update(done)
         }
-        // A monitor reading is a line of its own at the epochs trained when measured
-        // (0 = before training), with only monitor/* values (RunFolder tells them apart).
-        trainer.onMonitor = { [unowned trainer] reading in
-            try metrics.record(reading.scalars, step: trainer.globalStep, epoch: reading.epoch)
-            for (tag, value) in reading.scalars { try tensorBoard.addScalar(tag, value, step: reading.epoch) }
-            try tensorBoard.flush()
-            try metrics.flush()
-        }
         try await trainer.run(progress: progress) { report in
-            try metrics.record(report.scalars, step: report.globalStep, epoch: report.epoch)
-            for (tag, value) in report.scalars { try tensorBoard.addScalar(tag, value, step: report.epoch) }
-            // Per optimizer step, at the global step it ended on.
-            let firstStep = report.globalStep - report.update.steps.count
-            for (offset, step) in report.update.steps.enumerated() {
-                let globalStep = firstStep + offset + 1
-                try tensorBoard.addScalar("step/loss", step.loss, step: globalStep)
-                try tensorBoard.addScalar("step/approx_kl", step.approxKL, step: globalStep)
-                try tensorBoard.addScalar("step/clipfrac", step.clipFraction, step: globalStep)
-                try tensorBoard.addScalar("step/grad_norm", step.gradientNorm, step: globalStep)
-                try tensorBoard.addScalar("step/learning_rate", trainer.configuration.train.learningRate, step: globalStep)
-            }
-            try tensorBoard.addHistogram("rewards", values: report.rewards, step: report.epoch)
-            try tensorBoard.addHistogram("advantages", values: report.advantages, step: report.epoch)
-            for task in report.tasks {
-                try tensorBoard.addHistogram("rewards/\(task.name)", values: task.rewards, step: report.epoch)
-                try tensorBoard.addHistogram("advantages/\(task.name)", values: task.advantages, step: report.epoch)
-            }
-            if !report.images.isEmpty {
-                try tensorBoard.addImage("samples", ImageGrid.tile(report.images, columns: 4), step: report.epoch)
-            }
-            try tensorBoard.flush()
-            try metrics.flush()
             var metadata: Logger.Metadata = [
                 "epoch": "\(report.epoch + 1)/\(trainer.configuration.epochs)",
                 "reward_mean": "\(String(format: "%.5f", report.rewardMean))",
                 "reward_std": "\(String(format: "%.5f", report.rewardStd))",
                 "approx_kl": "\(String(format: "%.3g", report.update.approxKL))",
-                "clipfrac": "\(String(format: "%.3f", report.update.clipFraction))",
+                "clipfrac": "\(String(format: "%.3f", report.update.clipFraction))"
             ]
             for task in report.tasks {
                 metadata["reward_mean/\(task.name)"] = "\(String(format: "%.5f", task.rewardMean))"
             }
             logger.info("epoch", metadata: metadata)
         }
-        try tensorBoard.close()
-        try metrics.close()
     }
 
     /// A report that cannot be written is logged, not fatal: the run's own files are saved.

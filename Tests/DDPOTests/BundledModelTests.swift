@@ -1,11 +1,11 @@
-import Foundation
-import XCTest
-
-@testable import DDPO
 import DiffusionModels
+import Foundation
 import Rewards
 import ShapesWorld
 import Torch
+import XCTest
+
+@testable import DDPO
 
 /// The committed tiny model (models/shapes-tiny) is what `make demo` trains: it
 /// must load strictly with its recogniser and still follow prompts it never saw.

@@ -39,8 +39,10 @@ final class CLIPTextModelLoadingTests: XCTestCase {
         try Safetensors.save(tensors, to: directory.appendingPathComponent(name))
     }
 
-    private func assertLoadFails(variant: String? = nil, mentioning fragments: [String],
-                                 file: StaticString = #filePath, line: UInt = #line) {
+    private func assertLoadFails(
+        variant: String? = nil, mentioning fragments: [String],
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertThrowsError(try CLIPTextModel.load(directory: directory, variant: variant), file: file, line: line) {
             let message = "\($0)"
             for fragment in fragments {
@@ -85,7 +87,9 @@ final class CLIPTextModelLoadingTests: XCTestCase {
     func testPickleOnlyFolderIsRefusedWithAConversionHint() throws {
         try writeConfiguration(try sourceConfiguration())
         try Data([0x80, 0x02]).write(to: directory.appendingPathComponent("pytorch_model.bin"))
-        assertLoadFails(mentioning: ["pytorch_model.bin", "never loaded", "safe_serialization=True", "model.safetensors"])
+        assertLoadFails(mentioning: [
+            "pytorch_model.bin", "never loaded", "safe_serialization=True", "model.safetensors"
+        ])
         try Data([0x80, 0x02]).write(to: directory.appendingPathComponent("pytorch_model.fp16.bin"))
         assertLoadFails(variant: "fp16", mentioning: ["pytorch_model.fp16.bin", "model.fp16.safetensors"])
     }
@@ -124,8 +128,9 @@ final class CLIPTextModelLoadingTests: XCTestCase {
         XCTAssertThrowsError(try CLIPTextModel.load(directory: directory)) { error in
             guard let error = error as? ModuleLoadingError else { return XCTFail("\(error)") }
             XCTAssertEqual(error.shapeMismatches.count, 2 * 3)
-            XCTAssertTrue(error.shapeMismatches.contains(
-                .init(key: "text_model.encoder.layers.0.mlp.fc1.weight", expected: [40, 32], found: [37, 32])))
+            XCTAssertTrue(
+                error.shapeMismatches.contains(
+                    .init(key: "text_model.encoder.layers.0.mlp.fc1.weight", expected: [40, 32], found: [37, 32])))
         }
     }
 

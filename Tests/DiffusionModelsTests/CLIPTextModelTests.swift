@@ -1,5 +1,6 @@
 import DiffusionModels
 import Foundation
+import TestSupport
 import Torch
 import TorchNN
 import XCTest
@@ -15,16 +16,14 @@ final class CLIPTextModelTests: XCTestCase {
     static let prompts = ["", "a red circle", "two green squares on a blue background"]
 
     private func reference(_ pipeline: String) throws -> SafetensorsFile {
-        try SafetensorsFile(url: fixtures.appendingPathComponent(pipeline).appendingPathComponent("reference.safetensors"))
-    }
-
-    private func maxAbsDifference(_ a: Tensor, _ b: Tensor) -> Double {
-        (a.to(dtype: .float64) - b.to(dtype: .float64)).abs().max().item()
+        try SafetensorsFile(
+            url: fixtures.appendingPathComponent(pipeline).appendingPathComponent("reference.safetensors"))
     }
 
     private func checkParity(_ pipeline: String, activation: CLIPActivation, hiddenSize: Int) throws {
-        let model = try CLIPTextModel.load(directory: fixtures.appendingPathComponent(pipeline)
-            .appendingPathComponent("text_encoder"))
+        let model = try CLIPTextModel.load(
+            directory: fixtures.appendingPathComponent(pipeline)
+                .appendingPathComponent("text_encoder"))
         XCTAssertEqual(model.configuration.activation, activation)
         XCTAssertEqual(model.configuration.hiddenSize, hiddenSize)
         XCTAssertFalse(model.training)
@@ -40,14 +39,17 @@ final class CLIPTextModelTests: XCTestCase {
 
         let lastError = maxAbsDifference(output.lastHiddenState, expectedLast)
         let penultimateError = maxAbsDifference(output.hiddenStates(at: -2), expectedPenultimate)
-        print("\(pipeline) text encoder max abs error: last_hidden_state \(lastError), hidden_states[-2] \(penultimateError)")
+        print(
+            "\(pipeline) text encoder max abs error: last_hidden_state \(lastError), hidden_states[-2] \(penultimateError)"
+        )
         XCTAssertLessThan(lastError, 1e-4, "\(pipeline) last_hidden_state")
         XCTAssertLessThan(penultimateError, 1e-4, "\(pipeline) hidden_states[-2]")
 
         // The plain call gives the last hidden state, and the tokenizer gives the same ids.
         XCTAssertLessThan(maxAbsDifference(withNoGrad { model(ids) }, expectedLast), 1e-4)
-        let tokenizer = try CLIPTokenizer(directory: fixtures.appendingPathComponent(pipeline)
-            .appendingPathComponent("tokenizer"))
+        let tokenizer = try CLIPTokenizer(
+            directory: fixtures.appendingPathComponent(pipeline)
+                .appendingPathComponent("tokenizer"))
         XCTAssertEqual(tokenizer(Self.prompts).toArray(Int64.self), ids.toArray(Int64.self))
     }
 
@@ -60,28 +62,36 @@ final class CLIPTextModelTests: XCTestCase {
     }
 
     func testParameterNamesAreTransformersNames() {
-        let configuration = CLIPTextConfiguration(vocabularySize: 10, hiddenSize: 8, intermediateSize: 12,
-                                                  layerCount: 2, attentionHeadCount: 2, maxPositionEmbeddings: 7)
+        let configuration = CLIPTextConfiguration(
+            vocabularySize: 10, hiddenSize: 8, intermediateSize: 12,
+            layerCount: 2, attentionHeadCount: 2, maxPositionEmbeddings: 7)
         let model = CLIPTextModel(configuration: configuration)
         let names = model.namedParameters().map(\.name)
         XCTAssertEqual(names.count, 2 + 2 * 16 + 2)
-        XCTAssertEqual(Array(names.prefix(4)), [
-            "text_model.embeddings.token_embedding.weight", "text_model.embeddings.position_embedding.weight",
-            "text_model.encoder.layers.0.self_attn.k_proj.weight", "text_model.encoder.layers.0.self_attn.k_proj.bias",
-        ])
-        for name in ["text_model.encoder.layers.1.self_attn.q_proj.weight",
-                     "text_model.encoder.layers.1.self_attn.out_proj.bias",
-                     "text_model.encoder.layers.1.layer_norm1.weight", "text_model.encoder.layers.1.layer_norm2.bias",
-                     "text_model.encoder.layers.1.mlp.fc1.weight", "text_model.encoder.layers.1.mlp.fc2.bias"] {
+        XCTAssertEqual(
+            Array(names.prefix(4)),
+            [
+                "text_model.embeddings.token_embedding.weight", "text_model.embeddings.position_embedding.weight",
+                "text_model.encoder.layers.0.self_attn.k_proj.weight",
+                "text_model.encoder.layers.0.self_attn.k_proj.bias"
+            ])
+        for name in [
+            "text_model.encoder.layers.1.self_attn.q_proj.weight",
+            "text_model.encoder.layers.1.self_attn.out_proj.bias",
+            "text_model.encoder.layers.1.layer_norm1.weight", "text_model.encoder.layers.1.layer_norm2.bias",
+            "text_model.encoder.layers.1.mlp.fc1.weight", "text_model.encoder.layers.1.mlp.fc2.bias"
+        ] {
             XCTAssertTrue(names.contains(name), name)
         }
-        XCTAssertEqual(Array(names.suffix(2)), ["text_model.final_layer_norm.weight", "text_model.final_layer_norm.bias"])
+        XCTAssertEqual(
+            Array(names.suffix(2)), ["text_model.final_layer_norm.weight", "text_model.final_layer_norm.bias"])
         XCTAssertEqual(model.parameterDictionary()["text_model.encoder.layers.0.mlp.fc1.weight"]?.shape, [12, 8])
     }
 
     func testHiddenStatesUsePythonIndexing() {
-        let configuration = CLIPTextConfiguration(vocabularySize: 10, hiddenSize: 8, intermediateSize: 12,
-                                                  layerCount: 3, attentionHeadCount: 2, maxPositionEmbeddings: 7)
+        let configuration = CLIPTextConfiguration(
+            vocabularySize: 10, hiddenSize: 8, intermediateSize: 12,
+            layerCount: 3, attentionHeadCount: 2, maxPositionEmbeddings: 7)
         let model = CLIPTextModel(configuration: configuration)
         let ids = Tensor([Int64(1), 2, 3, 4, 5], shape: [1, 5])
         let output = withNoGrad { model(ids, outputHiddenStates: true) }
@@ -98,8 +108,9 @@ final class CLIPTextModelTests: XCTestCase {
     /// Position i only sees positions up to i, so changing a later token leaves
     /// earlier outputs unchanged, and padding is attended to like any token.
     func testAttentionIsCausal() {
-        let configuration = CLIPTextConfiguration(vocabularySize: 10, hiddenSize: 8, intermediateSize: 12,
-                                                  layerCount: 2, attentionHeadCount: 2, maxPositionEmbeddings: 7)
+        let configuration = CLIPTextConfiguration(
+            vocabularySize: 10, hiddenSize: 8, intermediateSize: 12,
+            layerCount: 2, attentionHeadCount: 2, maxPositionEmbeddings: 7)
         let model = CLIPTextModel(configuration: configuration)
         let a = withNoGrad { model(Tensor([Int64(1), 2, 3, 4, 5, 6], shape: [1, 6])) }
         let b = withNoGrad { model(Tensor([Int64(1), 2, 3, 9, 9, 9], shape: [1, 6])) }

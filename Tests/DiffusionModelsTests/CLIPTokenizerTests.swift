@@ -42,8 +42,10 @@ final class CLIPTokenizerTests: XCTestCase {
     }
 
     /// Checks every case and reports all mismatches at once, with the texts escaped.
-    private func assertMatches(_ tokenizer: CLIPTokenizer, _ cases: [TokenizerCases.Case],
-                               file: StaticString = #filePath, line: UInt = #line) {
+    private func assertMatches(
+        _ tokenizer: CLIPTokenizer, _ cases: [TokenizerCases.Case],
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         var failures: [String] = []
         for testCase in cases {
             let ids = tokenizer.encode(testCase.text)
@@ -55,8 +57,9 @@ final class CLIPTokenizerTests: XCTestCase {
                 failures.append("\(testCase.text.debugDescription): padded \(padded) != \(testCase.idsPadded)")
             }
         }
-        XCTAssertTrue(failures.isEmpty, "\(failures.count) mismatches:\n" + failures.joined(separator: "\n"),
-                      file: file, line: line)
+        XCTAssertTrue(
+            failures.isEmpty, "\(failures.count) mismatches:\n" + failures.joined(separator: "\n"),
+            file: file, line: line)
     }
 
     func testEveryGoldenCaseOfTheSD1Tokenizer() throws {
@@ -80,7 +83,8 @@ final class CLIPTokenizerTests: XCTestCase {
     func testSpecialTokenEdgeCases() throws {
         let sd1 = try tokenizer("tiny-sd1")
         // Lower-casing makes a special-token name, which ByteLevel's split cuts off before "!!".
-        XCTAssertEqual(sd1.encode("<|ENDOFTEXT|>!!"), [1112, 27, 347, 543, 67, 78, 69, 703, 87, 339, 91, 285, 0, 256, 1113])
+        XCTAssertEqual(
+            sd1.encode("<|ENDOFTEXT|>!!"), [1112, 27, 347, 543, 67, 78, 69, 703, 87, 339, 91, 285, 0, 256, 1113])
         XCTAssertEqual(sd1.encode("a<|endoftext|>b"), [1112, 320, 1113, 321, 1113])
         XCTAssertEqual(sd1.encode("<|endoftext|><|endoftext|>"), [1112, 1113, 1113, 1113])
         let sd2 = try tokenizer("tiny-sd2")
@@ -88,14 +92,17 @@ final class CLIPTokenizerTests: XCTestCase {
         XCTAssertEqual(sd2.encode("!\u{301}"), [1112, 0, 136, 479, 1113])
         XCTAssertEqual(sd2.encode("e\u{301}!"), [1112, 127, 358, 0, 1113])
         XCTAssertEqual(sd2.encode("!<|endoftext|>!"), [1112, 0, 1113, 0, 1113])
-        XCTAssertEqual(sd2.encode("<|ENDOFTEXT|>!!"), [1112, 27, 347, 543, 67, 78, 69, 703, 87, 339, 91, 285, 0, 0, 1113])
+        XCTAssertEqual(
+            sd2.encode("<|ENDOFTEXT|>!!"), [1112, 27, 347, 543, 67, 78, 69, 703, 87, 339, 91, 285, 0, 0, 1113])
     }
 
     func testPromptIDsOfBothPipelines() throws {
         let prompts = ["", "a red circle", "two green squares on a blue background"]
         for pipeline in ["tiny-sd1", "tiny-sd2"] {
-            let reference = try SafetensorsFile(url: fixtures.appendingPathComponent(pipeline)
-                .appendingPathComponent("reference.safetensors")).tensor(named: "prompt_ids")
+            let reference = try SafetensorsFile(
+                url: fixtures.appendingPathComponent(pipeline)
+                    .appendingPathComponent("reference.safetensors")
+            ).tensor(named: "prompt_ids")
             let ids = try tokenizer(pipeline)(prompts)
             XCTAssertEqual(ids.shape, [3, 77], pipeline)
             XCTAssertEqual(ids.dtype, .int64, pipeline)
@@ -110,15 +117,17 @@ final class CLIPTokenizerTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: directory) }
         let source = fixtures.appendingPathComponent("tiny-sd1/tokenizer")
         for file in ["merges.txt", "special_tokens_map.json", "tokenizer_config.json"] {
-            try FileManager.default.copyItem(at: source.appendingPathComponent(file),
-                                             to: directory.appendingPathComponent(file))
+            try FileManager.default.copyItem(
+                at: source.appendingPathComponent(file),
+                to: directory.appendingPathComponent(file))
         }
         XCTAssertThrowsError(try CLIPTokenizer(directory: directory)) { error in
             XCTAssertTrue("\(error)".contains("vocab.json"), "\(error)")
         }
         try FileManager.default.removeItem(at: directory.appendingPathComponent("merges.txt"))
-        try FileManager.default.copyItem(at: source.appendingPathComponent("vocab.json"),
-                                         to: directory.appendingPathComponent("vocab.json"))
+        try FileManager.default.copyItem(
+            at: source.appendingPathComponent("vocab.json"),
+            to: directory.appendingPathComponent("vocab.json"))
         XCTAssertThrowsError(try CLIPTokenizer(directory: directory)) { error in
             XCTAssertTrue("\(error)".contains("merges.txt"), "\(error)")
         }

@@ -1,5 +1,7 @@
 import DiffusionModels
+import Files
 import Foundation
+import TestSupport
 import Torch
 import TorchNN
 import XCTest
@@ -9,14 +11,17 @@ import XCTest
 final class ConfigurationTests: XCTestCase {
     private let minimalUNet: [String: Any] = [
         "block_out_channels": [8, 16], "down_block_types": ["CrossAttnDownBlock2D", "DownBlock2D"],
-        "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D"], "cross_attention_dim": 32, "attention_head_dim": 4, "norm_num_groups": 4,
+        "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D"], "cross_attention_dim": 32, "attention_head_dim": 4,
+        "norm_num_groups": 4
     ]
 
     private func decodeUNet(_ json: [String: Any]) throws -> UNet2DConditionConfiguration {
         try JSONDecoder().decode(UNet2DConditionConfiguration.self, from: JSONSerialization.data(withJSONObject: json))
     }
 
-    private func assertRefused(_ changes: [String: Any], field: String, file: StaticString = #filePath, line: UInt = #line) {
+    private func assertRefused(
+        _ changes: [String: Any], field: String, file: StaticString = #filePath, line: UInt = #line
+    ) {
         let json = minimalUNet.merging(changes) { $1 }
         XCTAssertThrowsError(try decodeUNet(json), file: file, line: line) { error in
             guard let error = error as? UnsupportedConfigurationError else {
@@ -27,8 +32,11 @@ final class ConfigurationTests: XCTestCase {
     }
 
     func testDefaultsAreDiffusersAndUnknownKeysAreIgnored() throws {
-        let configuration = try decodeUNet(minimalUNet.merging(["_class_name": "UNet2DConditionModel",
-                                                                "some_future_key": [1, 2]]) { $1 })
+        let configuration = try decodeUNet(
+            minimalUNet.merging([
+                "_class_name": "UNet2DConditionModel",
+                "some_future_key": [1, 2]
+            ]) { $1 })
         XCTAssertEqual(configuration.inChannels, 4)
         XCTAssertEqual(configuration.outChannels, 4)
         XCTAssertEqual(configuration.layersPerBlock, .same(2))
@@ -46,10 +54,13 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertFalse(configuration.upcastAttention)
         XCTAssertNil(configuration.numAttentionHeads)
 
-        let vae = try JSONDecoder().decode(AutoencoderKLConfiguration.self, from: JSONSerialization.data(withJSONObject: [
-            "block_out_channels": [32], "down_block_types": ["DownEncoderBlock2D"], "up_block_types": ["UpDecoderBlock2D"],
-            "shift_factor": NSNull(), "unknown": true,
-        ]))
+        let vae = try JSONDecoder().decode(
+            AutoencoderKLConfiguration.self,
+            from: JSONSerialization.data(withJSONObject: [
+                "block_out_channels": [32], "down_block_types": ["DownEncoderBlock2D"],
+                "up_block_types": ["UpDecoderBlock2D"],
+                "shift_factor": NSNull(), "unknown": true
+            ]))
         XCTAssertEqual(vae.scalingFactor, 0.18215)
         XCTAssertNil(vae.shiftFactor)
         XCTAssertTrue(vae.useQuantConv && vae.usePostQuantConv && vae.midBlockAddAttention)
@@ -61,15 +72,18 @@ final class ConfigurationTests: XCTestCase {
         for name in ["tiny-sd1", "tiny-sd2"] {
             let url = Fixtures.pipeline(name).appendingPathComponent("unet/config.json")
             let configuration = try ConfigurationFile.decode(UNet2DConditionConfiguration.self, from: url)
-            let again = try JSONDecoder().decode(UNet2DConditionConfiguration.self,
-                                                 from: JSONEncoder().encode(configuration))
+            let again = try JSONDecoder().decode(
+                UNet2DConditionConfiguration.self,
+                from: JSONEncoder().encode(configuration))
             XCTAssertEqual(again, configuration)
             let vaeURL = Fixtures.pipeline(name).appendingPathComponent("vae/config.json")
             let vae = try ConfigurationFile.decode(AutoencoderKLConfiguration.self, from: vaeURL)
-            XCTAssertEqual(try JSONDecoder().decode(AutoencoderKLConfiguration.self, from: JSONEncoder().encode(vae)), vae)
+            XCTAssertEqual(
+                try JSONDecoder().decode(AutoencoderKLConfiguration.self, from: JSONEncoder().encode(vae)), vae)
         }
-        let sd2 = try ConfigurationFile.decode(UNet2DConditionConfiguration.self,
-                                               from: Fixtures.pipeline("tiny-sd2").appendingPathComponent("unet/config.json"))
+        let sd2 = try ConfigurationFile.decode(
+            UNet2DConditionConfiguration.self,
+            from: Fixtures.pipeline("tiny-sd2").appendingPathComponent("unet/config.json"))
         XCTAssertEqual(sd2.attentionHeadDim, .perBlock([2, 4]))
         XCTAssertTrue(sd2.useLinearProjection && sd2.upcastAttention)
     }
@@ -95,10 +109,13 @@ final class ConfigurationTests: XCTestCase {
         assertRefused(["norm_num_groups": 3], field: "norm_num_groups")
         assertRefused(["transformer_layers_per_block": [[1], [2]]], field: "transformer_layers_per_block")
         // The defaults of refused features are accepted, null or spelled out.
-        XCTAssertNoThrow(try decodeUNet(minimalUNet.merging([
-            "class_embed_type": NSNull(), "only_cross_attention": [false, false], "time_embedding_type": "positional",
-            "resnet_time_scale_shift": "default", "dual_cross_attention": false, "attention_type": "default",
-        ]) { $1 }))
+        XCTAssertNoThrow(
+            try decodeUNet(
+                minimalUNet.merging([
+                    "class_embed_type": NSNull(), "only_cross_attention": [false, false],
+                    "time_embedding_type": "positional",
+                    "resnet_time_scale_shift": "default", "dual_cross_attention": false, "attention_type": "default"
+                ]) { $1 }))
     }
 
     func testRefusalFromAFileNamesTheFileAndField() throws {
@@ -122,8 +139,9 @@ final class ConfigurationTests: XCTestCase {
         }
         configuration.attentionHeadDim = .same(4)
         XCTAssertNoThrow(try UNet2DConditionModel(configuration: configuration))
-        var vae = AutoencoderKLConfiguration(blockOutChannels: [8], downBlockTypes: ["DownEncoderBlock2D"],
-                                             upBlockTypes: ["UpDecoderBlock2D"])
+        var vae = AutoencoderKLConfiguration(
+            blockOutChannels: [8], downBlockTypes: ["DownEncoderBlock2D"],
+            upBlockTypes: ["UpDecoderBlock2D"])
         vae.normNumGroups = 4
         XCTAssertNoThrow(try AutoencoderKL(configuration: vae))
         vae.upBlockTypes = ["AttnUpDecoderBlock2D"]

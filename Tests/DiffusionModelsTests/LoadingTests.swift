@@ -1,5 +1,7 @@
 import DiffusionModels
+import Files
 import Foundation
+import TestSupport
 import Torch
 import TorchNN
 import XCTest
@@ -53,12 +55,14 @@ final class LoadingTests: XCTestCase {
     }
 
     func testSD2UpcastAttentionInHalfPrecision() throws {
-        let unet = try UNet2DConditionModel.load(directory: Fixtures.pipeline("tiny-sd2").appendingPathComponent("unet"),
-                                                 dtype: .float16)
+        let unet = try UNet2DConditionModel.load(
+            directory: Fixtures.pipeline("tiny-sd2").appendingPathComponent("unet"),
+            dtype: .float16)
         let latents = try Fixtures.reference("tiny-sd2", "unet_latents").to(dtype: .float16)
         let context = try Fixtures.reference("tiny-sd2", "unet_encoder_hidden_states").to(dtype: .float16)
         let output = withNoGrad {
-            unet(latents, timesteps: try! Fixtures.reference("tiny-sd2", "unet_timesteps"), encoderHiddenStates: context)
+            unet(
+                latents, timesteps: try! Fixtures.reference("tiny-sd2", "unet_timesteps"), encoderHiddenStates: context)
         }
         XCTAssertLessThan(maxAbsDifference(output, try Fixtures.reference("tiny-sd2", "unet_out")), 2e-2)
     }
@@ -78,7 +82,8 @@ final class LoadingTests: XCTestCase {
             }
             XCTAssertEqual(details.missingKeys, ["conv_in.bias"])
             XCTAssertEqual(details.unusedKeys, ["mid_block.attentions.0.extra.weight"])
-            XCTAssertEqual(details.shapeMismatches, [.init(key: "conv_out.weight", expected: [4, 8, 3, 3], found: [4, 8, 1, 1])])
+            XCTAssertEqual(
+                details.shapeMismatches, [.init(key: "conv_out.weight", expected: [4, 8, 3, 3], found: [4, 8, 1, 1])])
             let message = "\(error)"
             for text in [file.path, "conv_in.bias", "mid_block.attentions.0.extra.weight", "conv_out.weight"] {
                 XCTAssertTrue(message.contains(text), "'\(text)' not in: \(message)")
@@ -88,8 +93,9 @@ final class LoadingTests: XCTestCase {
 
     func testPickleOnlyFolderIsRefusedWithConversionHint() throws {
         let folder = try Fixtures.temporaryDirectory(self)
-        try FileManager.default.copyItem(at: sd1UNet.appendingPathComponent("config.json"),
-                                         to: folder.appendingPathComponent("config.json"))
+        try FileManager.default.copyItem(
+            at: sd1UNet.appendingPathComponent("config.json"),
+            to: folder.appendingPathComponent("config.json"))
         // Not a pickle at all: it must never be opened.
         try Data("not a pickle".utf8).write(to: folder.appendingPathComponent("diffusion_pytorch_model.bin"))
         XCTAssertThrowsError(try UNet2DConditionModel.load(directory: folder)) { error in
@@ -97,8 +103,10 @@ final class LoadingTests: XCTestCase {
                 return XCTFail("unexpected error \(error)")
             }
             let message = "\(error)"
-            for text in ["diffusion_pytorch_model.bin", "safetensors", "save_pretrained", "safe_serialization=True",
-                         "UNet2DConditionModel"] {
+            for text in [
+                "diffusion_pytorch_model.bin", "safetensors", "save_pretrained", "safe_serialization=True",
+                "UNet2DConditionModel"
+            ] {
                 XCTAssertTrue(message.contains(text), "'\(text)' not in: \(message)")
             }
         }
@@ -137,13 +145,16 @@ final class LoadingTests: XCTestCase {
             map[key] = "diffusion_pytorch_model-0000\(index % 2 + 1)-of-00002.safetensors"
         }
         for (index, shard) in shards.enumerated() {
-            try Safetensors.save(shard, to: folder.appendingPathComponent(
-                "diffusion_pytorch_model-0000\(index + 1)-of-00002.safetensors"))
+            try Safetensors.save(
+                shard,
+                to: folder.appendingPathComponent(
+                    "diffusion_pytorch_model-0000\(index + 1)-of-00002.safetensors"))
         }
         try JSONSerialization.data(withJSONObject: ["metadata": [:], "weight_map": map])
             .write(to: folder.appendingPathComponent("diffusion_pytorch_model.safetensors.index.json"))
         let unet = try UNet2DConditionModel.load(directory: folder)
-        XCTAssertLessThan(maxAbsDifference(try referenceUNetOutput(unet), try Fixtures.reference("tiny-sd1", "unet_out")), 1e-4)
+        XCTAssertLessThan(
+            maxAbsDifference(try referenceUNetOutput(unet), try Fixtures.reference("tiny-sd1", "unet_out")), 1e-4)
     }
 
     func testConvolutionShapedLegacyVAEAttentionLoads() throws {
@@ -170,17 +181,23 @@ final class LoadingTests: XCTestCase {
 
     func testParameterNamesEqualTheCheckpointKeys() throws {
         for folder in [sd1UNet, Fixtures.pipeline("tiny-sd2").appendingPathComponent("unet")] {
-            let configuration = try ConfigurationFile.decode(UNet2DConditionConfiguration.self,
-                                                             from: folder.appendingPathComponent("config.json"))
-            let unet = try withParameterInitialization(.uninitialized) { try UNet2DConditionModel(configuration: configuration) }
-            let keys = try SafetensorsFile(url: folder.appendingPathComponent("diffusion_pytorch_model.safetensors")).tensorNames
+            let configuration = try ConfigurationFile.decode(
+                UNet2DConditionConfiguration.self,
+                from: folder.appendingPathComponent("config.json"))
+            let unet = try withParameterInitialization(.uninitialized) {
+                try UNet2DConditionModel(configuration: configuration)
+            }
+            let keys = try SafetensorsFile(url: folder.appendingPathComponent("diffusion_pytorch_model.safetensors"))
+                .tensorNames
             XCTAssertEqual(Set(unet.namedParameters().map(\.name)), Set(keys), folder.path)
             XCTAssertEqual(unet.namedParameters().count, keys.count)
         }
-        let configuration = try ConfigurationFile.decode(AutoencoderKLConfiguration.self,
-                                                         from: sd1VAE.appendingPathComponent("config.json"))
+        let configuration = try ConfigurationFile.decode(
+            AutoencoderKLConfiguration.self,
+            from: sd1VAE.appendingPathComponent("config.json"))
         let vae = try withParameterInitialization(.uninitialized) { try AutoencoderKL(configuration: configuration) }
-        let keys = try SafetensorsFile(url: sd1VAE.appendingPathComponent("diffusion_pytorch_model.safetensors")).tensorNames
+        let keys = try SafetensorsFile(url: sd1VAE.appendingPathComponent("diffusion_pytorch_model.safetensors"))
+            .tensorNames
         XCTAssertEqual(Set(vae.namedParameters().map(\.name)), Set(keys))
     }
 }

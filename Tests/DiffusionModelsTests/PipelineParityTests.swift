@@ -1,9 +1,8 @@
-import Foundation
-import XCTest
-
 import DiffusionModels
+import Foundation
 import ImageCodecs
 import Torch
+import XCTest
 
 /// The Swift pipeline against diffusers' StableDiffusionPipeline + DDIMScheduler
 /// (eta 1, CFG 5, 10 steps, CPU generator seeded 1234, 16x16 images), recorded by
@@ -32,14 +31,18 @@ final class PipelineParityTests: XCTestCase {
             let (trajectory, reference, _) = try run(name)
             let expectedLatents = try XCTUnwrap(reference["traj_latents"])  // [11, B, 4, 8, 8]
             XCTAssertEqual(trajectory.latents.shape, [2, 11, 4, 8, 8])
-            XCTAssertEqual(maxAbs(trajectory.latents.select(dim: 1, index: 0), try XCTUnwrap(reference["traj_initial_latents"])), 0,
-                           "\(name): initial latents")
+            XCTAssertEqual(
+                maxAbs(trajectory.latents.select(dim: 1, index: 0), try XCTUnwrap(reference["traj_initial_latents"])),
+                0,
+                "\(name): initial latents")
             for step in 0...10 {
                 let ours = trajectory.latents.select(dim: 1, index: step)
                 let scale = max(expectedLatents[step].abs().max().item(), 1)
-                XCTAssertLessThan(maxAbs(ours, expectedLatents[step]) / scale, 1e-4, "\(name): latents after \(step) steps")
+                XCTAssertLessThan(
+                    maxAbs(ours, expectedLatents[step]) / scale, 1e-4, "\(name): latents after \(step) steps")
             }
-            XCTAssertEqual(trajectory.timesteps.toArray(Int.self), try XCTUnwrap(reference["traj_timesteps"]).toArray(Int.self))
+            XCTAssertEqual(
+                trajectory.timesteps.toArray(Int.self), try XCTUnwrap(reference["traj_timesteps"]).toArray(Int.self))
             let logProbs = try XCTUnwrap(reference["traj_log_probs"]).transposed(0, 1)  // [B, 10]
             XCTAssertLessThan(maxAbs(trajectory.logProbabilities, logProbs), 1e-4, "\(name): log-probs")
             XCTAssertLessThan(maxAbs(trajectory.images, try XCTUnwrap(reference["traj_image"])), 1e-4, "\(name): image")
@@ -64,7 +67,8 @@ final class PipelineParityTests: XCTestCase {
         XCTAssertThrowsError(try ModelIndex.load(directory: directory)) { error in
             XCTAssertTrue("\(error)".contains("model_index.json"), "\(error)")
         }
-        let index = #"{"_class_name": "StableDiffusionPipeline", "unet": ["diffusers", "UNet2DConditionModel"], "#
+        let index =
+            #"{"_class_name": "StableDiffusionPipeline", "unet": ["diffusers", "UNet2DConditionModel"], "#
             + #""vae": ["diffusers", "AutoencoderTiny"], "text_encoder": ["transformers", "CLIPTextModel"], "#
             + #""tokenizer": ["transformers", "CLIPTokenizer"], "scheduler": ["diffusers", "PNDMScheduler"]}"#
         try Data(index.utf8).write(to: directory.appendingPathComponent("model_index.json"))

@@ -1,14 +1,19 @@
 import DiffusionModels
+import TestSupport
 import Torch
 import XCTest
 
 /// UNet outputs against diffusers' on the golden tiny pipelines.
 final class UNetParityTests: XCTestCase {
-    private func runUNet(_ pipeline: String, scalarTimestep: Bool = false, file: StaticString = #filePath,
-                         line: UInt = #line) throws -> Double {
+    private func runUNet(
+        _ pipeline: String, scalarTimestep: Bool = false, file: StaticString = #filePath,
+        line: UInt = #line
+    ) throws -> Double {
         let unet = try UNet2DConditionModel.load(directory: Fixtures.pipeline(pipeline).appendingPathComponent("unet"))
         let latents = try Fixtures.reference(pipeline, "unet_latents")
-        let timesteps = scalarTimestep ? Tensor(scalar: 250, dtype: .int64)
+        let timesteps =
+            scalarTimestep
+            ? Tensor(scalar: 250, dtype: .int64)
             : try Fixtures.reference(pipeline, "unet_timesteps")
         let context = try Fixtures.reference(pipeline, "unet_encoder_hidden_states")
         let expected = try Fixtures.reference(pipeline, scalarTimestep ? "unet_out_scalar_t" : "unet_out")

@@ -1,4 +1,5 @@
 import DiffusionModels
+import TestSupport
 import Torch
 import XCTest
 
@@ -26,8 +27,9 @@ final class VAEParityTests: XCTestCase {
         let image = try Fixtures.reference(pipeline, "vae_encode_image")
         let distribution = withNoGrad { vae.encode(image) }
         let meanError = maxAbsDifference(distribution.mean, try Fixtures.reference(pipeline, "vae_encoded_mean"))
-        let logVarianceError = maxAbsDifference(distribution.logVariance,
-                                                try Fixtures.reference(pipeline, "vae_encoded_logvar"))
+        let logVarianceError = maxAbsDifference(
+            distribution.logVariance,
+            try Fixtures.reference(pipeline, "vae_encoded_logvar"))
         print("VAE \(pipeline) encode: mean max abs error \(meanError), logvar \(logVarianceError)")
         XCTAssertLessThan(meanError, 1e-4)
         XCTAssertLessThan(logVarianceError, 1e-4)

@@ -1,8 +1,7 @@
 import Foundation
-import XCTest
-
 import ImageCodecs
 import Torch
+import XCTest
 
 final class RGBImageTests: XCTestCase {
     /// Fixtures written by scripts/golden/images.py with PIL.

@@ -4,8 +4,10 @@ import Pretraining
 import XCTest
 
 final class WordTokenizerFolderTests: XCTestCase {
-    let words = ["a", "red", "green", "blue", "circle", "square", "triangle", "star", "on", "background", "greenish",
-                 "re", "reed"]
+    let words = [
+        "a", "red", "green", "blue", "circle", "square", "triangle", "star", "on", "background", "greenish",
+        "re", "reed"
+    ]
 
     func testEveryWordIsOneTokenAndCaptionsAreStartWordsEnd() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tok-\(UUID().uuidString)")
@@ -23,9 +25,10 @@ final class WordTokenizerFolderTests: XCTestCase {
             ids[word] = tokens.first
         }
         XCTAssertEqual(Set(ids.values).count, words.count, "each word its own id")
-        XCTAssertEqual(tokenizer.encode("a red circle on a green background"),
-                       [tokenizer.startTokenID] + ["a", "red", "circle", "on", "a", "green", "background"].map { ids[$0]! }
-                           + [tokenizer.endTokenID])
+        XCTAssertEqual(
+            tokenizer.encode("a red circle on a green background"),
+            [tokenizer.startTokenID] + ["a", "red", "circle", "on", "a", "green", "background"].map { ids[$0]! }
+                + [tokenizer.endTokenID])
         // CLIP's layout: 512 byte symbols, the merges, then start and end last.
         XCTAssertEqual(tokenizer.endTokenID, tokenizer.vocabulary.count - 1)
         XCTAssertEqual(tokenizer.startTokenID, tokenizer.vocabulary.count - 2)

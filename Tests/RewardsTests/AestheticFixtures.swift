@@ -1,6 +1,7 @@
 import Foundation
 import ImageCodecs
 import Rewards
+import TestSupport
 import Torch
 import TorchNN
 import XCTest
@@ -47,15 +48,6 @@ enum AestheticFixtures {
     }
 
     static func temporaryDirectory(_ test: XCTestCase) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("AestheticTests-\(UUID())")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url
+        try TestSupport.Fixtures.temporaryDirectory(test, prefix: "AestheticTests")
     }
-}
-
-/// The largest absolute difference between two tensors, compared in float64.
-func maxAbsDifference(_ a: Tensor, _ b: Tensor) -> Double {
-    XCTAssertEqual(a.shape, b.shape)
-    return (a.to(dtype: .float64) - b.to(dtype: .float64)).abs().amax().item()
 }

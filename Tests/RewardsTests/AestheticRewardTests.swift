@@ -2,6 +2,7 @@ import DiffusionModels
 import Foundation
 import ImageCodecs
 import Rewards
+import TestSupport
 import Torch
 import XCTest
 
@@ -9,9 +10,12 @@ import XCTest
 /// preprocessing, transformers' CLIPVisionModelWithProjection and the head in PyTorch.
 final class AestheticRewardTests: XCTestCase {
     private func reward(_ test: XCTestCase) throws -> CheckedReward {
-        try RewardRegistry.standard.make(RewardConfiguration(name: "aesthetic", options: [
-            "clip": AestheticFixtures.clip.path, "mlp": AestheticFixtures.predictorFile(test).path,
-        ]))
+        try RewardRegistry.standard.make(
+            RewardConfiguration(
+                name: "aesthetic",
+                options: [
+                    "clip": AestheticFixtures.clip.path, "mlp": AestheticFixtures.predictorFile(test).path
+                ]))
     }
 
     /// PIL's bicubic resize, emulated on libtorch, and the whole of CLIPImageProcessor.
@@ -27,8 +31,10 @@ final class AestheticRewardTests: XCTestCase {
             let resized = CLIPImagePreprocessing.pilBicubicResize(image, to: size).permuted([1, 2, 0])
             let level = maxAbsDifference(resized, expected)
             let differing = (resized.to(dtype: .int32) - expected.to(dtype: .int32)).abs().sum().itemInt()
-            print("aesthetic preprocessing: \(name) \(image.width)x\(image.height) → \(size.width)x\(size.height): "
-                + "max level difference from PIL \(level), summed \(differing) over \(expected.shape.reduce(1, *)) values")
+            print(
+                "aesthetic preprocessing: \(name) \(image.width)x\(image.height) → \(size.width)x\(size.height): "
+                    + "max level difference from PIL \(level), summed \(differing) over \(expected.shape.reduce(1, *)) values"
+            )
             worstLevel = max(worstLevel, level)
         }
         XCTAssertLessThanOrEqual(worstLevel, 1, "PIL bicubic emulation")
@@ -82,7 +88,8 @@ final class AestheticRewardTests: XCTestCase {
         }
         let mlp = try AestheticFixtures.predictorFile(self).path
         XCTAssertEqual(message(["mlp": mlp]), "reward aesthetic: missing required option \"clip\"")
-        XCTAssertEqual(message(["clip": AestheticFixtures.clip.path]), "reward aesthetic: missing required option \"mlp\"")
+        XCTAssertEqual(
+            message(["clip": AestheticFixtures.clip.path]), "reward aesthetic: missing required option \"mlp\"")
 
         let missingFolder = message(["clip": "/nonexistent/clip", "mlp": mlp])
         XCTAssertTrue(missingFolder.contains("option clip = \"/nonexistent/clip\""), missingFolder)
@@ -104,8 +111,9 @@ final class AestheticRewardTests: XCTestCase {
         // A CLIP folder without weights.
         let emptyClip = folder.appendingPathComponent("clip")
         try FileManager.default.createDirectory(at: emptyClip, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: AestheticFixtures.clip.appendingPathComponent("config.json"),
-                                         to: emptyClip.appendingPathComponent("config.json"))
+        try FileManager.default.copyItem(
+            at: AestheticFixtures.clip.appendingPathComponent("config.json"),
+            to: emptyClip.appendingPathComponent("config.json"))
         let noWeights = message(["clip": emptyClip.path, "mlp": mlp])
         XCTAssertTrue(noWeights.contains("no model.safetensors"), noWeights)
     }
@@ -133,6 +141,7 @@ final class AestheticRewardTests: XCTestCase {
         try Data(#"{"size": 224, "crop_size": 224, "resample": 3}"#.utf8).write(to: old)
         XCTAssertEqual(try CLIPImagePreprocessing.load(directory: folder, defaultSize: 32), CLIPImagePreprocessing())
         try FileManager.default.removeItem(at: old)
-        XCTAssertEqual(try CLIPImagePreprocessing.load(directory: folder, defaultSize: 32), CLIPImagePreprocessing(size: 32))
+        XCTAssertEqual(
+            try CLIPImagePreprocessing.load(directory: folder, defaultSize: 32), CLIPImagePreprocessing(size: 32))
     }
 }

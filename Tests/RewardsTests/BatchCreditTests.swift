@@ -1,6 +1,5 @@
-import XCTest
-
 import Rewards
+import XCTest
 
 final class BatchCreditTests: XCTestCase {
     /// V of a subset as the mean of per-sample values (0 for the empty set).
@@ -27,7 +26,10 @@ final class BatchCreditTests: XCTestCase {
 
     func testSharedGivesEverySampleTheBatchValue() {
         var calls: [[Int]] = []
-        let (value, rewards) = BatchCredit.shared.rewards(count: 3) { calls.append($0); return 0.25 }
+        let (value, rewards) = BatchCredit.shared.rewards(count: 3) {
+            calls.append($0)
+            return 0.25
+        }
         XCTAssertEqual(value, 0.25)
         XCTAssertEqual(rewards, [0.25, 0.25, 0.25])
         XCTAssertEqual(calls, [[0, 1, 2]], "shared needs V of the whole batch only")
@@ -41,8 +43,10 @@ final class BatchCreditTests: XCTestCase {
         XCTAssertEqual(try credit(["credit": "shared"]), .shared)
         XCTAssertEqual(try credit(["credit": "leave_one_out"]), .leaveOneOut)
         XCTAssertThrowsError(try credit(["credit": "loo"])) { error in
-            XCTAssertEqual("\(error)", "reward diversity: option credit = \"loo\" is invalid; "
-                + "expected one of leave_one_out, shared")
+            XCTAssertEqual(
+                "\(error)",
+                "reward diversity: option credit = \"loo\" is invalid; "
+                    + "expected one of leave_one_out, shared")
         }
     }
 }

@@ -1,10 +1,10 @@
+import Rewards
 import XCTest
 
-import Rewards
-
 final class CheckedRewardTests: XCTestCase {
-    private let input = RewardInput(images: Array(repeating: Fixtures.image("noise_16"), count: 3),
-                                    prompts: ["a cat", "a dog", "a horse"])
+    private let input = RewardInput(
+        images: Array(repeating: Fixtures.image("noise_16"), count: 3),
+        prompts: ["a cat", "a dog", "a horse"])
 
     func testFiniteRewardsPassUnchanged() async throws {
         let batch = try await CheckedReward(FixedReward(values: [1, -2, 3], info: [["x": 1], [:], [:]])).score(input)

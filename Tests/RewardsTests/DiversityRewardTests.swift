@@ -1,7 +1,6 @@
-import XCTest
-
 import ImageCodecs
 import Rewards
+import XCTest
 
 /// Embeds a 1×1 image as the vector listed under its red value.
 private struct TableEmbedder: ImageEmbedder {
@@ -92,8 +91,10 @@ final class DiversityRewardTests: XCTestCase {
             try RewardRegistry.standard.make(RewardConfiguration(name: "diversity", options: options))
         }
         XCTAssertThrowsError(try make(["features": "recogniser"])) { error in
-            XCTAssertEqual("\(error)", "reward diversity: option features = \"recogniser\" is invalid; "
-                + "expected one of clip, pixels")
+            XCTAssertEqual(
+                "\(error)",
+                "reward diversity: option features = \"recogniser\" is invalid; "
+                    + "expected one of clip, pixels")
         }
         XCTAssertThrowsError(try make(["credit": "everyone"])) { error in
             XCTAssertTrue("\(error)".contains("option credit = \"everyone\""), "\(error)")
@@ -116,8 +117,13 @@ final class DiversityRewardTests: XCTestCase {
     func testALibraryCanAddFeatures() async throws {
         let table = self.table
         let registry = RewardRegistry.standard(diversityFeatures: ["table": { _ in TableEmbedder(table: table) }])
-        let reward = try registry.make(RewardConfiguration(name: "diversity", options: ["features": "table",
-                                                                                         "credit": "shared"]))
+        let reward = try registry.make(
+            RewardConfiguration(
+                name: "diversity",
+                options: [
+                    "features": "table",
+                    "credit": "shared"
+                ]))
         let scored = try await reward.score(input([dot(1), dot(3)]))
         XCTAssertEqual(scored.rewards, [1, 1])
         XCTAssertThrowsError(try registry.make(RewardConfiguration(name: "diversity", options: ["features": "x"]))) {
@@ -126,8 +132,9 @@ final class DiversityRewardTests: XCTestCase {
     }
 
     func testCLIPFeaturesAreTransformersImageEmbeddings() async throws {
-        let reward = try RewardRegistry.standard.make(RewardConfiguration(
-            name: "diversity", options: ["features": "clip", "model": AestheticFixtures.clip.path]))
+        let reward = try RewardRegistry.standard.make(
+            RewardConfiguration(
+                name: "diversity", options: ["features": "clip", "model": AestheticFixtures.clip.path]))
         XCTAssertTrue(reward.usesLibtorch)
         let scored = try await reward.score(input(try AestheticFixtures.images()))
         // V from transformers' image_embeds of the three images (scripts/golden/aesthetic.py).

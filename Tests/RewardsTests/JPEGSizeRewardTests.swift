@@ -1,8 +1,7 @@
-import XCTest
-
 import ImageCodecs
 import Rewards
 import Torch
+import XCTest
 
 final class JPEGSizeRewardTests: XCTestCase {
     func testCompressibilityIsMinusPILSizeInKB() async throws {

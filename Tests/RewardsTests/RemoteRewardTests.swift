@@ -1,8 +1,7 @@
 import Foundation
-import XCTest
-
 import ImageCodecs
 import Rewards
+import XCTest
 
 /// The remote reward against scripts/reward_server.py, started per test on a free
 /// loopback port and stopped in tearDown. Backoff delays are tiny to keep the tests fast.
@@ -23,8 +22,9 @@ final class RemoteRewardTests: XCTestCase {
 
     private func reward(_ url: URL, _ options: [String: String] = [:]) throws -> CheckedReward {
         let defaults = ["url": url.absoluteString, "timeout_s": "5", "retries": "2", "retry_delay_s": "0.01"]
-        return try RewardRegistry.standard.make(RewardConfiguration(
-            name: "remote", options: defaults.merging(options) { $1 }))
+        return try RewardRegistry.standard.make(
+            RewardConfiguration(
+                name: "remote", options: defaults.merging(options) { $1 }))
     }
 
     /// The error a score ends with, or nil (a test failure) when it succeeds.
@@ -45,9 +45,14 @@ final class RemoteRewardTests: XCTestCase {
         let batch = try await reward(server.url).score(input)
         let sizes = try input.images.map { try $0.pngData().count }
         XCTAssertEqual(batch.rewards, sizes.map { Double($0) / 1000 })
-        XCTAssertEqual(batch.info, zip(zip(sizes, input.prompts), metadata).map { item in
-            ["bytes": Double(item.0.0), "prompt_chars": Double(item.0.1.count), "metadata_keys": Double(item.1.count)]
-        })
+        XCTAssertEqual(
+            batch.info,
+            zip(zip(sizes, input.prompts), metadata).map { item in
+                [
+                    "bytes": Double(item.0.0), "prompt_chars": Double(item.0.1.count),
+                    "metadata_keys": Double(item.1.count)
+                ]
+            })
         XCTAssertEqual(batch.dropped, [])
     }
 
@@ -62,9 +67,9 @@ final class RemoteRewardTests: XCTestCase {
         // The documented plug-in slot: a Python file defining score(images, prompts, metadata).
         let module = FileManager.default.temporaryDirectory.appendingPathComponent("reward-\(UUID().uuidString).py")
         try """
-            def score(images, prompts, metadata):
-                return [len(p) + 0.5 for p in prompts], [{"n": float(len(images))} for _ in images]
-            """.write(to: module, atomically: true, encoding: .utf8)
+        def score(images, prompts, metadata):
+            return [len(p) + 0.5 for p in prompts], [{"n": float(len(images))} for _ in images]
+        """.write(to: module, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: module) }
         server = try RewardServerProcess(arguments: ["--module", module.path])
         let input = Fixtures.input()
@@ -97,7 +102,8 @@ final class RemoteRewardTests: XCTestCase {
         guard case .connection(let reason) = remote.lastFailure else { return XCTFail("\(remote)") }
         XCTAssertTrue(reason.contains("connection refused"), reason)
         let message = "\(remote)"
-        XCTAssertTrue(message.hasPrefix("remote reward at \(server.url.absoluteString): failed after 3 attempts"), message)
+        XCTAssertTrue(
+            message.hasPrefix("remote reward at \(server.url.absoluteString): failed after 3 attempts"), message)
     }
 
     func testNoServerIsConnectionRefused() async throws {

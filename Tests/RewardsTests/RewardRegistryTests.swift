@@ -1,38 +1,45 @@
 import Foundation
-import XCTest
-
 import Rewards
+import XCTest
 
 final class RewardRegistryTests: XCTestCase {
     func testStandardNames() {
-        XCTAssertEqual(RewardRegistry.standard.names,
-                       ["aesthetic", "diversity", "jpeg_compressibility", "jpeg_incompressibility", "remote"])
+        XCTAssertEqual(
+            RewardRegistry.standard.names,
+            ["aesthetic", "diversity", "jpeg_compressibility", "jpeg_incompressibility", "remote"])
     }
 
     func testLookupByName() throws {
         XCTAssertEqual(try RewardRegistry.standard.make("jpeg_compressibility").name, "jpeg_compressibility")
         XCTAssertEqual(try RewardRegistry.standard.make("jpeg_incompressibility").name, "jpeg_incompressibility")
-        let remote = try RewardRegistry.standard.make(RewardConfiguration(name: "remote", options: ["url": "http://127.0.0.1:9/"]))
+        let remote = try RewardRegistry.standard.make(
+            RewardConfiguration(name: "remote", options: ["url": "http://127.0.0.1:9/"]))
         XCTAssertEqual(remote.name, "remote")
         XCTAssertEqual(remote.nonFinite, .error)
     }
 
     func testUnknownNameListsTheKnownOnes() {
         XCTAssertThrowsError(try RewardRegistry.standard.make("aesthetic_typo")) { error in
-            XCTAssertEqual("\(error)", "unknown reward \"aesthetic_typo\"; known rewards: "
-                + "aesthetic, diversity, jpeg_compressibility, jpeg_incompressibility, remote")
+            XCTAssertEqual(
+                "\(error)",
+                "unknown reward \"aesthetic_typo\"; known rewards: "
+                    + "aesthetic, diversity, jpeg_compressibility, jpeg_incompressibility, remote")
         }
     }
 
     func testUnknownOptionIsAnError() {
-        let configuration = RewardConfiguration(name: "remote", options: ["url": "http://127.0.0.1:9/", "timout_s": "3"])
+        let configuration = RewardConfiguration(
+            name: "remote", options: ["url": "http://127.0.0.1:9/", "timout_s": "3"])
         XCTAssertThrowsError(try RewardRegistry.standard.make(configuration)) { error in
             let message = "\(error)"
             XCTAssertTrue(message.contains("unknown option \"timout_s\""), message)
             XCTAssertTrue(message.contains("timeout_s"), message)
         }
-        XCTAssertThrowsError(try RewardRegistry.standard.make(RewardConfiguration(name: "jpeg_compressibility",
-                                                                                  options: ["quality": "90"])))
+        XCTAssertThrowsError(
+            try RewardRegistry.standard.make(
+                RewardConfiguration(
+                    name: "jpeg_compressibility",
+                    options: ["quality": "90"])))
     }
 
     func testBadOptionValuesNameTheOption() {
@@ -53,37 +60,51 @@ final class RewardRegistryTests: XCTestCase {
     }
 
     func testRemoteOptions() throws {
-        let options = RewardOptions(reward: "remote", values: [
-            "url": "http://127.0.0.1:8000/score", "format": "jpeg", "jpeg_quality": "90",
-            "timeout_s": "2.5", "retries": "5", "retry_delay_s": "0.25",
-        ])
+        let options = RewardOptions(
+            reward: "remote",
+            values: [
+                "url": "http://127.0.0.1:8000/score", "format": "jpeg", "jpeg_quality": "90",
+                "timeout_s": "2.5", "retries": "5", "retry_delay_s": "0.25"
+            ])
         let settings = try RemoteRewardSettings(options: options)
-        XCTAssertEqual(settings, RemoteRewardSettings(url: URL(string: "http://127.0.0.1:8000/score")!, format: .jpeg,
-                                                      jpegQuality: 90, timeout: 2.5, retries: 5, retryDelay: 0.25))
+        XCTAssertEqual(
+            settings,
+            RemoteRewardSettings(
+                url: URL(string: "http://127.0.0.1:8000/score")!, format: .jpeg,
+                jpegQuality: 90, timeout: 2.5, retries: 5, retryDelay: 0.25))
         XCTAssertEqual((1...4).map(settings.delay(beforeRetry:)), [0.25, 0.5, 1, 2])
         let defaults = try RemoteRewardSettings(options: RewardOptions(reward: "remote", values: ["url": "http://h/"]))
         XCTAssertEqual(defaults, RemoteRewardSettings(url: URL(string: "http://h/")!))
-        XCTAssertEqual([defaults.format.rawValue, "\(defaults.timeout)", "\(defaults.retries)", "\(defaults.retryDelay)"],
-                       ["png", "60.0", "3", "1.0"])
+        XCTAssertEqual(
+            [defaults.format.rawValue, "\(defaults.timeout)", "\(defaults.retries)", "\(defaults.retryDelay)"],
+            ["png", "60.0", "3", "1.0"])
     }
 
     func testConfigurationFromAFile() throws {
         struct File: Codable, Equatable { var reward: RewardConfiguration }
         let bare = try JSONDecoder().decode(File.self, from: Data(#"{"reward": "jpeg_compressibility"}"#.utf8))
         XCTAssertEqual(bare.reward, RewardConfiguration(name: "jpeg_compressibility"))
-        let json = #"{"reward": {"name": "remote", "url": "http://127.0.0.1:8000", "timeout_s": 30, "retry_delay_s": 0.5, "#
+        let json =
+            #"{"reward": {"name": "remote", "url": "http://127.0.0.1:8000", "timeout_s": 30, "retry_delay_s": 0.5, "#
             + #""non_finite": "drop", "verbose": true}}"#
         let object = try JSONDecoder().decode(File.self, from: Data(json.utf8))
-        XCTAssertEqual(object.reward, RewardConfiguration(name: "remote", options: [
-            "url": "http://127.0.0.1:8000", "timeout_s": "30", "retry_delay_s": "0.5", "non_finite": "drop", "verbose": "true",
-        ]))
+        XCTAssertEqual(
+            object.reward,
+            RewardConfiguration(
+                name: "remote",
+                options: [
+                    "url": "http://127.0.0.1:8000", "timeout_s": "30", "retry_delay_s": "0.5", "non_finite": "drop",
+                    "verbose": "true"
+                ]))
         // Written back in the form it was read in.
         for file in [bare, object] {
             XCTAssertEqual(try JSONDecoder().decode(File.self, from: JSONEncoder().encode(file)), file)
         }
-        XCTAssertEqual(String(decoding: try JSONEncoder().encode(bare), as: UTF8.self), #"{"reward":"jpeg_compressibility"}"#)
+        XCTAssertEqual(
+            String(decoding: try JSONEncoder().encode(bare), as: UTF8.self), #"{"reward":"jpeg_compressibility"}"#)
         XCTAssertThrowsError(try JSONDecoder().decode(File.self, from: Data(#"{"reward": {"url": "x"}}"#.utf8)))
-        XCTAssertThrowsError(try JSONDecoder().decode(File.self, from: Data(#"{"reward": {"name": "remote", "url": [1]}}"#.utf8)))
+        XCTAssertThrowsError(
+            try JSONDecoder().decode(File.self, from: Data(#"{"reward": {"name": "remote", "url": [1]}}"#.utf8)))
     }
 
     func testCustomRewardIsRegisteredAndChecked() async throws {
@@ -95,6 +116,8 @@ final class RewardRegistryTests: XCTestCase {
         let input = RewardInput(images: [Fixtures.image("noise_16")], prompts: ["p"])
         let rewards = try await reward.score(input).rewards
         XCTAssertEqual(rewards, [2.5])
-        XCTAssertThrowsError(try registry.make("jpeg_compressibility")) { XCTAssertTrue("\($0)".contains("known rewards: fixed")) }
+        XCTAssertThrowsError(try registry.make("jpeg_compressibility")) {
+            XCTAssertTrue("\($0)".contains("known rewards: fixed"))
+        }
     }
 }

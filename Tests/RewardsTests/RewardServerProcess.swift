@@ -34,9 +34,13 @@ final class RewardServerProcess {
             if chunk.isEmpty { break }  // EOF: it exited (its error went to stderr)
             line.append(chunk)
         }
-        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        else {
             process.terminate()
-            throw StartError(message: "reward_server.py \(arguments.joined(separator: " ")) did not start (printed \"\(String(decoding: line, as: UTF8.self))\")")
+            throw StartError(
+                message:
+                    "reward_server.py \(arguments.joined(separator: " ")) did not start (printed \"\(String(decoding: line, as: UTF8.self))\")"
+            )
         }
         self.port = port
     }

@@ -1,9 +1,8 @@
 import Foundation
-import XCTest
-
 import ImageCodecs
 import Rewards
 import ShapesWorld
+import XCTest
 
 /// The VLM path end to end on CPU: rendered shapes-world scenes go through the
 /// `remote` reward to scripts/reward_server.py in text_similarity mode, where the
@@ -25,7 +24,8 @@ final class VLMRemoteRewardTests: XCTestCase {
     private static func vlmPython() throws -> URL {
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
-        let path = ProcessInfo.processInfo.environment["DDPO_VLM_PYTHON"]
+        let path =
+            ProcessInfo.processInfo.environment["DDPO_VLM_PYTHON"]
             ?? repository.appendingPathComponent("scripts/tests/.venv/bin/python").path
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw XCTSkip("no Python for the VLM modes at \(path) (make vlm-venv, or set DDPO_VLM_PYTHON)")
@@ -44,8 +44,9 @@ final class VLMRemoteRewardTests: XCTestCase {
         let server = try RewardServerProcess(
             arguments: ["--mode", "text_similarity", "--captioner", "shapes", "--device", "cpu"], python: python)
         self.server = server
-        let reward = try RewardRegistry.standard.make(RewardConfiguration(
-            name: "remote", options: ["url": server.url.absoluteString, "timeout_s": "120", "retries": "0"]))
+        let reward = try RewardRegistry.standard.make(
+            RewardConfiguration(
+                name: "remote", options: ["url": server.url.absoluteString, "timeout_s": "120", "retries": "0"]))
 
         let scenes = (0..<4).map { ShapesWorld.scene(seed: 11, index: $0) }
         let captions = scenes.map(\.caption)

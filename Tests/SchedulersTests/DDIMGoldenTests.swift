@@ -1,8 +1,7 @@
 import Foundation
-import XCTest
-
 import Schedulers
 import Torch
+import XCTest
 
 /// DDIM against diffusers' DDIMScheduler and a float64 log-probability reference,
 /// both written by scripts/golden/sd_pipelines.py.
@@ -33,7 +32,7 @@ final class DDIMGoldenTests: XCTestCase {
         // last step, which magnifies float32 rounding ~25x: its bound is looser.
         let cases: [(String, SchedulerConfiguration.PredictionType, Double, Double)] = [
             ("logprob", .epsilon, 1.0, 1e-5), ("logprob_eta05", .epsilon, 0.5, 1e-5),
-            ("logprob_v", .vPrediction, 1.0, 1e-5), ("logprob_sample", .sample, 1.0, 1e-4),
+            ("logprob_v", .vPrediction, 1.0, 1e-5), ("logprob_sample", .sample, 1.0, 1e-4)
         ]
         for (name, prediction, eta, tolerance) in cases {
             var configuration = SchedulerConfiguration.stableDiffusion
@@ -56,14 +55,17 @@ final class DDIMGoldenTests: XCTestCase {
     /// Replays diffusers' 10-step trajectory: the same generator gives the same
     /// initial latents and per-step noise, and each DDIM update lands on diffusers' latents.
     func testTrajectoryReplayMatchesDiffusers() throws {
-        for (pipeline, prediction) in [("tiny-sd1", SchedulerConfiguration.PredictionType.epsilon),
-                                       ("tiny-sd2", .vPrediction)] {
+        for (pipeline, prediction) in [
+            ("tiny-sd1", SchedulerConfiguration.PredictionType.epsilon),
+            ("tiny-sd2", .vPrediction)
+        ] {
             let reference = try Self.reference(pipeline)
             var configuration = SchedulerConfiguration.stableDiffusion
             configuration.predictionType = prediction
             let scheduler = DDIMScheduler(configuration: configuration)
-            XCTAssertEqual(try tensor(reference, "traj_timesteps").toArray(Int.self),
-                           scheduler.timesteps(inferenceSteps: 10))
+            XCTAssertEqual(
+                try tensor(reference, "traj_timesteps").toArray(Int.self),
+                scheduler.timesteps(inferenceSteps: 10))
             let generator = Generator(seed: 1234)
             var latents = Tensor.randn([2, 4, 8, 8], generator: generator)
             XCTAssertEqual(maxAbs(latents, try tensor(reference, "traj_initial_latents")), 0, pipeline)
@@ -71,8 +73,9 @@ final class DDIMGoldenTests: XCTestCase {
             let expected = try tensor(reference, "traj_latents")
             let expectedLogProbs = try tensor(reference, "traj_log_probs")
             for (i, t) in scheduler.timesteps(inferenceSteps: 10).enumerated() {
-                let step = scheduler.step(modelOutput: eps[i], timesteps: Tensor([Int64(t), Int64(t)]), sample: latents,
-                                          inferenceSteps: 10, eta: 1.0, generator: generator)
+                let step = scheduler.step(
+                    modelOutput: eps[i], timesteps: Tensor([Int64(t), Int64(t)]), sample: latents,
+                    inferenceSteps: 10, eta: 1.0, generator: generator)
                 latents = step.previousSample
                 let scale = max(expected[i + 1].abs().max().item(), 1)
                 XCTAssertLessThan(maxAbs(latents, expected[i + 1]) / scale, 1e-6, "\(pipeline) step \(i)")

@@ -1,15 +1,16 @@
-import XCTest
-
 import Foundation
 import ImageCodecs
 import Rewards
 import Torch
+import XCTest
+
 @testable import ShapesWorld
 
 final class ShapesAlignmentRewardTests: XCTestCase {
     /// A small untrained recogniser: the reward's arithmetic does not depend on training.
     private func recogniser() -> ShapesRecogniser {
-        ShapesRecogniser(configuration: .init(channels: [16, 16, 32, 32, 32], hidden: 32), generator: Generator(seed: 4))
+        ShapesRecogniser(
+            configuration: .init(channels: [16, 16, 32, 32, 32], hidden: 32), generator: Generator(seed: 4))
     }
 
     func testRewardIsTheProductOfTheCaptionsProbabilities() async throws {
@@ -40,14 +41,19 @@ final class ShapesAlignmentRewardTests: XCTestCase {
     func testAForeignPromptIsAnErrorNamingIt() async {
         let reward = ShapesAlignmentReward(recogniser: recogniser())
         let image = ShapesWorld.scene(seed: 0, index: 0).render()
-        let input = RewardInput(images: [image, image], prompts: [ShapesWorld.scene(seed: 0, index: 0).caption,
-                                                                  "a photo of a cat"])
+        let input = RewardInput(
+            images: [image, image],
+            prompts: [
+                ShapesWorld.scene(seed: 0, index: 0).caption,
+                "a photo of a cat"
+            ])
         do {
             _ = try await reward.score(input)
             XCTFail("expected an error")
         } catch {
-            XCTAssertEqual(error as? ShapesWorldError,
-                           .notAWorldCaption(reward: "shapes_alignment", index: 1, prompt: "a photo of a cat"))
+            XCTAssertEqual(
+                error as? ShapesWorldError,
+                .notAWorldCaption(reward: "shapes_alignment", index: 1, prompt: "a photo of a cat"))
             XCTAssertTrue("\(error)".contains("\"a photo of a cat\""), "\(error)")
         }
     }
@@ -71,9 +77,13 @@ final class ShapesAlignmentRewardTests: XCTestCase {
         XCTAssertThrowsError(try registry.make("shapes_alignment")) { error in
             XCTAssertTrue("\(error)".contains("recogniser"), "\(error)")
         }
-        XCTAssertThrowsError(try registry.make(RewardConfiguration(name: "shapes_alignment",
-                                                                   options: ["recogniser": "/nonexistent"])))
-        let reward = try registry.make(RewardConfiguration(name: "shapes_alignment", options: ["recogniser": folder.path]))
+        XCTAssertThrowsError(
+            try registry.make(
+                RewardConfiguration(
+                    name: "shapes_alignment",
+                    options: ["recogniser": "/nonexistent"])))
+        let reward = try registry.make(
+            RewardConfiguration(name: "shapes_alignment", options: ["recogniser": folder.path]))
         XCTAssertTrue(reward.usesLibtorch)
         let scene = ShapesWorld.scene(seed: 0, index: 2)
         let fromRegistry = try await reward.score(RewardInput(images: [scene.render()], prompts: [scene.caption]))

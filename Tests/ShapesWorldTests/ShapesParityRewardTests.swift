@@ -1,14 +1,15 @@
-import XCTest
-
 import Foundation
 import ImageCodecs
 import Rewards
 import Torch
+import XCTest
+
 @testable import ShapesWorld
 
 final class ShapesParityRewardTests: XCTestCase {
     private func recogniser() -> ShapesRecogniser {
-        ShapesRecogniser(configuration: .init(channels: [16, 16, 32, 32, 32], hidden: 32), generator: Generator(seed: 4))
+        ShapesRecogniser(
+            configuration: .init(channels: [16, 16, 32, 32, 32], hidden: 32), generator: Generator(seed: 4))
     }
 
     func testEvennessOfKnownDistributions() {
@@ -28,15 +29,17 @@ final class ShapesParityRewardTests: XCTestCase {
         // Classes [A, A, B], K = 2: V = H(2/3, 1/3) / ln 2 = 0.9182958340544896.
         // Without an A: {A, B}, V = 1, r = 3V − 2 = 0.7548875021634687;
         // without B: {A, A}, V = 0, r = 3V = 2.754887502163469.
-        let scored = ShapesParityReward.batch(probabilities: [[1, 0], [1, 0], [0, 1]], classes: ["a", "b"],
-                                              credit: .leaveOneOut)
+        let scored = ShapesParityReward.batch(
+            probabilities: [[1, 0], [1, 0], [0, 1]], classes: ["a", "b"],
+            credit: .leaveOneOut)
         XCTAssertEqual(scored.batchValue!, 0.9182958340544896, accuracy: 1e-12)
         XCTAssertEqual(scored.rewards[0], 0.7548875021634687, accuracy: 1e-12)
         XCTAssertEqual(scored.rewards[1], 0.7548875021634687, accuracy: 1e-12)
         XCTAssertEqual(scored.rewards[2], 2.754887502163469, accuracy: 1e-12)
         XCTAssertEqual(scored.info[2], ["p_a": 0, "p_b": 1])
-        let shared = ShapesParityReward.batch(probabilities: [[1, 0], [1, 0], [0, 1]], classes: ["a", "b"],
-                                              credit: .shared)
+        let shared = ShapesParityReward.batch(
+            probabilities: [[1, 0], [1, 0], [0, 1]], classes: ["a", "b"],
+            credit: .shared)
         for r in shared.rewards { XCTAssertEqual(r, 0.9182958340544896, accuracy: 1e-12) }
     }
 
@@ -70,10 +73,15 @@ final class ShapesParityRewardTests: XCTestCase {
         XCTAssertThrowsError(try registry.make("parity")) { error in
             XCTAssertEqual("\(error)", "reward parity: missing required option \"recogniser\"")
         }
-        XCTAssertThrowsError(try registry.make(RewardConfiguration(
-            name: "parity", options: ["recogniser": folder.path, "attribute": "size"]))) { error in
-            XCTAssertEqual("\(error)", "reward parity: option attribute = \"size\" is invalid; "
-                + "expected one of shape, colour, count, background")
+        XCTAssertThrowsError(
+            try registry.make(
+                RewardConfiguration(
+                    name: "parity", options: ["recogniser": folder.path, "attribute": "size"]))
+        ) { error in
+            XCTAssertEqual(
+                "\(error)",
+                "reward parity: option attribute = \"size\" is invalid; "
+                    + "expected one of shape, colour, count, background")
         }
         let reward = try registry.make(RewardConfiguration(name: "parity", options: ["recogniser": folder.path]))
         XCTAssertEqual((reward.base as? ShapesParityReward)?.attribute, .background)
@@ -81,8 +89,13 @@ final class ShapesParityRewardTests: XCTestCase {
 
         var withDefault = RewardRegistry()
         ShapesParityReward.register(in: &withDefault, defaultRecogniser: folder.path)
-        let shared = try withDefault.make(RewardConfiguration(name: "parity", options: ["attribute": "count",
-                                                                                         "credit": "shared"]))
+        let shared = try withDefault.make(
+            RewardConfiguration(
+                name: "parity",
+                options: [
+                    "attribute": "count",
+                    "credit": "shared"
+                ]))
         XCTAssertEqual((shared.base as? ShapesParityReward)?.attribute, .count)
         XCTAssertEqual((shared.base as? ShapesParityReward)?.credit, .shared)
     }
@@ -93,16 +106,25 @@ final class ShapesParityRewardTests: XCTestCase {
         let recogniser = recogniser()
         try recogniser.save(to: folder)
         let registry = RewardRegistry.standard(diversityFeatures: ["recogniser": RecogniserEmbedder.factory()])
-        XCTAssertThrowsError(try registry.make(RewardConfiguration(name: "diversity",
-                                                                   options: ["features": "recogniser"]))) { error in
+        XCTAssertThrowsError(
+            try registry.make(
+                RewardConfiguration(
+                    name: "diversity",
+                    options: ["features": "recogniser"]))
+        ) { error in
             XCTAssertEqual("\(error)", "reward diversity: missing required option \"model\"")
         }
-        XCTAssertThrowsError(try registry.make(RewardConfiguration(
-            name: "diversity", options: ["features": "recogniser", "model": "/nonexistent"]))) { error in
+        XCTAssertThrowsError(
+            try registry.make(
+                RewardConfiguration(
+                    name: "diversity", options: ["features": "recogniser", "model": "/nonexistent"]))
+        ) { error in
             XCTAssertTrue("\(error)".contains("option model = \"/nonexistent\""), "\(error)")
         }
-        let reward = try registry.make(RewardConfiguration(name: "diversity",
-                                                           options: ["features": "recogniser", "model": folder.path]))
+        let reward = try registry.make(
+            RewardConfiguration(
+                name: "diversity",
+                options: ["features": "recogniser", "model": folder.path]))
         XCTAssertTrue(reward.usesLibtorch)
         let batch = ShapesWorld.batch(seed: 1, first: 0, count: 3)
         let scored = try await reward.score(RewardInput(images: batch.images, prompts: batch.captions))

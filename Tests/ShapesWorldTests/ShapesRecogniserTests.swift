@@ -1,7 +1,7 @@
-import XCTest
-
 import Foundation
 import Torch
+import XCTest
+
 @testable import ShapesWorld
 
 final class ShapesRecogniserTests: XCTestCase {
@@ -39,8 +39,9 @@ final class ShapesRecogniserTests: XCTestCase {
         let folder = FileManager.default.temporaryDirectory
             .appendingPathComponent("shapes-recogniser-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let recogniser = ShapesRecogniser(configuration: .init(channels: [16, 16, 32, 32, 32], hidden: 32),
-                                          generator: Generator(seed: 3))
+        let recogniser = ShapesRecogniser(
+            configuration: .init(channels: [16, 16, 32, 32, 32], hidden: 32),
+            generator: Generator(seed: 3))
         try recogniser.save(to: folder)
         let loaded = try ShapesRecogniser.load(from: folder)
         XCTAssertEqual(loaded.configuration, recogniser.configuration)

@@ -1,7 +1,7 @@
-import XCTest
-
 import ImageCodecs
 import Torch
+import XCTest
+
 @testable import ShapesWorld
 
 final class ShapesWorldTests: XCTestCase {
@@ -53,8 +53,10 @@ final class ShapesWorldTests: XCTestCase {
     }
 
     func testForeignCaptionsDoNotParse() {
-        for text in ["", "a red circle", "a red circle on a pink background", "four red circles on a white background",
-                     "a red circles on a white background", "two red circle on a white background", "a cat"] {
+        for text in [
+            "", "a red circle", "a red circle on a pink background", "four red circles on a white background",
+            "a red circles on a white background", "two red circle on a white background", "a cat"
+        ] {
             XCTAssertNil(ShapesWorld.parse(caption: text), text)
         }
         XCTAssertNotNil(ShapesWorld.parse(caption: "  A Red circle on a white   background "))
@@ -79,8 +81,9 @@ final class ShapesWorldTests: XCTestCase {
                 XCTAssertEqual(pixel(image, x, y), background, "scene \(index) corner (\(x), \(y))")
             }
             for shape in scene.shapes {
-                XCTAssertEqual(pixel(image, Int(shape.centerX), Int(shape.centerY)), rgb(scene.color.rgb),
-                               "scene \(index): \(scene.caption)")
+                XCTAssertEqual(
+                    pixel(image, Int(shape.centerX), Int(shape.centerY)), rgb(scene.color.rgb),
+                    "scene \(index): \(scene.caption)")
             }
         }
     }
@@ -89,8 +92,9 @@ final class ShapesWorldTests: XCTestCase {
         for index in 0..<200 {
             let scene = ShapesWorld.scene(seed: 5, index: index)
             let image = scene.render()
-            XCTAssertEqual(components(of: rgb(scene.color.rgb), in: image, minimumSize: 4), scene.count,
-                           "scene \(index): \(scene.caption)")
+            XCTAssertEqual(
+                components(of: rgb(scene.color.rgb), in: image, minimumSize: 4), scene.count,
+                "scene \(index): \(scene.caption)")
         }
     }
 
@@ -110,8 +114,9 @@ final class ShapesWorldTests: XCTestCase {
         }
         XCTAssertEqual(ShapesWorld.captions(excludingHeldOut: true).count, 20 * 3 * 4)
         XCTAssertEqual(ShapesWorld.heldOutCaptions.count, 4 * 3 * 4)
-        XCTAssertEqual(ShapesWorld.captions(kinds: [.star], colours: [.red], counts: [2], backgrounds: [.black]),
-                       ["two red stars on a black background"])
+        XCTAssertEqual(
+            ShapesWorld.captions(kinds: [.star], colours: [.red], counts: [2], backgrounds: [.black]),
+            ["two red stars on a black background"])
     }
 
     func testRenderingScalesWithSize() {
@@ -134,7 +139,8 @@ final class ShapesWorldTests: XCTestCase {
     /// 8-connected components of pixels of exactly `colour`, ignoring specks below
     /// `minimumSize` (a star's tip can rasterise to a lone pixel).
     private func components(of colour: [UInt8], in image: RGBImage, minimumSize: Int) -> Int {
-        let w = image.width, h = image.height
+        let w = image.width
+        let h = image.height
         var seen = [Bool](repeating: false, count: w * h)
         var found = 0
         for start in 0..<(w * h) where !seen[start] && pixel(image, start % w, start / w) == colour {

@@ -19,8 +19,9 @@ final class Conv2dTests: XCTestCase {
         let x = Tensor.randn([2, 4, 9, 9])
         let y = layer(x)
         XCTAssertEqual(y.shape, [2, 6, 5, 5])
-        assertClose(y, conv2d(x, weight: layer.weight, bias: layer.bias, stride: 2, padding: 1, groups: 2),
-                    tolerance: 0)
+        assertClose(
+            y, conv2d(x, weight: layer.weight, bias: layer.bias, stride: 2, padding: 1, groups: 2),
+            tolerance: 0)
         XCTAssertNil(Conv2d(3, 3, kernelSize: 1, bias: false).bias)
     }
 }

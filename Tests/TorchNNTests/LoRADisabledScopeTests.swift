@@ -32,10 +32,11 @@ final class LoRADisabledScopeTests: XCTestCase {
         let layers = model.loraLayers().map(\.layer)
         layers[0].isAdapterEnabled = false
         let before = model(x)
-        XCTAssertThrowsError(try model.withLoRADisabled {
-            XCTAssertTrue(layers.allSatisfy { !$0.isAdapterEnabled })
-            throw Failure()
-        })
+        XCTAssertThrowsError(
+            try model.withLoRADisabled {
+                XCTAssertTrue(layers.allSatisfy { !$0.isAdapterEnabled })
+                throw Failure()
+            })
         XCTAssertEqual(layers.map(\.isAdapterEnabled), [false] + Array(repeating: true, count: layers.count - 1))
         XCTAssertEqual(model(x).bytes(), before.bytes())
     }

@@ -33,7 +33,8 @@ final class LoRATests: XCTestCase {
         let (base, adapter) = makeAdapter(alpha: 8)
         randomizeB(adapter)
         let x = Tensor.randn([3, 6])
-        let a = adapter.loraA.weight, b = adapter.loraB.weight
+        let a = adapter.loraA.weight
+        let b = adapter.loraB.weight
         let expected = base(x) + x.matmul(a.transposed(0, 1)).matmul(b.transposed(0, 1)) * (8.0 / 2.0)
         XCTAssertEqual(adapter.scale, 4)
         assertClose(adapter(x), expected, tolerance: 1e-5)
@@ -78,7 +79,8 @@ final class LoRATests: XCTestCase {
         let x = Tensor.randn([3, 6], dtype: .float64)
         let y = adapter(x)
         XCTAssertEqual(y.dtype, .float64)
-        let a = adapter.loraA.weight.to(dtype: .float64), b = adapter.loraB.weight.to(dtype: .float64)
+        let a = adapter.loraA.weight.to(dtype: .float64)
+        let b = adapter.loraB.weight.to(dtype: .float64)
         assertClose(y, base(x) + x.matmul(a.transposed(0, 1)).matmul(b.transposed(0, 1)), tolerance: 1e-5)
     }
 

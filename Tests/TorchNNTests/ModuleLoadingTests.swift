@@ -7,7 +7,8 @@ final class ModuleLoadingTests: XCTestCase {
     private func numberedWeights(for model: Module, prefix: String = "") -> [String: Tensor] {
         var weights: [String: Tensor] = [:]
         for (index, (name, tensor)) in model.namedParameters().enumerated() {
-            weights[prefix + name] = Tensor.arange(0, Double(tensor.elementCount), dtype: .float32)
+            weights[prefix + name] =
+                Tensor.arange(0, Double(tensor.elementCount), dtype: .float32)
                 .reshaped(tensor.shape) + Double(index) * 1000
         }
         return weights
@@ -20,8 +21,9 @@ final class ModuleLoadingTests: XCTestCase {
         for (name, tensor) in model.namedParameters() {
             XCTAssertEqual(tensor.toArray(Float.self), weights[name]!.toArray(Float.self), name)
         }
-        XCTAssertEqual(model.blocks[1].attn1.toOut.bias!.toArray(Float.self),
-                       weights["blocks.1.attn1.to_out.0.bias"]!.toArray(Float.self))
+        XCTAssertEqual(
+            model.blocks[1].attn1.toOut.bias!.toArray(Float.self),
+            weights["blocks.1.attn1.to_out.0.bias"]!.toArray(Float.self))
     }
 
     func testLoadCopiesInsteadOfAliasing() throws {
@@ -48,12 +50,15 @@ final class ModuleLoadingTests: XCTestCase {
             guard let error = error as? ModuleLoadingError else { return XCTFail("\(error)") }
             XCTAssertEqual(error.missingKeys, ["blocks.0.attn1.to_k.weight", "conv_in.bias"])
             XCTAssertEqual(error.unusedKeys, ["blocks.0.attn1.query.weight", "extra.weight"])
-            XCTAssertEqual(error.shapeMismatches,
-                           [.init(key: "blocks.1.attn1.to_out.0.weight", expected: [4, 4], found: [4, 5])])
+            XCTAssertEqual(
+                error.shapeMismatches,
+                [.init(key: "blocks.1.attn1.to_out.0.weight", expected: [4, 4], found: [4, 5])])
             let message = "\(error)"
             XCTAssertTrue(message.contains("2 missing, 2 unused, 1 with the wrong shape"), message)
-            for key in ["blocks.0.attn1.to_k.weight", "conv_in.bias", "blocks.0.attn1.query.weight", "extra.weight",
-                        "blocks.1.attn1.to_out.0.weight: module has [4, 4], weights have [4, 5]"] {
+            for key in [
+                "blocks.0.attn1.to_k.weight", "conv_in.bias", "blocks.0.attn1.query.weight", "extra.weight",
+                "blocks.1.attn1.to_out.0.weight: module has [4, 4], weights have [4, 5]"
+            ] {
                 XCTAssertTrue(message.contains(key), "'\(key)' not in:\n\(message)")
             }
         }
@@ -84,8 +89,9 @@ final class ModuleLoadingTests: XCTestCase {
         try unet.load(parameters: weights, prefix: "unet.")
         try vae.load(parameters: weights, prefix: "vae.")
         XCTAssertEqual(unet.convIn.weight.toArray(Float.self), weights["unet.conv_in.weight"]!.toArray(Float.self))
-        XCTAssertEqual(vae.blocks[1].norm.bias!.toArray(Float.self),
-                       weights["vae.blocks.1.norm.bias"]!.toArray(Float.self))
+        XCTAssertEqual(
+            vae.blocks[1].norm.bias!.toArray(Float.self),
+            weights["vae.blocks.1.norm.bias"]!.toArray(Float.self))
 
         // Unused keys are only those under the prefix, reported with it.
         weights["unet.stray"] = Tensor.zeros([1])
@@ -108,8 +114,9 @@ final class ModuleLoadingTests: XCTestCase {
         XCTAssertTrue(model.scale.requiresGrad)
         XCTAssertTrue(model.scale.isLeaf)
         XCTAssertFalse(model.blocks[0].projOut.weight.requiresGrad)
-        XCTAssertEqual(model.blocks[0].projOut.bias!.toArray(Float.self),
-                       weights["blocks.0.proj_out.bias"]!.to(dtype: .float16).toArray(Float.self))
+        XCTAssertEqual(
+            model.blocks[0].projOut.bias!.toArray(Float.self),
+            weights["blocks.0.proj_out.bias"]!.to(dtype: .float16).toArray(Float.self))
     }
 
     func testLongErrorListsAreTruncated() {

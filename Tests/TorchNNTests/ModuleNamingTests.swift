@@ -14,8 +14,9 @@ final class ModuleNamingTests: XCTestCase {
         XCTAssertEqual(model.namedParameters().map(\.name), ["scale", "conv_in.weight", "conv_in.bias"])
         model.offset = Tensor.zeros([4])
         model.extra = Linear(4, 2, bias: false)
-        XCTAssertEqual(model.namedParameters().map(\.name),
-                       ["scale", "offset", "conv_in.weight", "conv_in.bias", "extra.weight"])
+        XCTAssertEqual(
+            model.namedParameters().map(\.name),
+            ["scale", "offset", "conv_in.weight", "conv_in.bias", "extra.weight"])
     }
 
     func testSuperclassParametersComeFirst() {
@@ -33,10 +34,12 @@ final class ModuleNamingTests: XCTestCase {
         let model = TinyModel()
         let names = model.namedModules().map(\.name)
         XCTAssertEqual(names.first, "")
-        XCTAssertEqual(Array(names.prefix(8)), [
-            "", "blocks.0", "blocks.0.norm", "blocks.0.attn1", "blocks.0.attn1.to_q", "blocks.0.attn1.to_k",
-            "blocks.0.attn1.to_v", "blocks.0.attn1.to_out.0",
-        ])
+        XCTAssertEqual(
+            Array(names.prefix(8)),
+            [
+                "", "blocks.0", "blocks.0.norm", "blocks.0.attn1", "blocks.0.attn1.to_q", "blocks.0.attn1.to_k",
+                "blocks.0.attn1.to_v", "blocks.0.attn1.to_out.0"
+            ])
         XCTAssertEqual(names.count, 1 + 2 * 9 + 1)
         XCTAssertTrue(model.module(at: "") === model)
         XCTAssertTrue(model.module(at: "blocks.1.attn1.to_out.0") === model.blocks[1].attn1.toOut)
@@ -46,8 +49,9 @@ final class ModuleNamingTests: XCTestCase {
         XCTAssertNil(model.module(at: "blocks.2"))
         XCTAssertNil(model.module(at: "blocks.0.attn1.to_q.weight"))
         XCTAssertNil(model.module(at: "extra"))
-        XCTAssertEqual(model.blocks[0].attn1.namedChildren().map(\.name),
-                       ["to_q", "to_k", "to_v", "to_out.0", "to_out.1"])
+        XCTAssertEqual(
+            model.blocks[0].attn1.namedChildren().map(\.name),
+            ["to_q", "to_k", "to_v", "to_out.0", "to_out.1"])
     }
 
     func testReplaceModuleChecksTheSlotType() throws {

@@ -27,8 +27,9 @@ final class ModuleStateTests: XCTestCase {
         XCTAssertTrue(model.trainableParameters().isEmpty)
         XCTAssertEqual(model.parameterCount(trainableOnly: true), 0)
         model.blocks[1].unfreeze()
-        XCTAssertEqual(model.trainableParameters().map(\.name),
-                       tinyModelParameterNames.filter { $0.hasPrefix("blocks.1.") })
+        XCTAssertEqual(
+            model.trainableParameters().map(\.name),
+            tinyModelParameterNames.filter { $0.hasPrefix("blocks.1.") })
     }
 
     func testParameterCount() {
@@ -81,8 +82,12 @@ final class ModuleStateTests: XCTestCase {
         let b = TinyModel(generator: Generator(seed: 3))
         let c = withParameterInitialization(.random, generator: Generator(seed: 3)) { TinyModel() }
         let d = TinyModel(generator: Generator(seed: 4))
-        for ((name, x), (y, z)) in zip(a.namedParameters(), zip(b.namedParameters().map(\.tensor),
-                                                                 c.namedParameters().map(\.tensor))) {
+        for ((name, x), (y, z)) in zip(
+            a.namedParameters(),
+            zip(
+                b.namedParameters().map(\.tensor),
+                c.namedParameters().map(\.tensor)))
+        {
             XCTAssertEqual(x.toArray(Float.self), y.toArray(Float.self), name)
             XCTAssertEqual(x.toArray(Float.self), z.toArray(Float.self), name)
         }

@@ -18,7 +18,8 @@ final class NormalizationTests: XCTestCase {
         withNoGrad { norm.weight!.fill(2) }
         let x = Tensor.randn([3, 8]) * 5 + 1
         let y = norm(x)
-        let standardised = (x - x.mean(dim: -1, keepDim: true))
+        let standardised =
+            (x - x.mean(dim: -1, keepDim: true))
             / (x.variance(dims: [-1], correction: 0, keepDim: true) + 1e-5).sqrt()
         assertClose(y, standardised * 2, tolerance: 1e-5)
         XCTAssertTrue(LayerNorm([2, 8], elementwiseAffine: false).namedParameters().isEmpty)

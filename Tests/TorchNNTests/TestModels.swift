@@ -21,7 +21,9 @@ final class TinyAttention: Module {
     }
 
     func callAsFunction(_ x: Tensor) -> Tensor {
-        let q = toQ(x), k = toK(x), v = toV(x)
+        let q = toQ(x)
+        let k = toK(x)
+        let v = toV(x)
         return outDropout(toOut(scaledDotProductAttention(query: q, key: k, value: v)))
     }
 }
@@ -70,10 +72,12 @@ let tinyModelParameterNames: [String] = {
     var names = ["scale"]
     for block in 0..<2 {
         let b = "blocks.\(block)"
-        names += ["\(b).norm.weight", "\(b).norm.bias",
-                  "\(b).attn1.to_q.weight", "\(b).attn1.to_k.weight", "\(b).attn1.to_v.weight",
-                  "\(b).attn1.to_out.0.weight", "\(b).attn1.to_out.0.bias",
-                  "\(b).proj_out.weight", "\(b).proj_out.bias"]
+        names += [
+            "\(b).norm.weight", "\(b).norm.bias",
+            "\(b).attn1.to_q.weight", "\(b).attn1.to_k.weight", "\(b).attn1.to_v.weight",
+            "\(b).attn1.to_out.0.weight", "\(b).attn1.to_out.0.bias",
+            "\(b).proj_out.weight", "\(b).proj_out.bias"
+        ]
     }
     names += ["conv_in.weight", "conv_in.bias"]
     return names
@@ -84,8 +88,10 @@ func maxDifference(_ a: Tensor, _ b: Tensor) -> Double {
     (a.to(dtype: .float64) - b.to(dtype: .float64)).abs().max().item()
 }
 
-func assertClose(_ a: Tensor, _ b: Tensor, tolerance: Double, _ message: String = "",
-                 file: StaticString = #filePath, line: UInt = #line) {
+func assertClose(
+    _ a: Tensor, _ b: Tensor, tolerance: Double, _ message: String = "",
+    file: StaticString = #filePath, line: UInt = #line
+) {
     XCTAssertEqual(a.shape, b.shape, "shapes differ. \(message)", file: file, line: line)
     guard a.shape == b.shape else { return }
     let difference = maxDifference(a, b)

@@ -20,8 +20,9 @@ final class TrainingTests: XCTestCase {
         let x = Tensor.linspace(-Double.pi, Double.pi, count: 64).reshaped([64, 1])
         let y = x.sin()
         let model = MLP(width: 32, generator: Generator(seed: 0))
-        let optimizer = AdamW(parameters: model.trainableParameters(),
-                              configuration: .init(learningRate: 0.01, weightDecay: 0))
+        let optimizer = AdamW(
+            parameters: model.trainableParameters(),
+            configuration: .init(learningRate: 0.01, weightDecay: 0))
         func loss() -> Tensor { (model(x) - y).square().mean() }
 
         let initialLoss = withNoGrad { loss().item() }

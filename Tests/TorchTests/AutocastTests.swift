@@ -1,5 +1,5 @@
-import XCTest
 import Torch
+import XCTest
 
 final class AutocastTests: XCTestCase {
     func testMatmulRunsInBFloat16InsideTheScopeOnly() {

@@ -1,5 +1,5 @@
-import XCTest
 import Torch
+import XCTest
 
 /// The shim loads libtorch_cuda.so at start from libtorch_cpu.so's folder. The
 /// development libtorch (scripts/setup-libtorch without --cuda) has no CUDA library,

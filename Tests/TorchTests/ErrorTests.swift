@@ -21,35 +21,40 @@ final class ErrorTests: XCTestCase {
     func testAddShapeMismatchThrowsWithSizes() throws {
         let error = try XCTUnwrap(torchError { Tensor.zeros([2, 3]) + Tensor.zeros([4]) })
         XCTAssertEqual(error.operation, "add")
-        XCTAssertTrue(error.message.contains("(3)") && error.message.contains("(4)"),
-                      "message should give both sizes: \(error.message)")
+        XCTAssertTrue(
+            error.message.contains("(3)") && error.message.contains("(4)"),
+            "message should give both sizes: \(error.message)")
         XCTAssertFalse(error.message.contains("Exception raised from"), "backtrace leaked: \(error.message)")
     }
 
     func testMatmulShapeMismatchThrowsWithSizes() throws {
         let error = try XCTUnwrap(torchError { Tensor.zeros([2, 3]).matmul(Tensor.zeros([4, 5])) })
         XCTAssertEqual(error.operation, "matmul")
-        XCTAssertTrue(error.message.contains("2x3") && error.message.contains("4x5"),
-                      "message should give both shapes: \(error.message)")
+        XCTAssertTrue(
+            error.message.contains("2x3") && error.message.contains("4x5"),
+            "message should give both shapes: \(error.message)")
     }
 
     func testConv2dChannelMismatchThrowsWithSizes() throws {
-        let error = try XCTUnwrap(torchError {
-            conv2d(Tensor.zeros([1, 3, 5, 5]), weight: Tensor.zeros([4, 2, 3, 3]), padding: 1)
-        })
+        let error = try XCTUnwrap(
+            torchError {
+                conv2d(Tensor.zeros([1, 3, 5, 5]), weight: Tensor.zeros([4, 2, 3, 3]), padding: 1)
+            })
         XCTAssertEqual(error.operation, "conv2d")
-        XCTAssertTrue(error.message.contains("[4, 2, 3, 3]") && error.message.contains("[1, 3, 5, 5]"),
-                      "message should give the weight and input shapes: \(error.message)")
+        XCTAssertTrue(
+            error.message.contains("[4, 2, 3, 3]") && error.message.contains("[1, 3, 5, 5]"),
+            "message should give the weight and input shapes: \(error.message)")
     }
 
     func testFirstErrorIsTheOneReported() throws {
-        let error = try XCTUnwrap(torchError { () -> Tensor in
-            let broken = Tensor.zeros([2, 3]) + Tensor.zeros([4])          // fails first
-            let dependent = broken.matmul(Tensor.zeros([5, 5]))             // fails on the undefined result
-            _ = Tensor.zeros([2, 3]).matmul(Tensor.zeros([4, 5]))           // fails independently
-            _ = conv2d(Tensor.zeros([1, 3, 5, 5]), weight: Tensor.zeros([4, 2, 3, 3]))
-            return dependent
-        })
+        let error = try XCTUnwrap(
+            torchError { () -> Tensor in
+                let broken = Tensor.zeros([2, 3]) + Tensor.zeros([4])  // fails first
+                let dependent = broken.matmul(Tensor.zeros([5, 5]))  // fails on the undefined result
+                _ = Tensor.zeros([2, 3]).matmul(Tensor.zeros([4, 5]))  // fails independently
+                _ = conv2d(Tensor.zeros([1, 3, 5, 5]), weight: Tensor.zeros([4, 2, 3, 3]))
+                return dependent
+            })
         XCTAssertEqual(error.operation, "add")
         XCTAssertTrue(error.message.contains("(3)") && error.message.contains("(4)"), error.message)
     }

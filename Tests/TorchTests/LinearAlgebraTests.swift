@@ -12,7 +12,9 @@ final class LinearAlgebraTests: XCTestCase {
     }
 
     func testBaddbmmWithBetaAndAlpha() throws {
-        checkGoldenCase("baddbmm", inputs: ["input", "b1", "b2"]) { baddbmm($0[0], $0[1], $0[2], beta: 0.5, alpha: 2.0) }
+        checkGoldenCase("baddbmm", inputs: ["input", "b1", "b2"]) {
+            baddbmm($0[0], $0[1], $0[2], beta: 0.5, alpha: 2.0)
+        }
     }
 
     func testLinearWithBias() throws {

@@ -5,8 +5,9 @@ import XCTest
 /// torch.nn.utils.clip_grad_norm_.
 final class OptimizerTests: XCTestCase {
     /// The hyper-parameters of the golden run: lr 1e-2, betas (0.9, 0.999), eps 1e-8, weight decay 1e-2.
-    let configuration = AdamW.Configuration(learningRate: 1e-2, beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
-                                            weightDecay: 1e-2)
+    let configuration = AdamW.Configuration(
+        learningRate: 1e-2, beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
+        weightDecay: 1e-2)
 
     func makeOptimizer() throws -> (AdamW, Tensor) {
         let p = try fixture("adamw.p0").requiringGrad()
@@ -22,8 +23,11 @@ final class OptimizerTests: XCTestCase {
     func testDefaultConfigurationIsTorchDefaults() {
         // torch.optim.AdamW defaults: lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2.
         let c = AdamW.Configuration()
-        XCTAssertEqual(c, AdamW.Configuration(learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
-                                              weightDecay: 1e-2))
+        XCTAssertEqual(
+            c,
+            AdamW.Configuration(
+                learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
+                weightDecay: 1e-2))
     }
 
     func testAdamWFiveStepsMatchTorch() throws {

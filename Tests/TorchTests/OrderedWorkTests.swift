@@ -9,11 +9,13 @@ final class OrderedWorkTests: XCTestCase {
     func testDeliversEveryJobOnceInOrderWhateverTheWorkers() {
         for workers in [1, 2, 3, 8] {
             var delivered: [(Int, Int)] = []
-            OrderedWork.run(count: 7, workers: workers, produce: { index in
-                // Later jobs finish first: the order of delivery must not follow completion.
-                usleep(useconds_t((7 - index) * 2_000))
-                return index * index
-            }, deliver: { index, value in delivered.append((index, value)) })
+            OrderedWork.run(
+                count: 7, workers: workers,
+                produce: { index in
+                    // Later jobs finish first: the order of delivery must not follow completion.
+                    usleep(useconds_t((7 - index) * 2_000))
+                    return index * index
+                }, deliver: { index, value in delivered.append((index, value)) })
             XCTAssertEqual(delivered.map(\.0), Array(0..<7), "workers \(workers)")
             XCTAssertEqual(delivered.map(\.1), (0..<7).map { $0 * $0 }, "workers \(workers)")
         }
@@ -23,24 +25,27 @@ final class OrderedWorkTests: XCTestCase {
         let lock = NSLock()
         var running = 0
         var mostAtOnce = 0
-        OrderedWork.run(count: 4, workers: 2, produce: { _ in
-            lock.lock()
-            running += 1
-            mostAtOnce = max(mostAtOnce, running)
-            lock.unlock()
-            usleep(50_000)
-            lock.lock()
-            running -= 1
-            lock.unlock()
-        }, deliver: { _, _ in })
+        OrderedWork.run(
+            count: 4, workers: 2,
+            produce: { _ in
+                lock.lock()
+                running += 1
+                mostAtOnce = max(mostAtOnce, running)
+                lock.unlock()
+                usleep(50_000)
+                lock.lock()
+                running -= 1
+                lock.unlock()
+            }, deliver: { _, _ in })
         XCTAssertEqual(mostAtOnce, 2)
     }
 
     func testOneWorkerRunsOnTheCallingThread() {
         let caller = Thread.current
         var threads: [Bool] = []
-        OrderedWork.run(count: 3, workers: 1, produce: { _ in Thread.current == caller },
-                        deliver: { _, onCaller in threads.append(onCaller) })
+        OrderedWork.run(
+            count: 3, workers: 1, produce: { _ in Thread.current == caller },
+            deliver: { _, onCaller in threads.append(onCaller) })
         XCTAssertEqual(threads, [true, true, true])
     }
 
@@ -53,10 +58,14 @@ final class OrderedWorkTests: XCTestCase {
     func testTheFirstErrorStopsTheWorkAndIsRethrown() {
         for workers in [1, 3] {
             var delivered: [Int] = []
-            XCTAssertThrowsError(try OrderedWork.run(count: 40, workers: workers, produce: { (index: Int) throws(Failure) -> Int in
-                if index == 5 { throw Failure(job: index) }
-                return index
-            }, deliver: { (index: Int, _: Int) throws(Failure) in delivered.append(index) })) { error in
+            XCTAssertThrowsError(
+                try OrderedWork.run(
+                    count: 40, workers: workers,
+                    produce: { (index: Int) throws(Failure) -> Int in
+                        if index == 5 { throw Failure(job: index) }
+                        return index
+                    }, deliver: { (index: Int, _: Int) throws(Failure) in delivered.append(index) })
+            ) { error in
                 XCTAssertEqual(error as? Failure, Failure(job: 5))
             }
             // Delivered in order, none from the failing job on (other workers may stop
@@ -68,10 +77,13 @@ final class OrderedWorkTests: XCTestCase {
     }
 
     func testAnErrorOfDeliverIsRethrown() {
-        XCTAssertThrowsError(try OrderedWork.run(count: 10, workers: 2, produce: { (index: Int) throws(Failure) -> Int in index },
-                                                 deliver: { (index: Int, _: Int) throws(Failure) in
-            if index == 3 { throw Failure(job: index) }
-        })) { error in
+        XCTAssertThrowsError(
+            try OrderedWork.run(
+                count: 10, workers: 2, produce: { (index: Int) throws(Failure) -> Int in index },
+                deliver: { (index: Int, _: Int) throws(Failure) in
+                    if index == 3 { throw Failure(job: index) }
+                })
+        ) { error in
             XCTAssertEqual(error as? Failure, Failure(job: 3))
         }
     }
@@ -107,16 +119,19 @@ final class OrderedWorkTests: XCTestCase {
         let expected = parameters.map { $0.grad?.bytes() }
         parameters.forEach { $0.zeroGrad() }
 
-        OrderedWork.run(count: inputs.count, workers: 2, produce: { index in
-            gradients(of: [loss(inputs[index])], withRespectTo: parameters)
-        }, deliver: { _, gradients in
-            withNoGrad {
-                for (parameter, gradient) in zip(parameters, gradients) {
-                    guard let gradient else { continue }
-                    if let existing = parameter.grad { existing.add(gradient) } else { parameter.grad = gradient }
+        OrderedWork.run(
+            count: inputs.count, workers: 2,
+            produce: { index in
+                gradients(of: [loss(inputs[index])], withRespectTo: parameters)
+            },
+            deliver: { _, gradients in
+                withNoGrad {
+                    for (parameter, gradient) in zip(parameters, gradients) {
+                        guard let gradient else { continue }
+                        if let existing = parameter.grad { existing.add(gradient) } else { parameter.grad = gradient }
+                    }
                 }
-            }
-        })
+            })
         XCTAssertNotNil(expected[0])
         XCTAssertNil(expected[2])
         XCTAssertEqual(parameters.map { $0.grad?.bytes() }, expected)

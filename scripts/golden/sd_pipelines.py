@@ -42,7 +42,7 @@ Key scheme of reference.safetensors (float32 unless noted; H = text hidden size,
   traj_latents               [11,2,4,8,8]  x_T, then the latents after each step (last = x_0)
   traj_image                 [2,3,16,16]   final image, output_type="pt" (in [0, 1])
   traj_log_probs             float64 [10,2]  independent float64 DDIM log-prob of traj_latents[i+1]
-                                           given traj_latents[i], traj_eps[i], traj_timesteps[i] (ALGORITHM.md 2)
+                                           given traj_latents[i], traj_eps[i], traj_timesteps[i] (docs/algorithm.md §2)
   logprob cases (tiny-sd1 only; scheduler math, no model). For case C in
   logprob, logprob_eta05, logprob_v, logprob_sample:
     C_x_t [3,4,8,8], C_model_output [3,4,8,8], C_timesteps int64 [3] = [901, 501, 1],
@@ -600,7 +600,7 @@ def save_pipeline(pipe, flavour, vocab, merges):
 
 
 # =====================================================================================================
-# 4. Float64 DDIM log-prob (ALGORITHM.md section 2), independent of diffusers
+# 4. Float64 DDIM log-prob (docs/algorithm.md §2), independent of diffusers
 # =====================================================================================================
 
 def alphas_cumprod_f64():

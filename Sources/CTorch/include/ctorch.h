@@ -184,6 +184,8 @@ tt_tensor tt_contiguous(tt_tensor x);
 tt_tensor tt_clone(tt_tensor x);
 // Moves/converts; copy forces a new tensor even when nothing changes.
 tt_tensor tt_to(tt_tensor x, int dtype, int device, bool copy);
+// The same bytes read as another dtype of the same element size (torch.Tensor.view(dtype)).
+tt_tensor tt_view_dtype(tt_tensor x, int dtype);
 
 // ---- in-place updates (under no-grad when the caller says so) ---------------
 int tt_copy_(tt_tensor dst, tt_tensor src);
@@ -226,6 +228,36 @@ int tt_adamw_step(const tt_tensor *params, const tt_tensor *exp_avg, const tt_te
 // writes the total norm before clipping.
 int tt_clip_grad_norm(const tt_tensor *params, int n, double max_norm, double norm_type,
                       double *total_norm);
+
+// ---- distributed (c10d) -------------------------------------------------------
+// A Gloo process group (PyTorch's c10d ProcessGroupGloo) over a TCPStore
+// rendezvous: rank 0 hosts the store on master_addr:master_port, every rank connects
+// to it. Collectives must be called in the same order on every rank; each one waits
+// for completion for at most the group's timeout, and a failure (a peer that died,
+// a timeout) sets tt_last_error to a message naming the collective and this rank.
+// Tensors must be dense (a strided view goes through a contiguous copy), on the CPU,
+// or on a GPU when libtorch_cuda.so is loaded (Gloo copies them through host memory).
+typedef struct tt_process_group_s *tt_process_group;
+
+enum tt_pg_reduce_op {
+  TT_PG_SUM = 0, TT_PG_AVG = 1, TT_PG_PRODUCT = 2, TT_PG_MIN = 3, TT_PG_MAX = 4
+};
+
+// Blocks until all world_size ranks have joined (or timeout_ms passed: NULL).
+// Ignores SIGPIPE when its disposition is the default (as Python does), so a peer
+// that dies mid-send surfaces as an error instead of killing this process.
+tt_process_group tt_process_group_gloo_create(const char *master_addr, int master_port, int rank,
+                                              int world_size, int64_t timeout_ms);
+// Waits for queued collectives to finish or time out, then closes the connections
+// (and, on rank 0, the store).
+void tt_process_group_free(tt_process_group pg);
+int tt_pg_rank(tt_process_group pg);
+int tt_pg_size(tt_process_group pg);
+int tt_pg_allreduce(tt_process_group pg, tt_tensor t, int op);  // in place; tt_pg_reduce_op
+int tt_pg_broadcast(tt_process_group pg, tt_tensor t, int root); // in place
+// Writes world_size new handles: out[r] is rank r's tensor (same shape and dtype).
+int tt_pg_allgather(tt_process_group pg, tt_tensor t, tt_tensor *out);
+int tt_pg_barrier(tt_process_group pg);
 
 #ifdef __cplusplus
 }

@@ -29,8 +29,9 @@ public enum AdvantageError: Error, CustomStringConvertible {
 /// the buffer for the next `bufferSize` batches. A trainer using RWR, which takes
 /// no advantages, calls it itself.
 public func validateRewards(_ rewards: [Double], prompts: [String]) throws {
-    precondition(rewards.count == prompts.count,
-                 "DDPO advantages: \(rewards.count) rewards for \(prompts.count) prompts")
+    precondition(
+        rewards.count == prompts.count,
+        "DDPO advantages: \(rewards.count) rewards for \(prompts.count) prompts")
     for (index, reward) in rewards.enumerated() where !reward.isFinite {
         throw AdvantageError.nonFiniteReward(index: index, prompt: prompts[index], reward: reward)
     }

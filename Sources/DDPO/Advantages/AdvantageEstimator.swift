@@ -41,8 +41,10 @@ public struct AdvantageEstimator: Sendable {
         public var clippedCount: Int
     }
 
-    public init(strategy: AdvantageStrategy = .perPrompt, advClipMax: Double = defaultAdvClipMax,
-                statTracker: PerPromptStatTracker = PerPromptStatTracker()) {
+    public init(
+        strategy: AdvantageStrategy = .perPrompt, advClipMax: Double = defaultAdvClipMax,
+        statTracker: PerPromptStatTracker = PerPromptStatTracker()
+    ) {
         precondition(advClipMax > 0, "AdvantageEstimator: advClipMax must be positive, got \(advClipMax)")
         self.strategy = strategy
         self.advClipMax = advClipMax
@@ -69,8 +71,9 @@ public struct AdvantageEstimator: Sendable {
         }
         let advantages = Self.clip(unclipped, to: advClipMax)
         let clippedCount = zip(unclipped, advantages).filter { $0 != $1 }.count
-        return Result(advantages: advantages, carriesSignal: carriesSignal,
-                      skippedGroupCount: skippedGroupCount, clippedCount: clippedCount)
+        return Result(
+            advantages: advantages, carriesSignal: carriesSignal,
+            skippedGroupCount: skippedGroupCount, clippedCount: clippedCount)
     }
 
     /// Each value limited to [-limit, limit] (torch.clamp).

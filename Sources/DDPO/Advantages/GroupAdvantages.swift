@@ -47,7 +47,8 @@ public enum GroupAdvantages {
                 carriesSignal[index] = true
             }
         }
-        return Result(advantages: advantages, carriesSignal: carriesSignal,
-                      groupCount: groups.count, skippedGroupCount: skippedGroupCount)
+        return Result(
+            advantages: advantages, carriesSignal: carriesSignal,
+            groupCount: groups.count, skippedGroupCount: skippedGroupCount)
     }
 }

@@ -1,5 +1,5 @@
 /// DDPO's default advantage: each reward normalised by the recent rewards of its own
-/// prompt (ddpo-pytorch's `PerPromptStatTracker`, ALGORITHM.md §2).
+/// prompt (ddpo-pytorch's `PerPromptStatTracker`, docs/algorithm.md §5).
 ///
 /// For every batch and every distinct prompt in it:
 /// 1. the prompt's rewards from this batch are pushed onto its buffer FIRST (the
@@ -29,8 +29,9 @@ public struct PerPromptStatTracker: Sendable {
     /// qualifies (every advantage silently batch-normalised), so it traps.
     public init(bufferSize: Int = defaultBufferSize, minCount: Int = defaultMinCount) {
         precondition(bufferSize >= 1, "PerPromptStatTracker: bufferSize must be at least 1, got \(bufferSize)")
-        precondition(minCount >= 0 && minCount <= bufferSize,
-                     "PerPromptStatTracker: minCount must be in 0...bufferSize (\(bufferSize)), got \(minCount)")
+        precondition(
+            minCount >= 0 && minCount <= bufferSize,
+            "PerPromptStatTracker: minCount must be in 0...bufferSize (\(bufferSize)), got \(minCount)")
         self.bufferSize = bufferSize
         self.minCount = minCount
         self.buffers = [:]
@@ -40,8 +41,9 @@ public struct PerPromptStatTracker: Sendable {
     /// is empty, longer than `bufferSize`, or holds a non-finite reward.
     public init(bufferSize: Int, minCount: Int, buffers: [String: [Double]]) throws {
         guard bufferSize >= 1, minCount >= 0, minCount <= bufferSize else {
-            throw AdvantageError.invalidTrackerState("bufferSize \(bufferSize) and minCount \(minCount) "
-                + "need 1 <= bufferSize and 0 <= minCount <= bufferSize")
+            throw AdvantageError.invalidTrackerState(
+                "bufferSize \(bufferSize) and minCount \(minCount) "
+                    + "need 1 <= bufferSize and 0 <= minCount <= bufferSize")
         }
         for prompt in buffers.keys.sorted() {
             let rewards = buffers[prompt]!
@@ -128,8 +130,9 @@ extension PerPromptStatTracker {
     }
 
     public var state: State {
-        State(bufferSize: bufferSize, minCount: minCount,
-              buffers: buffers.keys.sorted().map { PromptBuffer(prompt: $0, rewards: buffers[$0]!) })
+        State(
+            bufferSize: bufferSize, minCount: minCount,
+            buffers: buffers.keys.sorted().map { PromptBuffer(prompt: $0, rewards: buffers[$0]!) })
     }
 
     /// Restores saved state; throws on a prompt listed twice or an invalid buffer.

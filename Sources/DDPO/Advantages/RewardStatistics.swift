@@ -2,7 +2,7 @@
 /// way numpy's `np.mean` / `np.std` (ddof 0) do: first the mean, then the mean of
 /// the squared deviations from it. ddpo-pytorch normalises with these numpy
 /// statistics, so the population std (divide by n, not n - 1) is part of the
-/// advantage's definition (ALGORITHM.md §2).
+/// advantage's definition (docs/algorithm.md §5).
 public struct RewardStatistics: Equatable, Codable, Sendable {
     public var count: Int
     public var mean: Double

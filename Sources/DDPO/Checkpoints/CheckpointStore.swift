@@ -1,3 +1,4 @@
+import Files
 import Foundation
 import Torch
 
@@ -22,10 +23,14 @@ public struct CheckpointState: Codable, Equatable, Sendable {
     /// A multi-task run's buffers, by task name (`tasks:`); absent from a
     /// single-task run's state, whose file is as before tasks existed.
     public var taskStatTrackers: [String: PerPromptStatTracker.State]?
+    /// The number of processes of a data-parallel run that wrote it; nil for one process.
+    public var worldSize: Int?
 
-    public init(epoch: Int, globalStep: Int, statTracker: PerPromptStatTracker.State, trainable: String,
-                monitor: MonitorHistory? = nil, taskStatTrackers: [String: PerPromptStatTracker.State]? = nil,
-                taskMonitors: [String: MonitorHistory]? = nil) {
+    public init(
+        epoch: Int, globalStep: Int, statTracker: PerPromptStatTracker.State, trainable: String,
+        monitor: MonitorHistory? = nil, taskStatTrackers: [String: PerPromptStatTracker.State]? = nil,
+        taskMonitors: [String: MonitorHistory]? = nil
+    ) {
         self.epoch = epoch
         self.globalStep = globalStep
         self.statTracker = statTracker
@@ -66,8 +71,10 @@ public struct CheckpointStore {
 
     /// Writes a checkpoint for `state.epoch` and prunes old ones; returns its folder.
     @discardableResult
-    public func save(state: CheckpointState, trainableWeights: [String: Tensor],
-                     optimizerState: [String: Tensor]) throws -> URL {
+    public func save(
+        state: CheckpointState, trainableWeights: [String: Tensor],
+        optimizerState: [String: Tensor]
+    ) throws -> URL {
         let fileManager = FileManager.default
         try createDirectory(directory)
         let name = Self.prefix + String(format: "%06d", state.epoch)
@@ -79,8 +86,9 @@ public struct CheckpointStore {
             try Safetensors.save(optimizerState, to: temporary.appendingPathComponent(Self.optimizerFile))
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try AtomicFile.write(path: temporary.appendingPathComponent(Self.stateFile).path,
-                                 bytes: Array(try encoder.encode(state)))
+            try AtomicFile.write(
+                path: temporary.appendingPathComponent(Self.stateFile).path,
+                bytes: Array(try encoder.encode(state)))
             if fileManager.fileExists(atPath: final.path) { try fileManager.removeItem(at: final) }
             try fileManager.moveItem(at: temporary, to: final)
         } catch {
@@ -104,8 +112,10 @@ public struct CheckpointStore {
         let kept = try checkpoints()
         guard let url = kept.first(where: { Int($0.lastPathComponent.dropFirst(Self.prefix.count)) == epoch }) else {
             let epochs = kept.compactMap { Int($0.lastPathComponent.dropFirst(Self.prefix.count)) }.map(String.init)
-            throw CheckpointError(path: directory.path, reason: "holds no checkpoint of epoch \(epoch)"
-                + (epochs.isEmpty ? " (none at all)" : " (epochs kept: \(epochs.joined(separator: ", ")))"))
+            throw CheckpointError(
+                path: directory.path,
+                reason: "holds no checkpoint of epoch \(epoch)"
+                    + (epochs.isEmpty ? " (none at all)" : " (epochs kept: \(epochs.joined(separator: ", ")))"))
         }
         return try load(url)
     }
@@ -133,16 +143,18 @@ public struct CheckpointStore {
         guard state.version == CheckpointState.currentVersion else {
             throw CheckpointError(path: stateURL.path, reason: "checkpoint format \(state.version) is not supported")
         }
-        return Checkpoint(directory: url, state: state,
-                          trainableWeights: try Safetensors.load(url.appendingPathComponent(Self.weightsFile)),
-                          optimizerState: try Safetensors.load(url.appendingPathComponent(Self.optimizerFile)))
+        return Checkpoint(
+            directory: url, state: state,
+            trainableWeights: try Safetensors.load(url.appendingPathComponent(Self.weightsFile)),
+            optimizerState: try Safetensors.load(url.appendingPathComponent(Self.optimizerFile)))
     }
 
     private func prune() throws {
         let all = try checkpoints()
         for url in all.dropLast(kept) { try FileManager.default.removeItem(at: url) }
         // Leftovers of interrupted saves.
-        for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) where name.contains(".partial-") {
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) where name.contains(".partial-")
+        {
             try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
         }
     }

@@ -1,4 +1,5 @@
 import DiffusionModels
+import Files
 import Foundation
 import Torch
 import TorchNN
@@ -32,7 +33,8 @@ public enum DiffusersExport {
     /// `destination`. The base model is the run's `model` (its `config.yaml`) unless
     /// `baseModel` is given.
     @discardableResult
-    public static func export(run: URL, to destination: URL, baseModel: URL? = nil, epoch: Int? = nil) throws -> Summary {
+    public static func export(run: URL, to destination: URL, baseModel: URL? = nil, epoch: Int? = nil) throws -> Summary
+    {
         let configFile = run.appendingPathComponent("config.yaml")
         guard FileManager.default.fileExists(atPath: configFile.path) else {
             throw CheckpointError(path: run.path, reason: "is not a run folder (no config.yaml)")
@@ -40,7 +42,8 @@ public enum DiffusersExport {
         let configuration = try TrainingConfiguration.load(yaml: configFile)
         let store = CheckpointStore(runDirectory: run, kept: configuration.checkpointsKept)
         guard let checkpoint = try epoch.map({ try store.checkpoint(epoch: $0) }) ?? store.latest() else {
-            throw CheckpointError(path: run.path, reason: "holds no checkpoint yet (one is written every save_freq epochs)")
+            throw CheckpointError(
+                path: run.path, reason: "holds no checkpoint yet (one is written every save_freq epochs)")
         }
         let base = baseModel ?? URL(fileURLWithPath: configuration.model)
         guard FileManager.default.fileExists(atPath: base.appendingPathComponent("model_index.json").path) else {
@@ -50,52 +53,66 @@ public enum DiffusersExport {
             throw CheckpointError(path: destination.path, reason: "already exists; choose another folder or delete it")
         }
         let weights = try trainedUNetWeights(checkpoint: checkpoint, configuration: configuration, base: base)
-        try writeFolder(base: base, unetWeights: weights, to: destination, provenance: [
-            "exported_by": "swift-ddpo", "run": run.path, "checkpoint": checkpoint.directory.lastPathComponent,
-            "epoch": checkpoint.state.epoch, "trainable": checkpoint.state.trainable, "base_model": base.path,
-        ])
+        try writeFolder(
+            base: base, unetWeights: weights, to: destination,
+            provenance: [
+                "exported_by": "swift-ddpo", "run": run.path, "checkpoint": checkpoint.directory.lastPathComponent,
+                "epoch": checkpoint.state.epoch, "trainable": checkpoint.state.trainable, "base_model": base.path
+            ])
         return Summary(epoch: checkpoint.state.epoch, trainable: checkpoint.state.trainable, folder: destination)
     }
 
     /// The base UNet with the checkpoint's weights, by diffusers' names, in float32.
-    static func trainedUNetWeights(checkpoint: Checkpoint, configuration: TrainingConfiguration,
-                                   base: URL) throws -> [String: Tensor] {
-        let unet = try UNet2DConditionModel.load(directory: base.appendingPathComponent("unet"), dtype: .float32,
-                                                 device: .cpu)
+    static func trainedUNetWeights(
+        checkpoint: Checkpoint, configuration: TrainingConfiguration,
+        base: URL
+    ) throws -> [String: Tensor] {
+        let unet = try UNet2DConditionModel.load(
+            directory: base.appendingPathComponent("unet"), dtype: .float32,
+            device: .cpu)
         do {
             switch checkpoint.state.trainable {
             case "lora":
                 let lora = configuration.lora
-                try applyLoRA(to: unet, targets: Set(lora.targets), rank: lora.rank, alpha: lora.alpha,
-                              generator: Generator(seed: 0))
+                try applyLoRA(
+                    to: unet, targets: Set(lora.targets), rank: lora.rank, alpha: lora.alpha,
+                    generator: Generator(seed: 0))
                 try unet.loadLoRA(parameters: checkpoint.trainableWeights)
                 unet.fuseLoRA()
             case "full":
                 try unet.load(parameters: checkpoint.trainableWeights)
             default:
-                throw CheckpointError(path: checkpoint.directory.path, reason:
-                    "holds '\(checkpoint.state.trainable)' weights (expected lora or full)")
+                throw CheckpointError(
+                    path: checkpoint.directory.path,
+                    reason:
+                        "holds '\(checkpoint.state.trainable)' weights (expected lora or full)")
             }
         } catch let error as CheckpointError {
             throw error
         } catch {
-            throw CheckpointError(path: checkpoint.directory.path, reason:
-                "its weights do not fit the UNet of \(base.path): \(error)")
+            throw CheckpointError(
+                path: checkpoint.directory.path,
+                reason:
+                    "its weights do not fit the UNet of \(base.path): \(error)")
         }
         // Fused adapters live in the base weights now; their own factors are not diffusers' UNet.
         return withNoGrad {
-            Dictionary(uniqueKeysWithValues: unet.namedParameters()
-                .filter { !$0.name.contains(".lora_A.") && !$0.name.contains(".lora_B.") }
-                .map { ($0.name, $0.tensor.detached().contiguous()) })
+            Dictionary(
+                uniqueKeysWithValues: unet.namedParameters()
+                    .filter { !$0.name.contains(".lora_A.") && !$0.name.contains(".lora_B.") }
+                    .map { ($0.name, $0.tensor.detached().contiguous()) })
         }
     }
 
-    static func writeFolder(base: URL, unetWeights: [String: Tensor], to destination: URL,
-                            provenance: [String: Any]) throws {
+    static func writeFolder(
+        base: URL, unetWeights: [String: Tensor], to destination: URL,
+        provenance: [String: Any]
+    ) throws {
         try AtomicFolder.write(to: destination) { temporary in
             try mirror(base, into: temporary, relativePath: "")
-            try Safetensors.save(unetWeights, to: temporary.appendingPathComponent("unet/diffusion_pytorch_model.safetensors"),
-                                 metadata: ["format": "pt", "exported_by": "swift-ddpo"])
+            try Safetensors.save(
+                unetWeights, to: temporary.appendingPathComponent("unet/diffusion_pytorch_model.safetensors"),
+                metadata: ["format": "pt", "exported_by": "swift-ddpo"])
             let data = try JSONSerialization.data(withJSONObject: provenance, options: [.prettyPrinted, .sortedKeys])
             try data.write(to: temporary.appendingPathComponent("ddpo_export.json"))
         }
@@ -110,7 +127,7 @@ public enum DiffusersExport {
             let from = source.appendingPathComponent(name)
             let to = target.appendingPathComponent(name)
             var isDirectory: ObjCBool = false
-            fm.fileExists(atPath: from.path, isDirectory: &isDirectory)
+            _ = fm.fileExists(atPath: from.path, isDirectory: &isDirectory)
             if isDirectory.boolValue {
                 try mirror(from, into: to, relativePath: relativePath.isEmpty ? name : "\(relativePath)/\(name)")
             } else if relativePath == "unet" && isUNetWeightFile(name) {

@@ -23,8 +23,9 @@ public enum LoRAExport {
     /// Writes `directory/pytorch_lora_weights.safetensors` atomically.
     public static func write(unet: Module, to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try Safetensors.save(weights(of: unet), to: directory.appendingPathComponent(fileName),
-                             metadata: ["format": "pt", "exported_by": "swift-ddpo"])
+        try Safetensors.save(
+            weights(of: unet), to: directory.appendingPathComponent(fileName),
+            metadata: ["format": "pt", "exported_by": "swift-ddpo"])
     }
 }
 
@@ -39,7 +40,8 @@ extension LoRAExport {
         var rank: Int?
         for (key, tensor) in tensors {
             guard key.hasPrefix("unet."), key.hasSuffix(".lora_A.weight") || key.hasSuffix(".lora_B.weight") else {
-                throw CheckpointError(path: url.path, reason: "unexpected key '\(key)' (only unet.*.lora_A/B.weight are read)")
+                throw CheckpointError(
+                    path: url.path, reason: "unexpected key '\(key)' (only unet.*.lora_A/B.weight are read)")
             }
             let path = String(key.dropFirst("unet.".count).dropLast(".lora_A.weight".count))
             paths.insert(path)
@@ -50,12 +52,16 @@ extension LoRAExport {
                 rank = tensor.size(0)
             }
         }
-        guard let rank, !paths.isEmpty else { throw CheckpointError(path: url.path, reason: "no LoRA weights in the file") }
+        guard let rank, !paths.isEmpty else {
+            throw CheckpointError(path: url.path, reason: "no LoRA weights in the file")
+        }
         // A target is the path's last key, or its last two when the last is an index ("to_out.0").
-        let targets = Set(paths.map { path -> String in
-            let parts = path.split(separator: ".")
-            return Int(parts.last!) != nil && parts.count >= 2 ? parts.suffix(2).joined(separator: ".") : String(parts.last!)
-        })
+        let targets = Set(
+            paths.map { path -> String in
+                let parts = path.split(separator: ".")
+                return Int(parts.last!) != nil && parts.count >= 2
+                    ? parts.suffix(2).joined(separator: ".") : String(parts.last!)
+            })
         let replaced = try applyLoRA(to: unet, targets: targets, rank: rank, alpha: Double(rank))
         guard Set(replaced) == paths else {
             let extra = Set(replaced).symmetricDifference(paths).sorted().prefix(3).joined(separator: ", ")

@@ -11,7 +11,9 @@ extension LoRAExport {
         where FileManager.default.fileExists(atPath: candidate.appendingPathComponent(fileName).path) {
             return candidate
         }
-        throw CheckpointError(path: path, reason: "no \(fileName) here or in \(path)/lora"
-            + " (give a run folder or a folder with the LoRA export)")
+        throw CheckpointError(
+            path: path,
+            reason: "no \(fileName) here or in \(path)/lora"
+                + " (give a run folder or a folder with the LoRA export)")
     }
 }

@@ -1,5 +1,5 @@
 extension TrainingConfiguration {
-    /// `advantages:` how rewards become advantages (ALGORITHM.md §2, "Advantages";
+    /// `advantages:` how rewards become advantages (docs/algorithm.md §5;
     /// `AdvantageEstimator`). Unused by rwr and rwr_sparse, which weight by reward.
     public struct Advantages: Equatable, Sendable, ConfigurationSection {
         /// `strategy`: "per_prompt" (DDPO's per-prompt stat tracking), "batch"
@@ -15,10 +15,12 @@ extension TrainingConfiguration {
         /// repeated K times in a row in the epoch). Default 4.
         public var groupSize: Int
 
-        public init(strategy: AdvantageStrategy = .perPrompt,
-                    perPromptBufferSize: Int = PerPromptStatTracker.defaultBufferSize,
-                    perPromptMinCount: Int = PerPromptStatTracker.defaultMinCount,
-                    groupSize: Int = 4) {
+        public init(
+            strategy: AdvantageStrategy = .perPrompt,
+            perPromptBufferSize: Int = PerPromptStatTracker.defaultBufferSize,
+            perPromptMinCount: Int = PerPromptStatTracker.defaultMinCount,
+            groupSize: Int = 4
+        ) {
             self.strategy = strategy
             self.perPromptBufferSize = perPromptBufferSize
             self.perPromptMinCount = perPromptMinCount

@@ -25,7 +25,8 @@ struct ConfigurationOverride {
             // An empty value is YAML's null, as `key:` with nothing after it.
             value = try Yams.compose(yaml: String(text[text.index(after: equals)...])) ?? Yams.compose(yaml: "null")!
         } catch {
-            throw ConfigurationError(field: dotted, message: "override '\(text)': the value is not valid YAML (\(error))")
+            throw ConfigurationError(
+                field: dotted, message: "override '\(text)': the value is not valid YAML (\(error))")
         }
         try checkPath()
     }
@@ -39,7 +40,8 @@ struct ConfigurationOverride {
             ConfigurationError(field: dottedPath, message: "override '\(text)' names an unknown setting")
         }
         guard let first = path.first, !path.contains(where: \.isEmpty),
-              let top = Keys(rawValue: first) else { throw unknown() }
+            let top = Keys(rawValue: first)
+        else { throw unknown() }
         if path.count == 1 { return }
         switch top {
         case .sample, .train, .advantages, .lora, .monitor:
@@ -60,7 +62,8 @@ struct ConfigurationOverride {
             switch TrainingConfiguration.TaskEntry.CodingKeys(rawValue: path[2]) {
             case .name?, .weight?: guard path.count == 3 else { throw unknown() }
             case .prompt?:
-                guard path.count <= 4, path.count == 3 || TrainingConfiguration.Prompt.CodingKeys(rawValue: path[3]) != nil
+                guard path.count <= 4,
+                    path.count == 3 || TrainingConfiguration.Prompt.CodingKeys(rawValue: path[3]) != nil
                 else { throw unknown() }
             case .reward?: if path.count > 3 { try Self.checkReward(path[3...], unknown) }
             case nil: throw unknown()
@@ -96,7 +99,8 @@ struct ConfigurationOverride {
             mapping = Node.Mapping([])
         case .mapping(let existing)?:
             mapping = existing
-        case .scalar(let scalar)? where path.startIndex > 0 && ["prompt", "reward"].contains(self.path[path.startIndex - 1]):
+        case .scalar(let scalar)?
+        where path.startIndex > 0 && ["prompt", "reward"].contains(self.path[path.startIndex - 1]):
             // `prompt: simple_animals` given `prompt.file=...`: the short form is
             // the mapping {name: simple_animals}.
             mapping = Node.Mapping([(Node("name"), Node(scalar.string))])
@@ -111,23 +115,30 @@ struct ConfigurationOverride {
     /// `tasks.<index or name>…`: the list entry at that index, or the one of that name.
     private func settingTask(_ value: Node, at path: ArraySlice<String>, in node: Node?) throws -> Node {
         guard case .sequence(var tasks)? = node else {
-            throw ConfigurationError(field: "tasks", message:
-                "override '\(text)': the configuration has no `tasks:` list to change (give the list in the file, or whole: tasks=[...])")
+            throw ConfigurationError(
+                field: "tasks",
+                message:
+                    "override '\(text)': the configuration has no `tasks:` list to change (give the list in the file, or whole: tasks=[...])"
+            )
         }
         let key = path.first!
         let names = tasks.map { $0.mapping?["name"]?.string ?? "" }
         let index: Int
         if let number = Int(key) {
             guard tasks.indices.contains(number) else {
-                throw ConfigurationError(field: "tasks", message:
-                    "override '\(text)': there are \(tasks.count) tasks (indices 0–\(tasks.count - 1))")
+                throw ConfigurationError(
+                    field: "tasks",
+                    message:
+                        "override '\(text)': there are \(tasks.count) tasks (indices 0–\(tasks.count - 1))")
             }
             index = number
         } else if let named = names.firstIndex(of: key) {
             index = named
         } else {
-            throw ConfigurationError(field: "tasks", message:
-                "override '\(text)': no task named '\(key)' (tasks: \(names.joined(separator: ", ")))")
+            throw ConfigurationError(
+                field: "tasks",
+                message:
+                    "override '\(text)': no task named '\(key)' (tasks: \(names.joined(separator: ", ")))")
         }
         tasks[index] = try setting(value, at: path.dropFirst(), in: tasks[index])
         return .sequence(tasks)

@@ -1,6 +1,6 @@
 extension TrainingConfiguration {
-    /// `lora:` the low-rank adapters trained when `use_lora` is true (ALGORITHM.md
-    /// §2): added to the UNet's attention projections; everything else is frozen.
+    /// `lora:` the low-rank adapters trained when `use_lora` is true (docs/algorithm.md
+    /// §7): added to the UNet's attention projections; everything else is frozen.
     public struct LoRA: Equatable, Sendable, ConfigurationSection {
         /// `rank`: r, the inner dimension of each adapter. Default 4.
         public var rank: Int

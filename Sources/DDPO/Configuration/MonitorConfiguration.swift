@@ -25,8 +25,10 @@ extension TrainingConfiguration {
         /// 0 never stops. Default 0.
         public var stopAfterFalls: Int
 
-        public init(every: Int = 0, prompts: Prompt? = nil, images: Int = 16,
-                    diversity: Reward = Reward(name: "diversity"), stopAfterFalls: Int = 0) {
+        public init(
+            every: Int = 0, prompts: Prompt? = nil, images: Int = 16,
+            diversity: Reward = Reward(name: "diversity"), stopAfterFalls: Int = 0
+        ) {
             self.every = every
             self.prompts = prompts
             self.images = images
@@ -38,31 +40,36 @@ extension TrainingConfiguration {
 
         /// Checks the section (the diversity reward against `knownRewards`, as the
         /// top-level reward), throwing a `ConfigurationError` naming `monitor.<key>`.
-        func validate(knownRewards: Set<String>) throws {
+        func validate(knownRewards: Set<String>, promptSets: PromptSetRegistry) throws {
             guard every >= 0 else {
                 throw ConfigurationError(field: "monitor.every", message: "must be >= 0 (0: off), got \(every)")
             }
             guard stopAfterFalls >= 0 else {
-                throw ConfigurationError(field: "monitor.stop_after_falls",
-                                         message: "must be >= 0 (0: never stop), got \(stopAfterFalls)")
+                throw ConfigurationError(
+                    field: "monitor.stop_after_falls",
+                    message: "must be >= 0 (0: never stop), got \(stopAfterFalls)")
             }
             guard images >= 1 else {
                 throw ConfigurationError(field: "monitor.images", message: "must be at least 1, got \(images)")
             }
             if stopAfterFalls > 0 && !isOn {
-                throw ConfigurationError(field: "monitor.stop_after_falls", message:
-                    "needs the monitors on (monitor.every > 0): with every = 0 nothing is measured to stop on")
+                throw ConfigurationError(
+                    field: "monitor.stop_after_falls",
+                    message:
+                        "needs the monitors on (monitor.every > 0): with every = 0 nothing is measured to stop on")
             }
             // The names are only checked when used: the default "diversity" is not
             // needed by a run that does not monitor.
             guard isOn else { return }
             guard knownRewards.contains(diversity.name) else {
-                throw ConfigurationError(field: "monitor.diversity", message:
-                    "unknown reward '\(diversity.name)' (valid: \(knownRewards.sorted().joined(separator: ", ")))")
+                throw ConfigurationError(
+                    field: "monitor.diversity",
+                    message:
+                        "unknown reward '\(diversity.name)' (valid: \(knownRewards.sorted().joined(separator: ", ")))")
             }
             if let prompts {
                 do {
-                    try PromptSets.checkArguments(prompts)
+                    try promptSets.checkArguments(prompts)
                 } catch var error as ConfigurationError {
                     // "prompt.file" → "monitor.prompts.file".
                     error.field = "monitor.prompts" + error.field.dropFirst("prompt".count)

@@ -3,7 +3,7 @@ extension TrainingConfiguration {
     /// either as a bare name (`prompt: simple_animals`) or as a mapping when the set
     /// needs more (`prompt: {name: file, file: prompts.txt}`).
     public struct Prompt: Equatable, Sendable {
-        /// `name`: a registered prompt set (`PromptSets.names`): "simple_animals",
+        /// `name`: a registered prompt set (`PromptSetRegistry.names`): "simple_animals",
         /// "imagenet_animals", "nouns_activities", "counting", "file" or "fixed".
         /// Default "imagenet_animals" (ddpo-pytorch's default).
         public var name: String
@@ -41,8 +41,9 @@ extension TrainingConfiguration.Prompt: Codable, ConfigurationSection {
         guard c.contains(.name) else {
             throw ConfigurationError(field: dottedPath(c.codingPath + [CodingKeys.name]), message: "is required")
         }
-        self.init(name: try c.value(.name, default: ""), file: try c.optionalValue(.file),
-                  prompts: try c.optionalValue(.prompts))
+        self.init(
+            name: try c.value(.name, default: ""), file: try c.optionalValue(.file),
+            prompts: try c.optionalValue(.prompts))
     }
 
     public func encode(to encoder: Encoder) throws {

@@ -1,5 +1,7 @@
+import DiffusionModels
+
 extension TrainingConfiguration {
-    /// `sample:` how each epoch's trajectories are drawn (ALGORITHM.md §2, step 1).
+    /// `sample:` how each epoch's trajectories are drawn (docs/algorithm.md §7, step 1).
     public struct Sample: Equatable, Sendable, ConfigurationSection {
         /// `num_steps`: DDIM denoising steps per trajectory. Default 50.
         public var numSteps: Int
@@ -21,9 +23,11 @@ extension TrainingConfiguration {
         /// default. Default null.
         public var width: Int?
 
-        public init(numSteps: Int = 50, eta: Double = 1.0, guidanceScale: Double = 5.0,
-                    batchSize: Int = 1, numBatchesPerEpoch: Int = 2,
-                    height: Int? = nil, width: Int? = nil) {
+        public init(
+            numSteps: Int = 50, eta: Double = 1.0, guidanceScale: Double = 5.0,
+            batchSize: Int = 1, numBatchesPerEpoch: Int = 2,
+            height: Int? = nil, width: Int? = nil
+        ) {
             self.numSteps = numSteps
             self.eta = eta
             self.guidanceScale = guidanceScale
@@ -72,5 +76,13 @@ extension TrainingConfiguration.Sample: Codable {
         try c.encode(numBatchesPerEpoch, forKey: .numBatchesPerEpoch)
         try c.encode(height, forKey: .height)
         try c.encode(width, forKey: .width)
+    }
+}
+
+extension TrainingConfiguration.Sample {
+    /// How the trainer, its evaluations and its monitors sample: these steps, this
+    /// guidance, this eta, at this size.
+    var samplingOptions: SamplingOptions {
+        SamplingOptions(steps: numSteps, guidanceScale: guidanceScale, eta: eta, height: height, width: width)
     }
 }

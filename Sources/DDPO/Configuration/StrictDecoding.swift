@@ -49,7 +49,8 @@ extension Decoder {
     /// one of `Keys`: a misspelt key ("learnig_rate") must not silently leave the
     /// default in place.
     func strictContainer<Keys: CodingKey & CaseIterable>(keyedBy keys: Keys.Type) throws
-        -> KeyedDecodingContainer<Keys> {
+        -> KeyedDecodingContainer<Keys>
+    {
         let known = Keys.allCases.map(\.stringValue)
         let all = try container(keyedBy: AnyCodingKey.self)
         let unknown = all.allKeys.map(\.stringValue).filter { !known.contains($0) }
@@ -73,8 +74,9 @@ extension KeyedDecodingContainer {
     func value<T: Decodable>(_ key: Key, default defaultValue: T) throws -> T {
         guard contains(key) else { return defaultValue }
         if try decodeNil(forKey: key) {
-            throw ConfigurationError(field: dottedPath(codingPath + [key]),
-                                     message: "is null; give \(describeType(T.self)) or leave the key out for the default")
+            throw ConfigurationError(
+                field: dottedPath(codingPath + [key]),
+                message: "is null; give \(describeType(T.self)) or leave the key out for the default")
         }
         return try typed(key, T.self)
     }
@@ -89,8 +91,9 @@ extension KeyedDecodingContainer {
     func choice<T: ConfigurationChoice>(_ key: Key, default defaultValue: T) throws -> T {
         let name = try value(key, default: defaultValue.rawValue)
         guard let choice = T(rawValue: name) else {
-            throw ConfigurationError(field: dottedPath(codingPath + [key]),
-                                     message: "unknown value '\(name)' (valid: \(T.validNames.joined(separator: ", ")))")
+            throw ConfigurationError(
+                field: dottedPath(codingPath + [key]),
+                message: "unknown value '\(name)' (valid: \(T.validNames.joined(separator: ", ")))")
         }
         return choice
     }
@@ -108,7 +111,8 @@ extension KeyedDecodingContainer {
             if context.codingPath.count > codingPath.count + 1 {
                 throw ConfigurationError(field: dottedPath(context.codingPath), message: "expected a string")
             }
-            throw ConfigurationError(field: dottedPath(codingPath + [key]), message: "expected \(describeType(type))\(found)")
+            throw ConfigurationError(
+                field: dottedPath(codingPath + [key]), message: "expected \(describeType(type))\(found)")
         }
     }
 }
@@ -136,7 +140,8 @@ func configurationError(from error: Error) -> Error {
     case .typeMismatch(let type, let context):
         return ConfigurationError(field: dottedPath(context.codingPath), message: "expected \(describeType(type))")
     case .valueNotFound(let type, let context):
-        return ConfigurationError(field: dottedPath(context.codingPath), message: "is null (expected \(describeType(type)))")
+        return ConfigurationError(
+            field: dottedPath(context.codingPath), message: "is null (expected \(describeType(type)))")
     case .keyNotFound(let key, let context):
         return ConfigurationError(field: dottedPath(context.codingPath + [key]), message: "is required")
     case .dataCorrupted(let context):

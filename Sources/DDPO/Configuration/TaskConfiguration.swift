@@ -56,8 +56,9 @@ extension TrainingConfiguration.TaskEntry: Codable, ConfigurationSection {
             throw ConfigurationError(field: dottedPath(c.codingPath + [CodingKeys.name]), message: "is required")
         }
         let d = Self(name: "")
-        self.init(name: try c.value(.name, default: d.name), prompt: try c.value(.prompt, default: d.prompt),
-                  reward: try c.value(.reward, default: d.reward), weight: try c.value(.weight, default: d.weight))
+        self.init(
+            name: try c.value(.name, default: d.name), prompt: try c.value(.prompt, default: d.prompt),
+            reward: try c.value(.reward, default: d.reward), weight: try c.value(.weight, default: d.weight))
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -80,31 +81,40 @@ extension TrainingConfiguration {
     /// checkpoints are then kept per task name.
     public var isMultiTask: Bool { tasks != nil }
 
-    /// Checks `tasks:` and `multi_task_update` (called by `validate(knownRewards:)`).
-    func validateTasks(knownRewards: Set<String>) throws {
+    /// Checks `tasks:` and `multi_task_update` (called by `validate(catalogue:)`).
+    func validateTasks(knownRewards: Set<String>, promptSets: PromptSetRegistry) throws {
         guard let tasks else { return }
         guard !tasks.isEmpty else {
             throw ConfigurationError(field: "tasks", message: "must list at least one task (or leave `tasks:` out)")
         }
         // The top-level prompt and reward are not used with tasks: a changed one is a mistake.
         for (field, isDefault) in [("prompt", prompt == Prompt()), ("reward", reward == Reward())] where !isDefault {
-            throw ConfigurationError(field: field, message:
-                "is not used when `tasks:` is given; set each task's \(field) instead and remove the top-level one")
+            throw ConfigurationError(
+                field: field,
+                message:
+                    "is not used when `tasks:` is given; set each task's \(field) instead and remove the top-level one")
         }
         guard train.algorithm.usesAdvantages else {
-            throw ConfigurationError(field: "train.algorithm", message:
-                "'\(train.algorithm.rawValue)' cannot train `tasks:` (the task weights scale advantages);"
+            throw ConfigurationError(
+                field: "train.algorithm",
+                message:
+                    "'\(train.algorithm.rawValue)' cannot train `tasks:` (the task weights scale advantages);"
                     + " use ddpo_is or ddpo_sf")
         }
         var seen: Set<String> = []
         for (index, task) in tasks.enumerated() {
             let field = "tasks.\(index)"
-            let safe = !task.name.isEmpty && task.name.unicodeScalars.allSatisfy {
-                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
-            }
+            let safe =
+                !task.name.isEmpty
+                && task.name.unicodeScalars.allSatisfy {
+                    ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_"
+                        || $0 == "-"
+                }
             guard safe else {
-                throw ConfigurationError(field: "\(field).name", message:
-                    "must be letters, digits, '_' or '-' (it names metrics and a folder), got '\(task.name)'")
+                throw ConfigurationError(
+                    field: "\(field).name",
+                    message:
+                        "must be letters, digits, '_' or '-' (it names metrics and a folder), got '\(task.name)'")
             }
             guard seen.insert(task.name).inserted else {
                 throw ConfigurationError(field: "\(field).name", message: "duplicate task name '\(task.name)'")
@@ -113,14 +123,17 @@ extension TrainingConfiguration {
                 throw ConfigurationError(field: "\(field).weight", message: "must be > 0, got \(task.weight)")
             }
             do {
-                _ = try PromptSets.checkArguments(task.prompt)
+                _ = try promptSets.checkArguments(task.prompt)
             } catch var error as ConfigurationError {
                 error.field = "\(field).\(error.field)"
                 throw error
             }
             guard knownRewards.contains(task.reward.name) else {
-                throw ConfigurationError(field: "\(field).reward", message:
-                    "unknown reward '\(task.reward.name)' (valid: \(knownRewards.sorted().joined(separator: ", ")))")
+                throw ConfigurationError(
+                    field: "\(field).reward",
+                    message:
+                        "unknown reward '\(task.reward.name)' (valid: \(knownRewards.sorted().joined(separator: ", ")))"
+                )
             }
         }
     }

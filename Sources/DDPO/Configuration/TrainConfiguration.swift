@@ -1,5 +1,5 @@
 extension TrainingConfiguration {
-    /// `train:` the optimisation of each epoch's samples (ALGORITHM.md §2, step 3).
+    /// `train:` the optimisation of each epoch's samples (docs/algorithm.md §7, step 3).
     public struct Train: Equatable, Sendable, ConfigurationSection {
         /// `algorithm`: "ddpo_is" | "ddpo_sf" | "rwr" | "rwr_sparse". Default "ddpo_is".
         public var algorithm: TrainingAlgorithm
@@ -49,23 +49,26 @@ extension TrainingConfiguration {
         /// `pretrain_loss_weight`: weight of the pretraining denoising loss
         /// (`PretrainingLoss`) added at every optimizer step; >= 0. Default 0 (off).
         public var pretrainLossWeight: Double
-        /// `pretrain_data`: the data of the pretraining loss: "shapes_world".
-        /// Default "shapes_world".
-        public var pretrainData: PretrainingData
+        /// `pretrain_data`: the data of the pretraining loss, a name of the
+        /// catalogue's `pretrainingData` (the shapes world registers "shapes_world");
+        /// checked only when the loss is on. Default "shapes_world".
+        public var pretrainData: String
         /// `pretrain_batch_size`: images per pretraining-loss batch (one fresh
         /// batch per optimizer step). Default 8.
         public var pretrainBatchSize: Int
 
-        public init(algorithm: TrainingAlgorithm = .ddpoIS, batchSize: Int = 1, learningRate: Double = 3e-4,
-                    adamBeta1: Double = 0.9, adamBeta2: Double = 0.999, adamWeightDecay: Double = 1e-4,
-                    adamEpsilon: Double = 1e-8, gradientAccumulationSteps: Int = 1, maxGradNorm: Double = 1.0,
-                    numInnerEpochs: Int = 1, cfg: Bool = true,
-                    advClipMax: Double = AdvantageEstimator.defaultAdvClipMax,
-                    clipRange: Double = PPOObjective.defaultClipRange, timestepFraction: Double = 1.0,
-                    rwrBeta: Double = RewardWeightedRegression.defaultBeta,
-                    rwrPercentile: Double = SparseRewardWeightedRegression.defaultPercentile, klWeight: Double = 0,
-                    pretrainLossWeight: Double = 0, pretrainData: PretrainingData = .shapesWorld,
-                    pretrainBatchSize: Int = 8) {
+        public init(
+            algorithm: TrainingAlgorithm = .ddpoIS, batchSize: Int = 1, learningRate: Double = 3e-4,
+            adamBeta1: Double = 0.9, adamBeta2: Double = 0.999, adamWeightDecay: Double = 1e-4,
+            adamEpsilon: Double = 1e-8, gradientAccumulationSteps: Int = 1, maxGradNorm: Double = 1.0,
+            numInnerEpochs: Int = 1, cfg: Bool = true,
+            advClipMax: Double = AdvantageEstimator.defaultAdvClipMax,
+            clipRange: Double = PPOObjective.defaultClipRange, timestepFraction: Double = 1.0,
+            rwrBeta: Double = RewardWeightedRegression.defaultBeta,
+            rwrPercentile: Double = SparseRewardWeightedRegression.defaultPercentile, klWeight: Double = 0,
+            pretrainLossWeight: Double = 0, pretrainData: String = "shapes_world",
+            pretrainBatchSize: Int = 8
+        ) {
             self.algorithm = algorithm
             self.batchSize = batchSize
             self.learningRate = learningRate
@@ -141,7 +144,7 @@ extension TrainingConfiguration.Train: Codable {
         rwrPercentile = try c.value(.rwrPercentile, default: d.rwrPercentile)
         klWeight = try c.value(.klWeight, default: d.klWeight)
         pretrainLossWeight = try c.value(.pretrainLossWeight, default: d.pretrainLossWeight)
-        pretrainData = try c.choice(.pretrainData, default: d.pretrainData)
+        pretrainData = try c.value(.pretrainData, default: d.pretrainData)
         pretrainBatchSize = try c.value(.pretrainBatchSize, default: d.pretrainBatchSize)
     }
 }

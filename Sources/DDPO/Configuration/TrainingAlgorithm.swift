@@ -1,4 +1,4 @@
-/// The policy-optimisation method (ALGORITHM.md §2); the raw values are the
+/// The policy-optimisation method (docs/algorithm.md §3–4); the raw values are the
 /// configuration names (`train.algorithm`).
 public enum TrainingAlgorithm: String, CaseIterable, Codable, Sendable {
     /// DDPO-IS: PPO-style clipped importance sampling (`PPOObjective`), the
@@ -15,6 +15,10 @@ public enum TrainingAlgorithm: String, CaseIterable, Codable, Sendable {
 
     /// True for the policy-gradient methods, which take advantages.
     public var usesAdvantages: Bool { self == .ddpoIS || self == .ddpoSF }
+
+    /// Whether the objective re-scores the recorded trajectory (DDPO) or regresses
+    /// on the final samples x_0 (RWR).
+    var usesTrajectory: Bool { usesAdvantages }
 }
 
 extension TrainingAlgorithm: ConfigurationChoice {}

@@ -14,6 +14,7 @@ extension TrainingConfiguration: Codable, ConfigurationSection {
         case mixedPrecision = "mixed_precision"
         case threads
         case workers
+        case distributedTimeout = "distributed_timeout"
         case useLoRA = "use_lora"
         case prompt
         case reward
@@ -33,7 +34,7 @@ extension TrainingConfiguration: Codable, ConfigurationSection {
         CodingKeys.train.stringValue: Train.CodingKeys.allCases.map(\.stringValue),
         CodingKeys.advantages.stringValue: Advantages.CodingKeys.allCases.map(\.stringValue),
         CodingKeys.lora.stringValue: LoRA.CodingKeys.allCases.map(\.stringValue),
-        CodingKeys.monitor.stringValue: Monitor.CodingKeys.allCases.map(\.stringValue),
+        CodingKeys.monitor.stringValue: Monitor.CodingKeys.allCases.map(\.stringValue)
     ]
 
     /// Decodes with the defaults for absent keys, refusing unknown ones (so a
@@ -55,6 +56,7 @@ extension TrainingConfiguration: Codable, ConfigurationSection {
         mixedPrecision = try c.choice(.mixedPrecision, default: d.mixedPrecision)
         threads = try c.optionalValue(.threads)
         workers = try c.value(.workers, default: d.workers)
+        distributedTimeout = try c.value(.distributedTimeout, default: d.distributedTimeout)
         useLoRA = try c.value(.useLoRA, default: d.useLoRA)
         prompt = try c.value(.prompt, default: d.prompt)
         reward = try c.value(.reward, default: d.reward)
@@ -63,8 +65,10 @@ extension TrainingConfiguration: Codable, ConfigurationSection {
         if tasks != nil {
             // Each task names its own; a top-level one would be silently unused.
             for key in [CodingKeys.prompt, .reward] where c.contains(key) {
-                throw ConfigurationError(field: key.stringValue, message:
-                    "cannot be given together with `tasks:`; set each task's \(key.stringValue) instead")
+                throw ConfigurationError(
+                    field: key.stringValue,
+                    message:
+                        "cannot be given together with `tasks:`; set each task's \(key.stringValue) instead")
             }
         }
         nanRewards = try c.choice(.nanRewards, default: d.nanRewards)
@@ -96,6 +100,7 @@ extension TrainingConfiguration: Codable, ConfigurationSection {
         try c.encode(mixedPrecision, forKey: .mixedPrecision)
         try c.encode(threads, forKey: .threads)
         try c.encode(workers, forKey: .workers)
+        try c.encode(distributedTimeout, forKey: .distributedTimeout)
         try c.encode(useLoRA, forKey: .useLoRA)
         if let tasks {
             try c.encode(tasks, forKey: .tasks)

@@ -5,10 +5,11 @@ extension TrainingConfiguration {
     /// throwing a `ConfigurationError` that names the first offending field.
     /// Returns the configuration, so `try load(...).validate(...)` reads as one step.
     ///
-    /// - Parameter knownRewards: the reward names the Rewards registry accepts;
-    ///   passed in so that the configuration does not depend on the registry.
+    /// - Parameter catalogue: the rewards, prompt sets and pretraining data a name
+    ///   may refer to; passed in so that the configuration does not depend on them.
     @discardableResult
-    public func validate(knownRewards: Set<String>) throws -> TrainingConfiguration {
+    public func validate(catalogue: Catalogue) throws -> TrainingConfiguration {
+        let knownRewards = Set(catalogue.rewards.names)
         func fail(_ field: String, _ message: String) -> ConfigurationError {
             ConfigurationError(field: field, message: message)
         }
@@ -23,8 +24,9 @@ extension TrainingConfiguration {
         }
 
         // Run.
-        try require(!runName.isEmpty && !runName.contains("/") && runName != "." && runName != "..",
-                    "run_name", "must be a folder name (not empty, no '/'), got '\(runName)'")
+        try require(
+            !runName.isEmpty && !runName.contains("/") && runName != "." && runName != "..",
+            "run_name", "must be a folder name (not empty, no '/'), got '\(runName)'")
         try atLeastOne(epochs, "epochs")
         try atLeastOne(saveFrequency, "save_freq")
         try atLeastOne(checkpointsKept, "checkpoints_kept")
@@ -33,18 +35,23 @@ extension TrainingConfiguration {
         _ = try torchDevice()
         _ = try torchDType()
         // Autocast keeps the weights in their dtype; mixed precision means fp32 weights.
-        try require(mixedPrecision == .no || dtype == "float32", "mixed_precision",
-                    "'\(mixedPrecision.rawValue)' needs dtype float32 (the trainable weights stay fp32), got dtype '\(dtype)'")
+        try require(
+            mixedPrecision == .no || dtype == "float32", "mixed_precision",
+            "'\(mixedPrecision.rawValue)' needs dtype float32 (the trainable weights stay fp32), got dtype '\(dtype)'")
         if let threads { try atLeastOne(threads, "threads") }
         try atLeastOne(workers, "workers")
-        try require(workers == 1 || (try torchDevice()) == .cpu, "workers",
-                    "\(workers) workers need device cpu (on a GPU the kernels of one stream run one after another); got device '\(device)'")
+        try positive(distributedTimeout, "distributed_timeout")
+        try require(
+            workers == 1 || (try torchDevice()) == .cpu, "workers",
+            "\(workers) workers need device cpu (on a GPU the kernels of one stream run one after another); got device '\(device)'"
+        )
         if tasks == nil {
-            try PromptSets.checkArguments(prompt)
-            try require(knownRewards.contains(reward.name), "reward",
-                        "unknown reward '\(reward.name)' (valid: \(knownRewards.sorted().joined(separator: ", ")))")
+            try catalogue.promptSets.checkArguments(prompt)
+            try require(
+                knownRewards.contains(reward.name), "reward",
+                "unknown reward '\(reward.name)' (valid: \(knownRewards.sorted().joined(separator: ", ")))")
         }
-        try validateTasks(knownRewards: knownRewards)
+        try validateTasks(knownRewards: knownRewards, promptSets: catalogue.promptSets)
 
         // Sampling.
         try atLeastOne(sample.numSteps, "sample.num_steps")
@@ -60,61 +67,75 @@ extension TrainingConfiguration {
 
         // Training.
         try atLeastOne(train.batchSize, "train.batch_size")
-        try require(samplesPerEpoch % train.batchSize == 0, "train.batch_size",
-                    "must divide the \(samplesPerEpoch) samples per epoch"
-                        + " (sample.batch_size × sample.num_batches_per_epoch), got \(train.batchSize)")
+        try require(
+            samplesPerEpoch % train.batchSize == 0, "train.batch_size",
+            "must divide the \(samplesPerEpoch) samples per epoch"
+                + " (sample.batch_size × sample.num_batches_per_epoch), got \(train.batchSize)")
         try atLeastOne(train.gradientAccumulationSteps, "train.gradient_accumulation_steps")
         let trainBatches = samplesPerEpoch / train.batchSize
-        try require(trainBatches % train.gradientAccumulationSteps == 0, "train.gradient_accumulation_steps",
-                    "must divide the \(trainBatches) training batches per epoch, got \(train.gradientAccumulationSteps)"
-                        + " (the last optimizer step of each epoch would be partial)")
+        try require(
+            trainBatches % train.gradientAccumulationSteps == 0, "train.gradient_accumulation_steps",
+            "must divide the \(trainBatches) training batches per epoch, got \(train.gradientAccumulationSteps)"
+                + " (the last optimizer step of each epoch would be partial)")
         try positive(train.learningRate, "train.learning_rate")
         try require((0..<1).contains(train.adamBeta1), "train.adam_beta1", "must be in [0, 1), got \(train.adamBeta1)")
         try require((0..<1).contains(train.adamBeta2), "train.adam_beta2", "must be in [0, 1), got \(train.adamBeta2)")
-        try require(train.adamWeightDecay >= 0 && train.adamWeightDecay.isFinite, "train.adam_weight_decay",
-                    "must be >= 0, got \(train.adamWeightDecay)")
+        try require(
+            train.adamWeightDecay >= 0 && train.adamWeightDecay.isFinite, "train.adam_weight_decay",
+            "must be >= 0, got \(train.adamWeightDecay)")
         try positive(train.adamEpsilon, "train.adam_epsilon")
         try positive(train.maxGradNorm, "train.max_grad_norm")
         try atLeastOne(train.numInnerEpochs, "train.num_inner_epochs")
         try positive(train.advClipMax, "train.adv_clip_max")
         try positive(train.clipRange, "train.clip_range")
-        try require(train.timestepFraction > 0 && train.timestepFraction <= 1, "train.timestep_fraction",
-                    "must be in (0, 1], got \(train.timestepFraction)")
-        try require(train.trainedTimesteps(numSteps: sample.numSteps) >= 1, "train.timestep_fraction",
-                    "trains on no step: floor(\(sample.numSteps) × \(train.timestepFraction)) = 0")
-        try require(train.rwrBeta >= 0 && train.rwrBeta.isFinite, "train.rwr_beta", "must be >= 0, got \(train.rwrBeta)")
-        try require((0...100).contains(train.rwrPercentile), "train.rwr_percentile",
-                    "must be in [0, 100], got \(train.rwrPercentile)")
-        try require(train.klWeight >= 0 && train.klWeight.isFinite, "train.kl_weight",
-                    "must be >= 0, got \(train.klWeight)")
-        try require(train.pretrainLossWeight >= 0 && train.pretrainLossWeight.isFinite, "train.pretrain_loss_weight",
-                    "must be >= 0, got \(train.pretrainLossWeight)")
+        try require(
+            train.timestepFraction > 0 && train.timestepFraction <= 1, "train.timestep_fraction",
+            "must be in (0, 1], got \(train.timestepFraction)")
+        try require(
+            train.trainedTimesteps(numSteps: sample.numSteps) >= 1, "train.timestep_fraction",
+            "trains on no step: floor(\(sample.numSteps) × \(train.timestepFraction)) = 0")
+        try require(
+            train.rwrBeta >= 0 && train.rwrBeta.isFinite, "train.rwr_beta", "must be >= 0, got \(train.rwrBeta)")
+        try require(
+            (0...100).contains(train.rwrPercentile), "train.rwr_percentile",
+            "must be in [0, 100], got \(train.rwrPercentile)")
+        try require(
+            train.klWeight >= 0 && train.klWeight.isFinite, "train.kl_weight",
+            "must be >= 0, got \(train.klWeight)")
+        try require(
+            train.pretrainLossWeight >= 0 && train.pretrainLossWeight.isFinite, "train.pretrain_loss_weight",
+            "must be >= 0, got \(train.pretrainLossWeight)")
         try atLeastOne(train.pretrainBatchSize, "train.pretrain_batch_size")
+        if train.pretrainLossWeight > 0 { _ = try catalogue.pretrainingDataset(named: train.pretrainData) }
 
         // Advantages.
         try atLeastOne(advantages.perPromptBufferSize, "advantages.per_prompt_buffer_size")
         try atLeastOne(advantages.perPromptMinCount, "advantages.per_prompt_min_count")
-        try require(advantages.perPromptMinCount <= advantages.perPromptBufferSize, "advantages.per_prompt_min_count",
-                    "must not exceed per_prompt_buffer_size (\(advantages.perPromptBufferSize)),"
-                        + " got \(advantages.perPromptMinCount): the buffer would never be used")
+        try require(
+            advantages.perPromptMinCount <= advantages.perPromptBufferSize, "advantages.per_prompt_min_count",
+            "must not exceed per_prompt_buffer_size (\(advantages.perPromptBufferSize)),"
+                + " got \(advantages.perPromptMinCount): the buffer would never be used")
         if advantages.strategy == .group {
-            try require(advantages.groupSize >= 2, "advantages.group_size",
-                        "must be at least 2 for the group strategy, got \(advantages.groupSize)")
-            try require(samplesPerEpoch % advantages.groupSize == 0, "advantages.group_size",
-                        "must divide the \(samplesPerEpoch) samples per epoch"
-                            + " (sample.batch_size × sample.num_batches_per_epoch), got \(advantages.groupSize)")
+            try require(
+                advantages.groupSize >= 2, "advantages.group_size",
+                "must be at least 2 for the group strategy, got \(advantages.groupSize)")
+            try require(
+                samplesPerEpoch % advantages.groupSize == 0, "advantages.group_size",
+                "must divide the \(samplesPerEpoch) samples per epoch"
+                    + " (sample.batch_size × sample.num_batches_per_epoch), got \(advantages.groupSize)")
         }
 
         // LoRA.
         if useLoRA {
             try atLeastOne(lora.rank, "lora.rank")
             try positive(lora.alpha, "lora.alpha")
-            try require(!lora.targets.isEmpty && !lora.targets.contains(where: \.isEmpty), "lora.targets",
-                        "must name at least one module, and no empty names")
+            try require(
+                !lora.targets.isEmpty && !lora.targets.contains(where: \.isEmpty), "lora.targets",
+                "must name at least one module, and no empty names")
         }
 
         // Monitors.
-        try monitor.validate(knownRewards: knownRewards)
+        try monitor.validate(knownRewards: knownRewards, promptSets: catalogue.promptSets)
         return self
     }
 
@@ -131,8 +152,10 @@ extension TrainingConfiguration {
     public func torchDType() throws -> DType {
         let valid = DType.allCases.filter(\.isFloatingPoint)
         guard let parsed = valid.first(where: { $0.description == dtype }) else {
-            throw ConfigurationError(field: "dtype", message:
-                "unknown dtype '\(dtype)' (valid: \(valid.map(\.description).joined(separator: ", ")))")
+            throw ConfigurationError(
+                field: "dtype",
+                message:
+                    "unknown dtype '\(dtype)' (valid: \(valid.map(\.description).joined(separator: ", ")))")
         }
         return parsed
     }

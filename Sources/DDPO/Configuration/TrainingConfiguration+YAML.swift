@@ -12,8 +12,9 @@ extension TrainingConfiguration {
         do {
             text = try String(contentsOf: url, encoding: .utf8)
         } catch {
-            throw ConfigurationError(field: "", message: "cannot read the file (\(error.localizedDescription))",
-                                     file: url.path)
+            throw ConfigurationError(
+                field: "", message: "cannot read the file (\(error.localizedDescription))",
+                file: url.path)
         }
         let tree: Node
         do {
@@ -79,7 +80,8 @@ extension TrainingConfiguration {
             // Only scalars YAML itself reads as floats: a string that merely parses
             // as a number was written quoted.
             guard Resolver.default.resolveTag(of: node) == .float,
-                  let number = Double.construct(from: scalar), number.isFinite else { return node }
+                let number = Double.construct(from: scalar), number.isFinite
+            else { return node }
             return Node(number.description, scalar.tag, scalar.style)
         case .mapping(let mapping):
             return Node(mapping.map { ($0.key, shortestNumbers($0.value)) }, mapping.tag, mapping.style)

@@ -2,7 +2,7 @@ import Foundation
 
 /// Everything a DDPO training run is given, as written in its YAML file (snake_case
 /// keys, sections `sample`, `train`, `advantages`, `lora`, `monitor`). Defaults are the
-/// reference implementation's (ALGORITHM.md §2, ddpo-pytorch's config/base.py);
+/// reference implementation's (docs/algorithm.md §12, ddpo-pytorch's config/base.py);
 /// a missing key takes its default, an unknown key is an error.
 ///
 /// Load with `load(yaml:overrides:)`, check with `validate(knownRewards:)`, and save
@@ -51,6 +51,11 @@ public struct TrainingConfiguration: Equatable, Sendable {
     /// sequential order). Each worker past the first holds one more set of the
     /// trainable weights' gradients and its own activations. CPU only. Default 1.
     public var workers: Int
+    /// `distributed_timeout`: seconds a data-parallel run's collectives (and the
+    /// rendezvous) may wait for the other ranks before the run stops with an error
+    /// naming the collective; a rank that dies is noticed at once. Unused by a single
+    /// process. Default 1800 (PyTorch's default).
+    public var distributedTimeout: Double
     /// `use_lora`: train LoRA adapters (section `lora`) instead of the whole UNet.
     /// Default true.
     public var useLoRA: Bool
@@ -80,15 +85,18 @@ public struct TrainingConfiguration: Equatable, Sendable {
     /// `monitor:` over-optimisation monitors and early stop; off by default.
     public var monitor: Monitor
 
-    public init(runName: String = TrainingConfiguration.timestampRunName(), seed: UInt64 = 42,
-                logDir: String = "runs", epochs: Int = 100, saveFrequency: Int = 10, checkpointsKept: Int = 3,
-                evaluationImages: Int = 8,
-                resume: String? = nil, model: String = "", device: String = "cpu", dtype: String = "float32",
-                mixedPrecision: MixedPrecision = .no,
-                threads: Int? = nil, workers: Int = 1, useLoRA: Bool = true, prompt: Prompt = Prompt(), reward: Reward = Reward(),
-                tasks: [TaskEntry]? = nil, multiTaskUpdate: MultiTaskUpdate = .sequential,
-                nanRewards: NaNRewardPolicy = .error, sample: Sample = Sample(), train: Train = Train(),
-                advantages: Advantages = Advantages(), lora: LoRA = LoRA(), monitor: Monitor = Monitor()) {
+    public init(
+        runName: String = TrainingConfiguration.timestampRunName(), seed: UInt64 = 42,
+        logDir: String = "runs", epochs: Int = 100, saveFrequency: Int = 10, checkpointsKept: Int = 3,
+        evaluationImages: Int = 8,
+        resume: String? = nil, model: String = "", device: String = "cpu", dtype: String = "float32",
+        mixedPrecision: MixedPrecision = .no,
+        threads: Int? = nil, workers: Int = 1, distributedTimeout: Double = 1800, useLoRA: Bool = true,
+        prompt: Prompt = Prompt(), reward: Reward = Reward(),
+        tasks: [TaskEntry]? = nil, multiTaskUpdate: MultiTaskUpdate = .sequential,
+        nanRewards: NaNRewardPolicy = .error, sample: Sample = Sample(), train: Train = Train(),
+        advantages: Advantages = Advantages(), lora: LoRA = LoRA(), monitor: Monitor = Monitor()
+    ) {
         self.runName = runName
         self.seed = seed
         self.logDir = logDir
@@ -103,6 +111,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
         self.mixedPrecision = mixedPrecision
         self.threads = threads
         self.workers = workers
+        self.distributedTimeout = distributedTimeout
         self.useLoRA = useLoRA
         self.prompt = prompt
         self.reward = reward

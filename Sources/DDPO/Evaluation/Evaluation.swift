@@ -1,7 +1,9 @@
 import DiffusionModels
+import Files
 import Foundation
 import ImageCodecs
 import Rewards
+import RunLogging
 import Torch
 
 /// Samples for fixed prompts with a fixed seed, scored by a reward: the same
@@ -33,9 +35,11 @@ public struct Evaluation: Codable, Equatable, Sendable {
     /// consecutive batches of that size drawing from one generator, so the images
     /// depend on (seed, batch size) and a base model and its fine-tune still get the
     /// same noise.
-    public static func run(model: StableDiffusion, prompts: [String], seed: UInt64, options: SamplingOptions,
-                           reward: any Reward, epoch: Int, columns: Int = 4,
-                           batchSize: Int? = nil) async throws -> (Evaluation, [RGBImage]) {
+    public static func run(
+        model: StableDiffusion, prompts: [String], seed: UInt64, options: SamplingOptions,
+        reward: any Reward, epoch: Int, columns: Int = 4,
+        batchSize: Int? = nil
+    ) async throws -> (Evaluation, [RGBImage]) {
         let generator = Generator(seed: seed)
         let sampler = TrajectorySampler(model: model)
         let size = max(1, batchSize ?? prompts.count)
@@ -46,10 +50,11 @@ public struct Evaluation: Codable, Equatable, Sendable {
             images += RewardInput(images: decoded, prompts: chunk).images
         }
         let scored = try await reward.score(RewardInput(images: images, prompts: prompts))
-        var evaluation = Evaluation(prompts: prompts, rewards: scored.rewards, seed: seed, epoch: epoch,
-                                    grid: String(format: "epoch-%06d.png", epoch), columns: min(columns, prompts.count),
-                                    tileWidth: images.first?.width ?? 0, tileHeight: images.first?.height ?? 0,
-                                    padding: 2)
+        var evaluation = Evaluation(
+            prompts: prompts, rewards: scored.rewards, seed: seed, epoch: epoch,
+            grid: String(format: "epoch-%06d.png", epoch), columns: min(columns, prompts.count),
+            tileWidth: images.first?.width ?? 0, tileHeight: images.first?.height ?? 0,
+            padding: 2)
         evaluation.infoMeans = Self.means(of: scored.info)
         return (evaluation, images)
     }

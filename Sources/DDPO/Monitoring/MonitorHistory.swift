@@ -16,8 +16,10 @@ public struct MonitorHistory: Codable, Equatable, Sendable {
     /// Records a reading, replacing one of the same epoch and dropping later ones.
     public mutating func record(_ reading: MonitorReading) {
         entries.removeAll { $0.epoch >= reading.epoch }
-        entries.append(Entry(epoch: reading.epoch,
-                             heldOutReward: reading.heldOutReward.isFinite ? reading.heldOutReward : nil))
+        entries.append(
+            Entry(
+                epoch: reading.epoch,
+                heldOutReward: reading.heldOutReward.isFinite ? reading.heldOutReward : nil))
     }
 
     /// The held-out rewards in epoch order, NaN where none was finite.

@@ -24,8 +24,10 @@ public struct MonitorReading: Equatable, Sendable {
     /// The task measured in a multi-task run (its name suffixes the scalars); nil otherwise.
     public var task: String?
 
-    public init(epoch: Int, heldOutReward: Double, diversity: Double, klToBase: Double,
-                infoMeans: [String: Double] = [:], task: String? = nil) {
+    public init(
+        epoch: Int, heldOutReward: Double, diversity: Double, klToBase: Double,
+        infoMeans: [String: Double] = [:], task: String? = nil
+    ) {
         self.epoch = epoch
         self.heldOutReward = heldOutReward
         self.diversity = diversity
@@ -51,8 +53,10 @@ public struct MonitorReading: Equatable, Sendable {
     /// The scalars for metrics.jsonl and TensorBoard; each info mean as
     /// `monitor/heldout_<key>`; every name suffixed with `/<task>` for a task's reading.
     public var scalars: [String: Double] {
-        var scalars = [Self.heldOutRewardName: heldOutReward, Self.diversityName: diversity,
-                       Self.klToBaseName: klToBase]
+        var scalars = [
+            Self.heldOutRewardName: heldOutReward, Self.diversityName: diversity,
+            Self.klToBaseName: klToBase
+        ]
         for (key, value) in infoMeans { scalars[Self.prefix + "heldout_" + key] = value }
         for (name, value) in zip(Self.klToBaseThirdNames, klToBaseByThird) { scalars[name] = value }
         return Dictionary(uniqueKeysWithValues: scalars.map { (Self.name($0.key, task: task), $0.value) })
@@ -95,9 +99,11 @@ public struct OverOptimisationMonitor {
     /// the same reading whatever the count).
     public let workers: Int
 
-    public init(sampler: TrajectorySampler, reward: any Reward, diversity: any Reward, prompts: [String],
-                seed: UInt64, options: SamplingOptions, batchSize: Int, klReference: KLReference,
-                task: String? = nil, workers: Int = 1) {
+    public init(
+        sampler: TrajectorySampler, reward: any Reward, diversity: any Reward, prompts: [String],
+        seed: UInt64, options: SamplingOptions, batchSize: Int, klReference: KLReference,
+        task: String? = nil, workers: Int = 1
+    ) {
         precondition(!prompts.isEmpty && batchSize >= 1, "OverOptimisationMonitor: no prompts or a batch size < 1")
         self.sampler = sampler
         self.reward = reward
@@ -131,12 +137,15 @@ public struct OverOptimisationMonitor {
         let finite = scored.rewards.filter(\.isFinite)
         let heldOut = finite.isEmpty ? .nan : finite.reduce(0, +) / Double(finite.count)
         guard let diversityValue = try await diversity.score(input).batchValue else {
-            throw ConfigurationError(field: "monitor.diversity", message:
-                "reward '\(diversity.name)' is not distribution-level: it gives no batch value to log as diversity")
+            throw ConfigurationError(
+                field: "monitor.diversity",
+                message:
+                    "reward '\(diversity.name)' is not distribution-level: it gives no batch value to log as diversity")
         }
-        var reading = MonitorReading(epoch: epoch, heldOutReward: heldOut, diversity: diversityValue,
-                                     klToBase: klPerStep.reduce(0, +) / Double(klPerStep.count),
-                                     infoMeans: Evaluation.means(of: scored.info) ?? [:], task: task)
+        var reading = MonitorReading(
+            epoch: epoch, heldOutReward: heldOut, diversity: diversityValue,
+            klToBase: klPerStep.reduce(0, +) / Double(klPerStep.count),
+            infoMeans: Evaluation.means(of: scored.info) ?? [:], task: task)
         reading.klToBaseByThird = Self.thirds(klPerStep)
         return reading
     }
@@ -161,37 +170,45 @@ public struct OverOptimisationMonitor {
         /// Step k's DDIM step under `sampler`, at the stored x_t with the stored x_{t-1}.
         func step(_ k: Int, with sampler: TrajectorySampler) -> DDIMStep {
             withNoGrad {
-                let t = timesteps.indexSelect(dim: 0, index: Tensor(Array(repeating: Int64(k), count: batch))
-                    .to(device: device))
-                return self.step(with: sampler, trajectory.latents.select(dim: 1, index: k),
-                                 trajectory.latents.select(dim: 1, index: k + 1), t, trajectory)
+                let t = timesteps.indexSelect(
+                    dim: 0,
+                    index: Tensor(Array(repeating: Int64(k), count: batch))
+                        .to(device: device))
+                return self.step(
+                    with: sampler, trajectory.latents.select(dim: 1, index: k),
+                    trajectory.latents.select(dim: 1, index: k + 1), t, trajectory)
             }
         }
         // The policy's steps, then the reference's (switched on once: for LoRA the shared
         // UNet's adapters off), each spread over `workers`; the KL in step order.
         var policy: [DDIMStep] = []
-        OrderedWork.run(count: steps, workers: workers, produce: { step($0, with: sampler) },
-                        deliver: { _, value in policy.append(value) })
+        OrderedWork.run(
+            count: steps, workers: workers, produce: { step($0, with: sampler) },
+            deliver: { _, value in policy.append(value) })
         var referenceMeans: [Tensor] = []
         klReference.withReference(trained: sampler) { reference in
-            OrderedWork.run(count: steps, workers: workers, produce: { step($0, with: reference).mean },
-                            deliver: { _, mean in referenceMeans.append(mean) })
+            OrderedWork.run(
+                count: steps, workers: workers, produce: { step($0, with: reference).mean },
+                deliver: { _, mean in referenceMeans.append(mean) })
         }
         return withNoGrad {
             zip(policy, referenceMeans).map { step, referenceMean in
-                KLPenalty.divergence(mean: step.mean, referenceMean: referenceMean,
-                                     standardDeviation: step.standardDeviation).mean().item()
+                KLPenalty.divergence(
+                    mean: step.mean, referenceMean: referenceMean,
+                    standardDeviation: step.standardDeviation
+                ).mean().item()
             }
         }
     }
 
     /// The DDIM step `sampler`'s model takes at x_t, guided as the samples were drawn.
-    private func step(with sampler: TrajectorySampler, _ current: Tensor, _ next: Tensor, _ timesteps: Tensor,
-                      _ trajectory: Trajectory) -> DDIMStep {
-        let output = sampler.guidedNoisePrediction(
+    private func step(
+        with sampler: TrajectorySampler, _ current: Tensor, _ next: Tensor, _ timesteps: Tensor,
+        _ trajectory: Trajectory
+    ) -> DDIMStep {
+        sampler.step(
             latents: current, timesteps: timesteps, promptEmbeddings: trajectory.promptEmbeddings,
-            negativeEmbedding: trajectory.negativeEmbedding, guidanceScale: options.guidanceScale)
-        return sampler.model.scheduler.step(modelOutput: output, timesteps: timesteps, sample: current,
-                                            inferenceSteps: options.steps, eta: options.eta, previousSample: next)
+            negativeEmbedding: trajectory.negativeEmbedding, guidanceScale: options.guidanceScale,
+            inferenceSteps: options.steps, eta: options.eta, previousSample: next)
     }
 }

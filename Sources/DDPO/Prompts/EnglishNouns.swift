@@ -53,11 +53,11 @@ public enum EnglishNouns {
         "person": "people", "man": "men", "woman": "women", "foot": "feet", "tooth": "teeth",
         "wolf": "wolves", "calf": "calves", "half": "halves", "elf": "elves", "leaf": "leaves",
         "loaf": "loaves", "shelf": "shelves", "thief": "thieves", "knife": "knives", "wife": "wives",
-        "life": "lives", "cactus": "cacti",
+        "life": "lives", "cactus": "cacti"
     ]
     private static let unchangedPlurals: Set<String> = [
         "sheep", "deer", "fish", "moose", "bison", "salmon", "trout", "shrimp", "squid", "swine",
-        "cod", "aircraft", "series", "species",
+        "cod", "aircraft", "series", "species"
     ]
     private static let esAfterO: Set<String> = ["potato", "tomato", "hero", "echo", "torpedo", "mosquito", "volcano"]
 
@@ -65,7 +65,7 @@ public enum EnglishNouns {
     public static let numberWords = [
         "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
         "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
-        "nineteen", "twenty",
+        "nineteen", "twenty"
     ]
 
     /// The English word for 1...20.

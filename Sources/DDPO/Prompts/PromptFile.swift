@@ -10,13 +10,17 @@ public enum PromptFile {
         do {
             text = try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8)
         } catch {
-            throw ConfigurationError(field: field, message: "cannot read the prompt file '\(path)'"
-                                        + " (\(error.localizedDescription))", file: path)
+            throw ConfigurationError(
+                field: field,
+                message: "cannot read the prompt file '\(path)'"
+                    + " (\(error.localizedDescription))", file: path)
         }
         let lines = parse(text)
         if lines.isEmpty {
-            throw ConfigurationError(field: field, message: "the prompt file '\(path)' holds no prompt"
-                                        + " (only blank lines or # comments)", file: path)
+            throw ConfigurationError(
+                field: field,
+                message: "the prompt file '\(path)' holds no prompt"
+                    + " (only blank lines or # comments)", file: path)
         }
         return lines
     }

@@ -1,3 +1,5 @@
+import Torch
+
 /// The random numbers behind prompt draws: SplitMix64 (Steele, Lea & Flood 2014),
 /// started from a state derived from (seed, epoch, draw index) alone.
 ///
@@ -10,8 +12,7 @@
 public struct PromptRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    /// SplitMix64's increment (2^64 / golden ratio).
-    private static let gamma: UInt64 = 0x9E37_79B9_7F4A_7C15
+    private static let gamma = SplitMix64.gamma
 
     /// The generator for draw `draw` (≥ 0) of epoch `epoch` (≥ 0) of a run seeded
     /// with `seed`. Each input is folded in through the mixing function, so
@@ -24,13 +25,7 @@ public struct PromptRandom: RandomNumberGenerator, Sendable {
         self.state = state
     }
 
-    /// SplitMix64's output function (a bijection of UInt64).
-    private static func mix(_ value: UInt64) -> UInt64 {
-        var z = value
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    private static func mix(_ value: UInt64) -> UInt64 { SplitMix64.mix(value) }
 
     public mutating func next() -> UInt64 {
         state &+= Self.gamma

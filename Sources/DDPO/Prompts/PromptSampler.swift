@@ -19,11 +19,12 @@ public struct PromptSampler: Sendable {
         self.samplesPerPrompt = samplesPerPrompt
     }
 
-    /// The sampler a configuration describes: its prompt set, its seed, and
-    /// advantages.group_size samples per prompt under the group strategy.
-    public init(configuration: TrainingConfiguration) throws {
-        self.init(promptSet: try PromptSets.make(configuration.prompt), seed: configuration.seed,
-                  samplesPerPrompt: configuration.advantages.samplesPerPrompt)
+    /// The sampler a configuration describes: its prompt set (from `promptSets`), its
+    /// seed, and advantages.group_size samples per prompt under the group strategy.
+    public init(configuration: TrainingConfiguration, promptSets: PromptSetRegistry = .standard) throws {
+        self.init(
+            promptSet: try promptSets.make(configuration.prompt), seed: configuration.seed,
+            samplesPerPrompt: configuration.advantages.samplesPerPrompt)
     }
 
     /// The prompt of sample `index` (≥ 0, counted from the start of the epoch).

@@ -1,5 +1,5 @@
-/// A distribution over prompts (ALGORITHM.md §5): ddpo-pytorch's "prompt
-/// function". Built by name with `PromptSets.make`; drawn from through a
+/// A distribution over prompts (docs/algorithm.md §10): ddpo-pytorch's "prompt
+/// function". Built by name with `PromptSetRegistry.make`; drawn from through a
 /// `PromptSampler`, which supplies the randomness.
 public protocol PromptSet: Sendable {
     /// One prompt; all randomness comes from `random`, so equal generators give
@@ -50,8 +50,9 @@ public struct CountingPromptSet: PromptSet {
     /// all written as words (`EnglishNouns.numberWord`).
     public init(nouns: [String], numbers: ClosedRange<Int> = 1...10) {
         precondition(!nouns.isEmpty, "CountingPromptSet: no nouns")
-        precondition(numbers.lowerBound >= 1 && numbers.upperBound <= EnglishNouns.numberWords.count,
-                     "CountingPromptSet: numbers must lie in 1...\(EnglishNouns.numberWords.count)")
+        precondition(
+            numbers.lowerBound >= 1 && numbers.upperBound <= EnglishNouns.numberWords.count,
+            "CountingPromptSet: numbers must lie in 1...\(EnglishNouns.numberWords.count)")
         self.nouns = nouns
         self.numbers = numbers
     }

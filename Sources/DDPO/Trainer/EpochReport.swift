@@ -46,7 +46,7 @@ public struct EpochReport: Sendable {
             "clipfrac": update.clipFraction, "grad_norm": update.gradientNorm,
             "optimizer_steps": Double(update.optimizerSteps), "dropped_samples": Double(droppedSamples),
             "time_sampling_s": samplingSeconds, "time_reward_wait_s": rewardWaitSeconds,
-            "time_training_s": trainingSeconds,
+            "time_training_s": trainingSeconds
         ]
         if let klPenalty = update.klPenalty { scalars["kl_penalty"] = klPenalty }
         if let pretrainLoss = update.pretrainLoss { scalars["pretrain_loss"] = pretrainLoss }
@@ -77,7 +77,7 @@ public struct TaskEpochReport: Sendable {
         var scalars = [
             "reward_mean": rewardMean, "reward_std": EpochReport.standardDeviation(rewards),
             "advantage_mean": EpochReport.mean(advantages),
-            "advantage_std": EpochReport.standardDeviation(advantages), "dropped_samples": Double(droppedSamples),
+            "advantage_std": EpochReport.standardDeviation(advantages), "dropped_samples": Double(droppedSamples)
         ]
         if let update {
             scalars["loss"] = update.loss

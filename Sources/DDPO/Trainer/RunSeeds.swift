@@ -1,3 +1,5 @@
+import Torch
+
 /// Seeds of a run's random streams, derived from (run seed, epoch, purpose) so
 /// that epoch e draws the same numbers whether the run was resumed or not: no
 /// generator state needs to be checkpointed.
@@ -14,12 +16,10 @@ public enum RunSeeds {
     }
 
     public static func seed(_ runSeed: UInt64, epoch: Int, purpose: Purpose) -> UInt64 {
-        // SplitMix64 finalizer over a combination of the inputs: well-spread, reproducible.
-        var z = runSeed &+ 0x9E37_79B9_7F4A_7C15 &* (UInt64(truncatingIfNeeded: epoch) &+ 1)
-            &+ purpose.rawValue &* 0xD1B5_4A32_D192_ED03
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        // SplitMix64's finalizer over a combination of the inputs: well-spread, reproducible.
+        SplitMix64.mix(
+            runSeed &+ SplitMix64.gamma &* (UInt64(truncatingIfNeeded: epoch) &+ 1)
+                &+ purpose.rawValue &* 0xD1B5_4A32_D192_ED03)
     }
 
     /// The seed of sampling batch `batch` of an epoch's stream: each batch has its
@@ -40,11 +40,8 @@ public enum RunSeeds {
     public static func taskSeed(_ runSeed: UInt64, task index: Int) -> UInt64 {
         precondition(index >= 0, "RunSeeds.taskSeed: task index must be >= 0, got \(index)")
         guard index > 0 else { return runSeed }
-        // The SplitMix64 finalizer again, over the run seed mixed with the index
-        // by another odd constant than `seed`'s.
-        var z = runSeed ^ 0x5851_F42D_4C95_7F2D &* UInt64(index)
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        // The finalizer again, over the run seed mixed with the index by another odd
+        // constant than `seed`'s.
+        return SplitMix64.mix(runSeed ^ 0x5851_F42D_4C95_7F2D &* UInt64(index))
     }
 }

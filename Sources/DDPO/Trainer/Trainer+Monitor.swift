@@ -16,27 +16,30 @@ extension Trainer {
     /// task's monitor scores its own reward on `monitor.prompts` (default: the task's
     /// prompts), with prompts and noise drawn from the task's seed; a multi-task
     /// run's readings carry the task's name.
-    static func makeMonitors(configuration: TrainingConfiguration, sampler: TrajectorySampler, tasks: [TrainingTask],
-                             rewards: RewardRegistry, klReference: KLReference?) throws -> [OverOptimisationMonitor] {
+    static func makeMonitors(
+        configuration: TrainingConfiguration, sampler: TrajectorySampler, tasks: [TrainingTask],
+        catalogue: Catalogue, klReference: KLReference?
+    ) throws -> [OverOptimisationMonitor] {
         let settings = configuration.monitor
         guard settings.isOn, let klReference else { return [] }
         let sample = configuration.sample
         return try zip(tasks, configuration.effectiveTasks).map { task, entry in
-            let promptSet = try PromptSets.make(settings.prompts ?? entry.prompt)
+            let promptSet = try catalogue.promptSets.make(settings.prompts ?? entry.prompt)
             let prompts = PromptSampler(promptSet: promptSet, seed: task.seed)
                 .prompts(epoch: monitorEpoch, batch: 0, batchSize: settings.images)
             let diversity: any Reward
             do {
-                diversity = try rewards.make(RewardConfiguration(name: settings.diversity.name,
-                                                                 options: settings.diversity.options))
+                diversity = try catalogue.rewards.make(
+                    RewardConfiguration(
+                        name: settings.diversity.name,
+                        options: settings.diversity.options))
             } catch {
                 throw ConfigurationError(field: "monitor.diversity", message: "\(error)")
             }
             return OverOptimisationMonitor(
                 sampler: sampler, reward: task.reward, diversity: diversity, prompts: prompts,
                 seed: RunSeeds.seed(task.seed, epoch: monitorEpoch, purpose: .monitoring),
-                options: SamplingOptions(steps: sample.numSteps, guidanceScale: sample.guidanceScale, eta: sample.eta,
-                                         height: sample.height, width: sample.width),
+                options: sample.samplingOptions,
                 batchSize: sample.batchSize, klReference: klReference,
                 task: configuration.isMultiTask ? task.name : nil, workers: configuration.workers)
         }
@@ -66,27 +69,38 @@ extension Trainer {
     var stoppedEarly: Bool { monitorHistories.contains { stopRule.shouldStop(after: $0.heldOutRewards) } }
 
     /// Measures when due (epoch 0, then every `monitor.every` epochs), each task in
-    /// turn, hands each reading to `onMonitor`, and returns whether the stop rule now fires.
+    /// turn, hands each reading to `onMonitor`, and returns whether the stop rule now
+    /// fires. In a data-parallel run rank 0 measures and tells the others its verdict.
     func monitorIfDue() async throws -> Bool {
         guard !monitors.isEmpty, epoch % configuration.monitor.every == 0 else { return false }
+        let stop = dataParallel.isMain ? try await measureMonitors() : false
+        return try dataParallel.broadcast(stop, "sharing the monitors' verdict at epoch \(epoch)")
+    }
+
+    private func measureMonitors() async throws -> Bool {
         for (index, monitor) in monitors.enumerated() {
             let reading = try await monitor.measure(epoch: epoch)
             monitorHistories[index].record(reading)
+            try log(reading)
             try onMonitor?(reading)
             var metadata: Logger.Metadata = [
                 "epoch": "\(epoch)", "heldout_reward": "\(reading.heldOutReward)",
-                "diversity": "\(reading.diversity)", "kl_to_base": "\(reading.klToBase)"]
+                "diversity": "\(reading.diversity)", "kl_to_base": "\(reading.klToBase)"
+            ]
             if let task = reading.task { metadata["task"] = "\(task)" }
             logger.info("monitor", metadata: metadata)
         }
         guard stoppedEarly else { return false }
         let falling = zip(tasks, monitorHistories).filter { stopRule.shouldStop(after: $0.1.heldOutRewards) }
-        logger.warning("""
+        logger.warning(
+            """
             early stop: the held-out reward fell \(stopRule.falls) monitor evaluations in a row \
             (monitor.stop_after_falls); saving, evaluating and ending the run
             """,
-                       metadata: ["epoch": "\(epoch)", "tasks": "\(falling.map(\.0.name))",
-                                  "heldout_rewards": "\(falling.map(\.1.heldOutRewards))"])
+            metadata: [
+                "epoch": "\(epoch)", "tasks": "\(falling.map(\.0.name))",
+                "heldout_rewards": "\(falling.map(\.1.heldOutRewards))"
+            ])
         return true
     }
 }

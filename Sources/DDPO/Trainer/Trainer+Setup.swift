@@ -10,9 +10,11 @@ extension Trainer {
     static func checkUnused(runDirectory: URL, checkpoints: CheckpointStore) throws {
         let metrics = runDirectory.appendingPathComponent("metrics.jsonl")
         guard try checkpoints.checkpoints().isEmpty && !FileManager.default.fileExists(atPath: metrics.path) else {
-            throw ConfigurationError(field: "run_name", message:
-                "the run folder '\(runDirectory.path)' already holds a run: continue it with"
-                + " --resume \(runDirectory.path), or choose another run_name (or delete the folder)")
+            throw ConfigurationError(
+                field: "run_name",
+                message:
+                    "the run folder '\(runDirectory.path)' already holds a run: continue it with"
+                    + " --resume \(runDirectory.path), or choose another run_name (or delete the folder)")
         }
     }
 
@@ -26,10 +28,12 @@ extension Trainer {
             dtype: model.dtype, device: model.device)
         unet.freeze()
         unet.eval()
-        return .frozenCopy(TrajectorySampler(model: StableDiffusion(
-            tokenizer: model.tokenizer, textEncoder: model.textEncoder, unet: unet, vae: model.vae,
-            scheduler: model.scheduler, device: model.device, dtype: model.dtype, directory: model.directory),
-            autocast: configuration.mixedPrecision.autocastDType))
+        return .frozenCopy(
+            TrajectorySampler(
+                model: StableDiffusion(
+                    tokenizer: model.tokenizer, textEncoder: model.textEncoder, unet: unet, vae: model.vae,
+                    scheduler: model.scheduler, device: model.device, dtype: model.dtype, directory: model.directory),
+                autocast: configuration.mixedPrecision.autocastDType))
     }
 
     /// Workers × intra-op threads beyond the cores is not an error (it still trains,
@@ -37,7 +41,8 @@ extension Trainer {
     static func warnIfOversubscribed(workers: Int, logger: Logger) {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         guard workers > 1 && workers * Runtime.threadCount > cores else { return }
-        logger.warning("workers × intra-op threads exceed the cores; set threads to 1 (or cores / workers)",
-                       metadata: ["workers": "\(workers)", "threads": "\(Runtime.threadCount)", "cores": "\(cores)"])
+        logger.warning(
+            "workers × intra-op threads exceed the cores; set threads to 1 (or cores / workers)",
+            metadata: ["workers": "\(workers)", "threads": "\(Runtime.threadCount)", "cores": "\(cores)"])
     }
 }

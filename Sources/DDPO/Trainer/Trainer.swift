@@ -1,14 +1,17 @@
 import DiffusionModels
+import Files
 import Foundation
 import ImageCodecs
 import Logging
+import Pretraining
 import Rewards
+import RunLogging
 import Torch
 import TorchNN
 
 /// A DDPO run: loads the model, samples each epoch's trajectories, scores them
 /// (rewards overlap the next sampling batch), computes advantages, updates the
-/// policy, logs metrics and writes checkpoints (ALGORITHM.md §2, "One epoch").
+/// policy, logs metrics and writes checkpoints (docs/algorithm.md §7).
 public final class Trainer {
     public let configuration: TrainingConfiguration
     public let runDirectory: URL
@@ -24,62 +27,93 @@ public final class Trainer {
     /// `monitor.every` > 0; their held-out rewards so far, in the same order.
     let monitors: [OverOptimisationMonitor]
     var monitorHistories: [MonitorHistory]
-    /// Sees each monitor reading (`ddpo train` logs them), before the stop rule is applied.
+    /// Sees each monitor reading after the run log has it, before the stop rule is applied.
     public var onMonitor: ((MonitorReading) throws -> Void)?
     /// The run's tasks (`tasks:`, or the one of `prompt` and `reward`), each with its
     /// own prompts, reward and advantage statistics.
     var tasks: [TrainingTask]
+    /// The data of the pretraining loss (`train.pretrain_data`); nil when the loss is off.
+    let pretrainingDataset: (any PretrainingDataset)?
     let optimizer: AdamW
     let checkpoints: CheckpointStore
+    /// metrics.jsonl and the TensorBoard events of the run folder (`Trainer+RunLog`);
+    /// nil on the ranks other than 0, which write nothing.
+    let runLog: RunLog?
+    /// This process's place in a data-parallel run (`DataParallel.single`: alone).
+    public let dataParallel: DataParallel
     let logger: Logger
 
     /// Prepares a run from a validated configuration; resumes from the newest
-    /// checkpoint of the run folder when `configuration.resume` is set.
-    public init(configuration: TrainingConfiguration, rewards: RewardRegistry = .standard, logger: Logger) throws {
-        let configuration = try configuration.validate(knownRewards: Set(rewards.names))
+    /// checkpoint of the run folder when `configuration.resume` is set. The names the
+    /// configuration uses (rewards, prompt sets, pretraining data) come from `catalogue`.
+    /// In a data-parallel run every rank builds its trainer with its `dataParallel`;
+    /// rank 0 alone checks and writes the run folder, the others wait for it.
+    public init(
+        configuration: TrainingConfiguration, catalogue: Catalogue = .standard,
+        dataParallel: DataParallel = .single, logger: Logger
+    ) throws {
+        let configuration = try configuration.validate(catalogue: catalogue)
         // A GPU that is not there (no CUDA in this torch install, too few devices) is a
         // configuration error, reported before anything is loaded.
         do { try configuration.torchDevice().checkAvailable() } catch let error as TorchError {
             throw ConfigurationError(field: "device", message: error.description)
         }
         self.configuration = configuration
+        self.dataParallel = dataParallel
         self.logger = logger
         if let threads = configuration.threads { Runtime.threadCount = threads }
         Self.warnIfOversubscribed(workers: configuration.workers, logger: logger)
         runDirectory = configuration.resume.map { URL(fileURLWithPath: $0) } ?? configuration.runDirectory
-        tasks = try TrainingTask.make(configuration: configuration, rewards: rewards)
+        tasks = try TrainingTask.make(configuration: configuration, catalogue: catalogue)
 
-        model = try StableDiffusion.load(directory: URL(fileURLWithPath: configuration.model),
-                                         dtype: try configuration.torchDType(), device: try configuration.torchDevice())
+        model = try StableDiffusion.load(
+            directory: URL(fileURLWithPath: configuration.model),
+            dtype: try configuration.torchDType(), device: try configuration.torchDevice())
         model.textEncoder.freeze()
         model.vae.freeze()
         if configuration.useLoRA {
-            try applyLoRA(to: model.unet, targets: Set(configuration.lora.targets), rank: configuration.lora.rank,
-                          alpha: configuration.lora.alpha,
-                          generator: Generator(seed: RunSeeds.seed(configuration.seed, epoch: 0, purpose: .initialization)))
+            try applyLoRA(
+                to: model.unet, targets: Set(configuration.lora.targets), rank: configuration.lora.rank,
+                alpha: configuration.lora.alpha,
+                generator: Generator(seed: RunSeeds.seed(configuration.seed, epoch: 0, purpose: .initialization)))
         } else {
             model.unet.unfreeze()
         }
         sampler = TrajectorySampler(model: model, autocast: configuration.mixedPrecision.autocastDType)
         let train = configuration.train
-        klReference = train.klWeight > 0 || configuration.monitor.isOn
+        klReference =
+            train.klWeight > 0 || configuration.monitor.isOn
             ? try Self.klReference(for: model, configuration: configuration) : nil
-        monitors = try Self.makeMonitors(configuration: configuration, sampler: sampler, tasks: tasks,
-                                         rewards: rewards, klReference: klReference)
+        monitors = try Self.makeMonitors(
+            configuration: configuration, sampler: sampler, tasks: tasks,
+            catalogue: catalogue, klReference: klReference)
         monitorHistories = monitors.map { _ in MonitorHistory() }
-        optimizer = AdamW(parameters: model.unet.trainableParameters(), configuration: .init(
-            learningRate: train.learningRate, beta1: train.adamBeta1, beta2: train.adamBeta2,
-            epsilon: train.adamEpsilon, weightDecay: train.adamWeightDecay))
+        pretrainingDataset =
+            train.pretrainLossWeight > 0
+            ? try catalogue.pretrainingDataset(named: train.pretrainData) : nil
+        optimizer = AdamW(
+            parameters: model.unet.trainableParameters(),
+            configuration: .init(
+                learningRate: train.learningRate, beta1: train.adamBeta1, beta2: train.adamBeta2,
+                epsilon: train.adamEpsilon, weightDecay: train.adamWeightDecay))
         checkpoints = CheckpointStore(runDirectory: runDirectory, kept: configuration.checkpointsKept)
-        if configuration.resume == nil {
-            try Self.checkUnused(runDirectory: runDirectory, checkpoints: checkpoints)
+        if dataParallel.isMain {
+            if configuration.resume == nil {
+                try Self.checkUnused(runDirectory: runDirectory, checkpoints: checkpoints)
+            }
+            try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+            runLog = try RunLog(directory: runDirectory)
+            if configuration.resume == nil {
+                try AtomicFile.write(
+                    path: runDirectory.appendingPathComponent("config.yaml").path,
+                    bytes: Array(configuration.yamlString().utf8))
+            }
+        } else {
+            runLog = nil
         }
-        try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+        try dataParallel.barrier("waiting for rank 0 to prepare the run folder")
         if configuration.resume != nil {
             try restoreLatestCheckpoint()
-        } else {
-            try AtomicFile.write(path: runDirectory.appendingPathComponent("config.yaml").path,
-                                 bytes: Array(configuration.yamlString().utf8))
         }
     }
 
@@ -95,8 +129,10 @@ public final class Trainer {
             return
         }
         guard checkpoint.state.trainable == trainableKind else {
-            throw CheckpointError(path: checkpoint.directory.path, reason:
-                "holds \(checkpoint.state.trainable) weights but the configuration trains \(trainableKind)")
+            throw CheckpointError(
+                path: checkpoint.directory.path,
+                reason:
+                    "holds \(checkpoint.state.trainable) weights but the configuration trains \(trainableKind)")
         }
         do {
             if configuration.useLoRA {
@@ -108,6 +144,19 @@ public final class Trainer {
             throw CheckpointError(path: checkpoint.directory.path, reason: "weights do not fit the model: \(error)")
         }
         try optimizer.loadState(checkpoint.optimizerState)
+        let savedWorldSize = checkpoint.state.worldSize ?? 1
+        if savedWorldSize != dataParallel.worldSize && dataParallel.isMain {
+            // Weights, optimizer and advantage statistics do not depend on the world size,
+            // so the run goes on; but an epoch now has a different number of samples and
+            // optimizer steps, so what follows is not what the interrupted run would have done.
+            logger.warning(
+                """
+                resuming a run of \(savedWorldSize) process(es) on \(dataParallel.worldSize): each epoch now \
+                samples \(dataParallel.worldSize) × sample.num_batches_per_epoch batches (was \(savedWorldSize) ×) \
+                and each optimizer step averages \(dataParallel.worldSize) ranks' gradients, so the remaining \
+                epochs differ from an uninterrupted run's (resume with \(savedWorldSize) process(es) to continue it exactly)
+                """, metadata: ["checkpoint": "\(checkpoint.directory.path)"])
+        }
         try restoreStatTrackers(checkpoint)
         epoch = checkpoint.state.epoch
         globalStep = checkpoint.state.globalStep
@@ -123,47 +172,69 @@ public final class Trainer {
         }
         for index in tasks.indices {
             guard let state = checkpoint.state.taskStatTrackers?[tasks[index].name] else {
-                throw CheckpointError(path: checkpoint.directory.path, reason:
-                    "holds no advantage statistics of task '\(tasks[index].name)' (a run with other tasks?)")
+                throw CheckpointError(
+                    path: checkpoint.directory.path,
+                    reason:
+                        "holds no advantage statistics of task '\(tasks[index].name)' (a run with other tasks?)")
             }
             tasks[index].estimator.statTracker = try PerPromptStatTracker(state: state)
         }
     }
 
-    /// Writes a checkpoint of the current state (and the LoRA export).
+    /// Writes a checkpoint of the current state (and the LoRA export): rank 0 writes,
+    /// every rank waits until it has, so none reads a half-written checkpoint.
     public func saveCheckpoint() throws {
-        let state = CheckpointState(epoch: epoch, globalStep: globalStep,
-                                    statTracker: tasks[0].estimator.statTracker.state, trainable: trainableKind,
-                                    monitor: configuration.isMultiTask ? nil : monitorHistories.first,
-                                    taskStatTrackers: configuration.isMultiTask ? Dictionary(uniqueKeysWithValues:
-                                        tasks.map { ($0.name, $0.estimator.statTracker.state) }) : nil,
-                                    taskMonitors: taskMonitorHistories)
-        let url = try checkpoints.save(state: state, trainableWeights: trainableWeights(),
-                                       optimizerState: optimizer.stateTensors())
-        if configuration.useLoRA { try LoRAExport.write(unet: model.unet, to: runDirectory.appendingPathComponent("lora")) }
+        if dataParallel.isMain { try writeCheckpoint() }
+        try dataParallel.barrier("waiting for rank 0 to write the checkpoint of epoch \(epoch)")
+    }
+
+    private func writeCheckpoint() throws {
+        var state = CheckpointState(
+            epoch: epoch, globalStep: globalStep,
+            statTracker: tasks[0].estimator.statTracker.state, trainable: trainableKind,
+            monitor: configuration.isMultiTask ? nil : monitorHistories.first,
+            taskStatTrackers: configuration.isMultiTask
+                ? Dictionary(
+                    uniqueKeysWithValues:
+                        tasks.map { ($0.name, $0.estimator.statTracker.state) }) : nil,
+            taskMonitors: taskMonitorHistories)
+        state.worldSize = dataParallel.isDistributed ? dataParallel.worldSize : nil
+        let url = try checkpoints.save(
+            state: state, trainableWeights: trainableWeights(),
+            optimizerState: optimizer.stateTensors())
+        if configuration.useLoRA {
+            try LoRAExport.write(unet: model.unet, to: runDirectory.appendingPathComponent("lora"))
+        }
         logger.info("checkpoint saved", metadata: ["path": "\(url.path)"])
     }
 
-    /// Runs the remaining epochs; `onEpoch` sees each epoch's report (and
+    /// Runs the remaining epochs, logging each epoch and monitor reading to the run
+    /// folder (metrics.jsonl, TensorBoard); `onEpoch` then sees each epoch's report (and
     /// `onMonitor` each monitor reading), `progress` each phase's progress (phase
     /// name, done, total). An early stop of the monitors ends the run like its last epoch.
-    public func run(progress: ((String, Int, Int) -> Void)? = nil,
-                    onEpoch: ((EpochReport) throws -> Void)? = nil) async throws {
+    public func run(
+        progress: ((String, Int, Int) -> Void)? = nil,
+        onEpoch: ((EpochReport) throws -> Void)? = nil
+    ) async throws {
         if epoch == 0 {
-            try await evaluate()
+            if dataParallel.isMain { try await evaluate() }
             _ = try await monitorIfDue()
         } else if stoppedEarly {
-            logger.warning("the run stopped early (monitor.stop_after_falls); nothing to resume",
-                           metadata: ["epoch": "\(epoch)"])
+            logger.warning(
+                "the run stopped early (monitor.stop_after_falls); nothing to resume",
+                metadata: ["epoch": "\(epoch)"])
             return
         }
         while epoch < configuration.epochs {
             let report = try await runEpoch(progress: progress)
             epoch += 1
-            try onEpoch?(report)
+            if dataParallel.isMain {
+                try log(report)
+                try onEpoch?(report)
+            }
             let stop = try await monitorIfDue()
             let isLast = epoch == configuration.epochs || stop
-            if isLast { try await evaluate() }
+            if isLast && dataParallel.isMain { try await evaluate() }
             if epoch % configuration.saveFrequency == 0 || isLast { try saveCheckpoint() }
             if stop { return }
         }
@@ -189,80 +260,66 @@ public final class Trainer {
         let sample = configuration.sample
         var evaluations: [Evaluation] = []
         for task in tasks {
-            let evaluationPrompts = task.prompts.prompts(epoch: Self.evaluationEpoch, batch: 0,
-                                                         batchSize: configuration.evaluationImages)
+            let evaluationPrompts = task.prompts.prompts(
+                epoch: Self.evaluationEpoch, batch: 0,
+                batchSize: configuration.evaluationImages)
             let (evaluation, images) = try await Evaluation.run(
                 model: model, prompts: evaluationPrompts,
                 seed: RunSeeds.seed(task.seed, epoch: Self.evaluationEpoch, purpose: .sampling),
-                options: SamplingOptions(steps: sample.numSteps, guidanceScale: sample.guidanceScale, eta: sample.eta,
-                                         height: sample.height, width: sample.width),
+                options: sample.samplingOptions,
                 reward: task.reward, epoch: epoch, batchSize: sample.batchSize)
             try evaluation.write(images: images, to: evaluationDirectory(task: task.name))
-            logger.info("evaluation", metadata: ["epoch": "\(epoch)", "task": "\(task.name)",
-                                                 "mean_reward": "\(evaluation.meanReward)"])
+            logger.info(
+                "evaluation",
+                metadata: [
+                    "epoch": "\(epoch)", "task": "\(task.name)",
+                    "mean_reward": "\(evaluation.meanReward)"
+                ])
             evaluations.append(evaluation)
         }
         return evaluations
     }
 
     /// One epoch: each task samples, scores and computes its advantages; then the
-    /// policy update(s) (`updatePolicy`).
+    /// policy update(s) (`updatePolicy`). In a data-parallel run this process samples
+    /// its share of the epoch's batches and trains on its own samples; the report
+    /// shows the whole epoch's rewards and advantages (every rank's).
     public func runEpoch(progress: ((String, Int, Int) -> Void)? = nil) async throws -> EpochReport {
         let sample = configuration.sample
-        let options = SamplingOptions(steps: sample.numSteps, guidanceScale: sample.guidanceScale, eta: sample.eta,
-                                      height: sample.height, width: sample.width)
+        let options = sample.samplingOptions
         var epochs: [TaskEpoch] = []
         for index in tasks.indices {
             let label = configuration.isMultiTask ? "sampling \(tasks[index].name)" : "sampling"
             var taskEpoch = try await tasks[index].sampleEpoch(
                 epoch: epoch, sampler: sampler, options: options, batchSize: sample.batchSize,
-                batches: sample.numBatchesPerEpoch, workers: configuration.workers, label: label, progress: progress)
-            try tasks[index].estimateAdvantages(&taskEpoch)
+                batches: sample.numBatchesPerEpoch, firstBatch: dataParallel.rank * sample.numBatchesPerEpoch,
+                workers: configuration.workers, label: label, progress: progress)
+            try tasks[index].estimateAdvantages(&taskEpoch, across: dataParallel)
             epochs.append(taskEpoch)
         }
 
         let trainingStart = Date()
-        let (update, perTask) = updatePolicy(epochs, progress: progress)
+        let (update, perTask) = try updatePolicy(epochs, progress: progress)
         globalStep += update.optimizerSteps
+        let whole = epochs.map(\.wholeEpoch)
         var report = EpochReport(
-            epoch: epoch, globalStep: globalStep, prompts: epochs.flatMap(\.samples.prompts),
-            rewards: epochs.flatMap(\.samples.rewards), advantages: epochs.flatMap(\.samples.advantages),
-            droppedSamples: epochs.map(\.droppedSamples).reduce(0, +), update: update,
+            epoch: epoch, globalStep: globalStep, prompts: whole.flatMap(\.prompts),
+            rewards: whole.flatMap(\.rewards), advantages: whole.flatMap(\.advantages),
+            droppedSamples: whole.map(\.droppedSamples).reduce(0, +), update: update,
             samplingSeconds: epochs.map(\.samplingSeconds).reduce(0, +),
             rewardWaitSeconds: epochs.map(\.rewardWaitSeconds).reduce(0, +),
-            trainingSeconds: Date().timeIntervalSince(trainingStart), images: Array(epochs.flatMap(\.images).prefix(16)))
-        let batchValues = epochs.flatMap(\.batchValues)
+            trainingSeconds: Date().timeIntervalSince(trainingStart), images: Array(epochs.flatMap(\.images).prefix(16))
+        )
+        let batchValues = whole.flatMap(\.batchValues)
         report.rewardBatchValue = batchValues.isEmpty ? nil : batchValues.reduce(0, +) / Double(batchValues.count)
         if configuration.isMultiTask {
             report.tasks = tasks.indices.map { index in
-                TaskEpochReport(name: tasks[index].name, weight: tasks[index].weight,
-                                rewards: epochs[index].samples.rewards, advantages: epochs[index].samples.advantages,
-                                droppedSamples: epochs[index].droppedSamples, update: perTask?[index])
+                TaskEpochReport(
+                    name: tasks[index].name, weight: tasks[index].weight,
+                    rewards: whole[index].rewards, advantages: whole[index].advantages,
+                    droppedSamples: whole[index].droppedSamples, update: perTask?[index])
             }
         }
         return report
-    }
-
-    func policySettings() -> PolicyUpdateSettings {
-        let train = configuration.train
-        var settings = PolicyUpdateSettings()
-        switch train.algorithm {
-        case .ddpoIS: settings.objective = .ddpoIS(clipRange: train.clipRange)
-        case .ddpoSF: settings.objective = .ddpoSF
-        case .rwr: settings.objective = .rwr(beta: train.rwrBeta)
-        case .rwrSparse: settings.objective = .rwrSparse(percentile: train.rwrPercentile)
-        }
-        settings.batchSize = train.batchSize
-        settings.gradientAccumulationSteps = train.gradientAccumulationSteps
-        settings.innerEpochs = train.numInnerEpochs
-        settings.timestepFraction = train.timestepFraction
-        settings.maxGradNorm = train.maxGradNorm
-        settings.classifierFreeGuidance = train.cfg
-        settings.guidanceScale = configuration.sample.guidanceScale
-        settings.eta = configuration.sample.eta
-        settings.klWeight = train.klWeight
-        settings.pretrainLossWeight = train.pretrainLossWeight
-        settings.workers = configuration.workers
-        return settings
     }
 }

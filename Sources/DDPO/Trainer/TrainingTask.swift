@@ -18,31 +18,38 @@ struct TrainingTask {
     var estimator: AdvantageEstimator
 
     /// The configuration's tasks (`effectiveTasks`), in the order listed.
-    static func make(configuration: TrainingConfiguration, rewards: RewardRegistry) throws -> [TrainingTask] {
+    static func make(configuration: TrainingConfiguration, catalogue: Catalogue) throws -> [TrainingTask] {
         try configuration.effectiveTasks.enumerated().map { index, task in
             var options = task.reward.options
             if options["non_finite"] == nil { options["non_finite"] = configuration.nanRewards.rawValue }
             let seed = RunSeeds.taskSeed(configuration.seed, task: index)
             return TrainingTask(
                 name: task.name, weight: task.weight, seed: seed,
-                prompts: PromptSampler(promptSet: try PromptSets.make(task.prompt), seed: seed,
-                                       samplesPerPrompt: configuration.advantages.samplesPerPrompt),
-                reward: try rewards.make(RewardConfiguration(name: task.reward.name, options: options)),
+                prompts: PromptSampler(
+                    promptSet: try catalogue.promptSets.make(task.prompt), seed: seed,
+                    samplesPerPrompt: configuration.advantages.samplesPerPrompt),
+                reward: try catalogue.rewards.make(RewardConfiguration(name: task.reward.name, options: options)),
                 estimator: AdvantageEstimator(
                     strategy: configuration.advantages.strategy, advClipMax: configuration.train.advClipMax,
-                    statTracker: PerPromptStatTracker(bufferSize: configuration.advantages.perPromptBufferSize,
-                                                      minCount: configuration.advantages.perPromptMinCount)))
+                    statTracker: PerPromptStatTracker(
+                        bufferSize: configuration.advantages.perPromptBufferSize,
+                        minCount: configuration.advantages.perPromptMinCount)))
         }
     }
 
-    /// Samples and scores one epoch of this task: `batches` sampling batches of
-    /// `batchSize`, each from its own generator (`RunSeeds.seed(_:epoch:purpose:batch:)`),
+    /// Samples and scores this process's share of one epoch of this task: `batches`
+    /// sampling batches of `batchSize`, the epoch's batches `firstBatch ..< firstBatch +
+    /// batches` (a rank's share of a data-parallel epoch), each from its own generator
+    /// (`RunSeeds.seed(_:epoch:purpose:batch:)`) and with its own prompts,
     /// spread over `workers` threads (`OrderedWork`), so the samples do not depend on
     /// `workers`. Each batch is scored while later ones are sampled, unless the reward
     /// itself runs on libtorch: those are scored after sampling, in batch order. The
     /// advantages are left at 0: see `estimateAdvantages`.
-    func sampleEpoch(epoch: Int, sampler: TrajectorySampler, options: SamplingOptions, batchSize: Int, batches: Int,
-                     workers: Int, label: String, progress: ((String, Int, Int) -> Void)?) async throws -> TaskEpoch {
+    func sampleEpoch(
+        epoch: Int, sampler: TrajectorySampler, options: SamplingOptions, batchSize: Int, batches: Int,
+        firstBatch: Int = 0, workers: Int, label: String,
+        progress: ((String, Int, Int) -> Void)?
+    ) async throws -> TaskEpoch {
         var trajectories: [Trajectory] = []
         var pending: [Task<RewardBatch, Error>] = []
         var images: [RGBImage] = []  // the 8-bit images the reward saw, reused for the image logs
@@ -50,19 +57,23 @@ struct TrainingTask {
         var rewardWait = 0.0
         let reward = self.reward
         let stepProgress = SamplingProgress(label: label, total: batches * options.steps, report: progress)
-        OrderedWork.run(count: batches, workers: workers, produce: { batch in
-            let batchPrompts = prompts.prompts(epoch: epoch, batch: batch, batchSize: batchSize)
-            let generator = Generator(seed: RunSeeds.seed(seed, epoch: epoch, purpose: .sampling, batch: batch))
-            return sampler.sample(prompts: batchPrompts, options: options, generator: generator) { _, _ in
-                stepProgress.stepDone()
-            }
-        }, deliver: { _, trajectory in
-            trajectories.append(trajectory)
-            let input = RewardInput(images: trajectory.images, prompts: trajectory.prompts)
-            images += input.images
-            // A libtorch reward must not overlap sampling (one OpenMP pool, DESIGN.md): scored below.
-            if !reward.usesLibtorch { pending.append(Task { try await reward.score(input) }) }
-        })
+        OrderedWork.run(
+            count: batches, workers: workers,
+            produce: { index in
+                let batch = firstBatch + index
+                let batchPrompts = prompts.prompts(epoch: epoch, batch: batch, batchSize: batchSize)
+                let generator = Generator(seed: RunSeeds.seed(seed, epoch: epoch, purpose: .sampling, batch: batch))
+                return sampler.sample(prompts: batchPrompts, options: options, generator: generator) { _, _ in
+                    stepProgress.stepDone()
+                }
+            },
+            deliver: { _, trajectory in
+                trajectories.append(trajectory)
+                let input = RewardInput(images: trajectory.images, prompts: trajectory.prompts)
+                images += input.images
+                // A libtorch reward must not overlap sampling (one OpenMP pool, docs/design.md §5): scored below.
+                if !reward.usesLibtorch { pending.append(Task { try await reward.score(input) }) }
+            })
         if reward.usesLibtorch {
             let start = Date()
             for trajectory in trajectories {
@@ -86,18 +97,67 @@ struct TrainingTask {
 
         let allPrompts = trajectories.flatMap(\.prompts)
         let kept = scored.keptIndices
-        let samples = EpochSamples(trajectories: trajectories, rewards: scored.rewards.map { $0.isFinite ? $0 : 0 },
-                                   advantages: Array(repeating: 0, count: allPrompts.count)).selecting(kept)
-        return TaskEpoch(samples: samples, droppedSamples: scored.droppedCount, images: images,
-                         samplingSeconds: samplingSeconds, rewardWaitSeconds: rewardWait, batchValues: batchValues)
+        let samples = EpochSamples(
+            trajectories: trajectories, rewards: scored.rewards.map { $0.isFinite ? $0 : 0 },
+            advantages: Array(repeating: 0, count: allPrompts.count)
+        ).selecting(kept)
+        let keptSet = Set(kept)
+        let scoredRewards = scored.rewards.indices.map { keptSet.contains($0) ? scored.rewards[$0] : .nan }
+        return TaskEpoch(
+            samples: samples, droppedSamples: scored.droppedCount, images: images,
+            samplingSeconds: samplingSeconds, rewardWaitSeconds: rewardWait, batchValues: batchValues,
+            scoredPrompts: allPrompts, scoredRewards: scoredRewards)
     }
 
     /// Fills in the epoch's advantages from its kept rewards (updating the
     /// per-prompt statistics). They stay unweighted: `weightedSamples` applies the weight.
-    mutating func estimateAdvantages(_ epoch: inout TaskEpoch) throws {
-        epoch.samples.advantages = try estimator.estimate(rewards: epoch.samples.rewards,
-                                                          prompts: epoch.samples.prompts).advantages
+    ///
+    /// In a data-parallel run the rewards and prompts of every rank are gathered first,
+    /// in rank order (which is the epoch's batch order), so the statistics see the
+    /// whole epoch exactly as one process drawing all its batches would, and a
+    /// prompt's group may span ranks; every rank runs the same estimate (so the
+    /// per-prompt buffers stay equal everywhere) and keeps its own samples' advantages.
+    mutating func estimateAdvantages(_ epoch: inout TaskEpoch, across parallel: DataParallel = .single) throws {
+        guard parallel.isDistributed else {
+            epoch.samples.advantages = try estimator.estimate(
+                rewards: epoch.samples.rewards,
+                prompts: epoch.samples.prompts
+            ).advantages
+            epoch.wholeEpoch = WholeEpoch(
+                prompts: epoch.samples.prompts, rewards: epoch.samples.rewards,
+                advantages: epoch.samples.advantages, droppedSamples: epoch.droppedSamples,
+                batchValues: epoch.batchValues)
+            return
+        }
+        let rewards = try parallel.allGather(epoch.scoredRewards, "gathering the rewards of task '\(name)'")
+        let prompts = try parallel.allGather(epoch.scoredPrompts, "gathering the prompts of task '\(name)'")
+        let batchValues = try parallel.allGather(epoch.batchValues, "gathering the batch values of task '\(name)'")
+        let kept = rewards.indices.filter { rewards[$0].isFinite }
+        let advantages = try estimator.estimate(
+            rewards: kept.map { rewards[$0] },
+            prompts: kept.map { prompts[$0] }
+        ).advantages
+        // Every rank samples as many images, so this rank's are at rank × count.
+        let offset = parallel.rank * epoch.scoredRewards.count
+        let position = Dictionary(uniqueKeysWithValues: kept.enumerated().map { ($0.element, $0.offset) })
+        epoch.samples.advantages = epoch.scoredRewards.indices.compactMap { local in
+            position[offset + local].map { advantages[$0] }
+        }
+        epoch.wholeEpoch = WholeEpoch(
+            prompts: kept.map { prompts[$0] }, rewards: kept.map { rewards[$0] },
+            advantages: advantages, droppedSamples: rewards.count - kept.count,
+            batchValues: batchValues)
     }
+}
+
+/// What every rank scored in one epoch of a task, kept samples only, in the epoch's
+/// order: what the logs and the report show (one process: its own samples).
+struct WholeEpoch {
+    var prompts: [String]
+    var rewards: [Double]
+    var advantages: [Double]
+    var droppedSamples: Int
+    var batchValues: [Double]
 }
 
 /// One task's samples of one epoch, and what its sampling cost.
@@ -110,6 +170,12 @@ struct TaskEpoch {
     var rewardWaitSeconds: Double
     /// A distribution-level reward's batch value V(B) per sampling batch; empty for per-image rewards.
     var batchValues: [Double] = []
+    /// This process's prompts and rewards, every sample in order (NaN where dropped):
+    /// what a data-parallel run gathers.
+    var scoredPrompts: [String] = []
+    var scoredRewards: [Double] = []
+    /// The whole epoch, filled in by `estimateAdvantages`.
+    var wholeEpoch = WholeEpoch(prompts: [], rewards: [], advantages: [], droppedSamples: 0, batchValues: [])
 
     /// The samples with advantages × `weight`, what the policy update trains on.
     /// The weight scales the loss by the same factor: the PPO objective

@@ -36,11 +36,14 @@ public final class Attention: Module {
     ///   - crossAttentionDimension: channels of the context; nil for self-attention.
     ///   - bias: whether to_q, to_k and to_v have a bias (to_out.0 always has one).
     ///   - groupNorm: groups and epsilon of a GroupNorm applied to the input first.
-    public init(queryDimension: Int, crossAttentionDimension: Int? = nil, heads: Int, headDimension: Int,
-                bias: Bool = false, upcastAttention: Bool = false, groupNorm: (groups: Int, eps: Double)? = nil,
-                residualConnection: Bool = false, rescaleOutputFactor: Double = 1) {
-        precondition(heads > 0 && headDimension > 0,
-                     "Attention: heads (\(heads)) and head dimension (\(headDimension)) must be positive")
+    public init(
+        queryDimension: Int, crossAttentionDimension: Int? = nil, heads: Int, headDimension: Int,
+        bias: Bool = false, upcastAttention: Bool = false, groupNorm: (groups: Int, eps: Double)? = nil,
+        residualConnection: Bool = false, rescaleOutputFactor: Double = 1
+    ) {
+        precondition(
+            heads > 0 && headDimension > 0,
+            "Attention: heads (\(heads)) and head dimension (\(headDimension)) must be positive")
         self.heads = heads
         self.headDimension = headDimension
         self.upcastAttention = upcastAttention
@@ -83,8 +86,10 @@ public final class Attention: Module {
 
         var attended: Tensor
         if upcastAttention && query.dtype != .float32 {
-            attended = scaledDotProductAttention(query: query.to(dtype: .float32), key: key.to(dtype: .float32),
-                                                 value: value.to(dtype: .float32)).to(dtype: query.dtype)
+            attended = scaledDotProductAttention(
+                query: query.to(dtype: .float32), key: key.to(dtype: .float32),
+                value: value.to(dtype: .float32)
+            ).to(dtype: query.dtype)
         } else {
             attended = scaledDotProductAttention(query: query, key: key, value: value)
         }

@@ -12,15 +12,19 @@ public final class BasicTransformerBlock: Module {
     @Child public var norm3: LayerNorm
     @Child public var ff: FeedForward
 
-    public init(dimension: Int, heads: Int, headDimension: Int, crossAttentionDimension: Int,
-                upcastAttention: Bool, normEps: Double = 1e-5) {
+    public init(
+        dimension: Int, heads: Int, headDimension: Int, crossAttentionDimension: Int,
+        upcastAttention: Bool, normEps: Double = 1e-5
+    ) {
         super.init()
         norm1 = LayerNorm(dimension, eps: normEps)
-        attn1 = Attention(queryDimension: dimension, heads: heads, headDimension: headDimension,
-                          upcastAttention: upcastAttention)
+        attn1 = Attention(
+            queryDimension: dimension, heads: heads, headDimension: headDimension,
+            upcastAttention: upcastAttention)
         norm2 = LayerNorm(dimension, eps: normEps)
-        attn2 = Attention(queryDimension: dimension, crossAttentionDimension: crossAttentionDimension, heads: heads,
-                          headDimension: headDimension, upcastAttention: upcastAttention)
+        attn2 = Attention(
+            queryDimension: dimension, crossAttentionDimension: crossAttentionDimension, heads: heads,
+            headDimension: headDimension, upcastAttention: upcastAttention)
         norm3 = LayerNorm(dimension, eps: normEps)
         ff = FeedForward(dimension: dimension)
     }

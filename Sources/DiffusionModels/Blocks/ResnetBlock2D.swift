@@ -25,8 +25,10 @@ public final class ResnetBlock2D: Module {
     /// - Parameters:
     ///   - timeEmbeddingChannels: width of the time embedding, nil for none (VAE).
     ///   - groups: GroupNorm groups of both norms; `eps` their epsilon.
-    public init(inChannels: Int, outChannels: Int, timeEmbeddingChannels: Int?, groups: Int, eps: Double,
-                dropout: Double = 0, outputScaleFactor: Double = 1) {
+    public init(
+        inChannels: Int, outChannels: Int, timeEmbeddingChannels: Int?, groups: Int, eps: Double,
+        dropout: Double = 0, outputScaleFactor: Double = 1
+    ) {
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.outputScaleFactor = outputScaleFactor

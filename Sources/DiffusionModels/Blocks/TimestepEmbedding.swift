@@ -9,12 +9,15 @@ import TorchNN
 ///
 /// - Parameter timesteps: [N], any numeric dtype; the result is float32 [N, dimension],
 ///   computed in the same float32 operations as diffusers.
-public func sinusoidalTimestepEmbedding(_ timesteps: Tensor, dimension: Int, flipSinToCos: Bool,
-                                        downscaleFrequencyShift: Double, scale: Double = 1,
-                                        maxPeriod: Double = 10000) -> Tensor {
+public func sinusoidalTimestepEmbedding(
+    _ timesteps: Tensor, dimension: Int, flipSinToCos: Bool,
+    downscaleFrequencyShift: Double, scale: Double = 1,
+    maxPeriod: Double = 10000
+) -> Tensor {
     precondition(timesteps.rank == 1, "sinusoidalTimestepEmbedding: timesteps must be 1-D, got \(timesteps.shape)")
     let half = dimension / 2
-    let exponent = Tensor.arange(0, Double(half), dtype: .float32, device: timesteps.device) * -Foundation.log(maxPeriod)
+    let exponent =
+        Tensor.arange(0, Double(half), dtype: .float32, device: timesteps.device) * -Foundation.log(maxPeriod)
         / (Double(half) - downscaleFrequencyShift)
     let frequencies = exponent.exp()
     var arguments = timesteps.to(dtype: .float32).unsqueezed(1) * frequencies.unsqueezed(0)

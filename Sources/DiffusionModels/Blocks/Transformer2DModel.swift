@@ -22,8 +22,10 @@ public final class Transformer2DModel: Module {
     ///   - channels: input and output channels (diffusers' in_channels).
     ///   - heads, headDimension: the attention shape; their product is the inner width.
     ///   - groups: GroupNorm groups (epsilon 1e-6, as diffusers).
-    public init(channels: Int, heads: Int, headDimension: Int, layerCount: Int, crossAttentionDimension: Int,
-                groups: Int, useLinearProjection: Bool, upcastAttention: Bool) {
+    public init(
+        channels: Int, heads: Int, headDimension: Int, layerCount: Int, crossAttentionDimension: Int,
+        groups: Int, useLinearProjection: Bool, upcastAttention: Bool
+    ) {
         self.useLinearProjection = useLinearProjection
         super.init()
         let innerDimension = heads * headDimension
@@ -34,8 +36,9 @@ public final class Transformer2DModel: Module {
             convolutionIn = Conv2d(channels, innerDimension, kernelSize: 1)
         }
         transformerBlocks = (0..<layerCount).map { _ in
-            BasicTransformerBlock(dimension: innerDimension, heads: heads, headDimension: headDimension,
-                                  crossAttentionDimension: crossAttentionDimension, upcastAttention: upcastAttention)
+            BasicTransformerBlock(
+                dimension: innerDimension, heads: heads, headDimension: headDimension,
+                crossAttentionDimension: crossAttentionDimension, upcastAttention: upcastAttention)
         }
         if useLinearProjection {
             linearOut = Linear(innerDimension, channels)

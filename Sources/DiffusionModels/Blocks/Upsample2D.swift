@@ -16,7 +16,8 @@ public final class Upsample2D: Module {
     /// down-sampling factor and keeps other sizes aligned (diffusers' `upsample_size`).
     /// Nearest with size 2n and with scale 2 pick the same source pixels.
     public func callAsFunction(_ x: Tensor, outputSize: (height: Int, width: Int)? = nil) -> Tensor {
-        let upsampled = outputSize.map { upsampleNearest2d(x, height: $0.height, width: $0.width) }
+        let upsampled =
+            outputSize.map { upsampleNearest2d(x, height: $0.height, width: $0.width) }
             ?? upsampleNearest2d(x, scale: 2)
         return conv(upsampled)
     }

@@ -11,8 +11,10 @@ public struct CLIPEncoderShape: Equatable, Sendable {
     /// the vision tower (every patch sees every patch).
     public var isCausal: Bool
 
-    public init(hiddenSize: Int, intermediateSize: Int, attentionHeadCount: Int, activation: CLIPActivation,
-                layerNormEpsilon: Double, isCausal: Bool) {
+    public init(
+        hiddenSize: Int, intermediateSize: Int, attentionHeadCount: Int, activation: CLIPActivation,
+        layerNormEpsilon: Double, isCausal: Bool
+    ) {
         self.hiddenSize = hiddenSize
         self.intermediateSize = intermediateSize
         self.attentionHeadCount = attentionHeadCount
@@ -28,8 +30,9 @@ public struct CLIPEncoderShape: Equatable, Sendable {
 extension CLIPTextConfiguration {
     /// The shape of the text tower's layers (causal attention).
     public var encoderShape: CLIPEncoderShape {
-        CLIPEncoderShape(hiddenSize: hiddenSize, intermediateSize: intermediateSize,
-                         attentionHeadCount: attentionHeadCount, activation: activation,
-                         layerNormEpsilon: layerNormEpsilon, isCausal: true)
+        CLIPEncoderShape(
+            hiddenSize: hiddenSize, intermediateSize: intermediateSize,
+            attentionHeadCount: attentionHeadCount, activation: activation,
+            layerNormEpsilon: layerNormEpsilon, isCausal: true)
     }
 }

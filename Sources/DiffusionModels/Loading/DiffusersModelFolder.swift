@@ -1,3 +1,4 @@
+import Files
 import Foundation
 import Torch
 import TorchNN
@@ -22,7 +23,8 @@ enum DiffusersModelFolder {
 
     /// Every tensor of the folder's weights, memory-mapped. Refuses pickle weights.
     static func weights(in directory: URL, variant: String?, modelClass: String) throws
-        -> (tensors: [String: Tensor], path: String) {
+        -> (tensors: [String: Tensor], path: String)
+    {
         let fileManager = FileManager.default
         let single = addingVariant("\(weightsName).safetensors", variant)
         let index = addingVariant("\(weightsName).safetensors.index.json", variant)
@@ -34,9 +36,12 @@ enum DiffusersModelFolder {
         if fileManager.fileExists(atPath: indexURL.path) {
             return (try shardedWeights(index: indexURL), indexURL.path)
         }
-        for pickle in [addingVariant("\(weightsName).bin", variant), addingVariant("\(weightsName).bin.index.json", variant)]
+        for pickle in [
+            addingVariant("\(weightsName).bin", variant), addingVariant("\(weightsName).bin.index.json", variant)
+        ]
         where fileManager.fileExists(atPath: directory.appendingPathComponent(pickle).path) {
-            throw DiffusersModelError(path: directory.path, problem: .pickleWeights(file: pickle, modelClass: modelClass))
+            throw DiffusersModelError(
+                path: directory.path, problem: .pickleWeights(file: pickle, modelClass: modelClass))
         }
         throw DiffusersModelError(path: directory.path, problem: .noWeights(lookedFor: [single, index]))
     }

@@ -18,7 +18,8 @@ func validateBlockLayout(blockOutChannels: [Int], downBlockTypes: [String], upBl
     let count = blockOutChannels.count
     guard count > 0, blockOutChannels.allSatisfy({ $0 > 0 }) else {
         throw UnsupportedConfigurationError(
-            field: "block_out_channels", message: "must be a non-empty list of positive numbers, got \(blockOutChannels)")
+            field: "block_out_channels",
+            message: "must be a non-empty list of positive numbers, got \(blockOutChannels)")
     }
     guard downBlockTypes.count == count else {
         throw UnsupportedConfigurationError(

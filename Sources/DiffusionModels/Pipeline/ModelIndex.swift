@@ -1,3 +1,4 @@
+import Files
 import Foundation
 import Torch
 
@@ -21,7 +22,7 @@ public struct ModelIndex: Equatable, Sendable {
         "tokenizer": ["CLIPTokenizer", "CLIPTokenizerFast"],
         // Any of diffusers' schedulers: only its noise schedule (betas, prediction type) is read;
         // sampling always uses DDIM, the policy DDPO trains.
-        "scheduler": [],
+        "scheduler": []
     ]
 
     public static func load(directory: URL) throws -> ModelIndex {
@@ -30,8 +31,10 @@ public struct ModelIndex: Equatable, Sendable {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw ConfigurationFileError(path: url.path, message:
-                "cannot read the pipeline index (is \(directory.path) a diffusers pipeline folder?)")
+            throw ConfigurationFileError(
+                path: url.path,
+                message:
+                    "cannot read the pipeline index (is \(directory.path) a diffusers pipeline folder?)")
         }
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw ConfigurationFileError(path: url.path, message: "not a JSON object")
@@ -51,8 +54,11 @@ public struct ModelIndex: Equatable, Sendable {
                 throw ConfigurationFileError(path: url.path, message: "missing required component '\(name)'")
             }
             if !classes.isEmpty && !classes.contains(component.className) {
-                throw ConfigurationFileError(path: url.path, message:
-                    "component '\(name)' is a \(component.className); supported: \(classes.sorted().joined(separator: ", "))")
+                throw ConfigurationFileError(
+                    path: url.path,
+                    message:
+                        "component '\(name)' is a \(component.className); supported: \(classes.sorted().joined(separator: ", "))"
+                )
             }
         }
         return ModelIndex(pipelineClass: pipelineClass, components: components)

@@ -16,8 +16,10 @@ public final class StableDiffusion {
     public let dtype: DType
     public let directory: URL
 
-    public init(tokenizer: CLIPTokenizer, textEncoder: CLIPTextModel, unet: UNet2DConditionModel,
-                vae: AutoencoderKL, scheduler: DDIMScheduler, device: Device, dtype: DType, directory: URL) {
+    public init(
+        tokenizer: CLIPTokenizer, textEncoder: CLIPTextModel, unet: UNet2DConditionModel,
+        vae: AutoencoderKL, scheduler: DDIMScheduler, device: Device, dtype: DType, directory: URL
+    ) {
         self.tokenizer = tokenizer
         self.textEncoder = textEncoder
         self.unet = unet
@@ -31,8 +33,10 @@ public final class StableDiffusion {
     /// Loads every component of `directory` (model_index.json, one folder per
     /// component). `variant` picks e.g. `*.fp16.safetensors` weights; the weights are
     /// converted to `dtype` either way. Models are put in evaluation mode.
-    public static func load(directory: URL, dtype: DType = .float32, device: Device = .cpu,
-                            variant: String? = nil) throws -> StableDiffusion {
+    public static func load(
+        directory: URL, dtype: DType = .float32, device: Device = .cpu,
+        variant: String? = nil
+    ) throws -> StableDiffusion {
         _ = try ModelIndex.load(directory: directory)
         let folder = { (name: String) in directory.appendingPathComponent(name) }
         let tokenizer = try CLIPTokenizer(directory: folder("tokenizer"))
@@ -40,14 +44,16 @@ public final class StableDiffusion {
             from: folder("scheduler").appendingPathComponent("scheduler_config.json"))
         let textEncoder = try CLIPTextModel.load(directory: folder("text_encoder"), dtype: dtype, variant: variant)
         textEncoder.to(device: device)
-        let unet = try UNet2DConditionModel.load(directory: folder("unet"), dtype: dtype, variant: variant, device: device)
+        let unet = try UNet2DConditionModel.load(
+            directory: folder("unet"), dtype: dtype, variant: variant, device: device)
         let vae = try AutoencoderKL.load(directory: folder("vae"), dtype: dtype, variant: variant, device: device)
         for model in [textEncoder, unet, vae] as [Module] {
             model.eval()
         }
-        return StableDiffusion(tokenizer: tokenizer, textEncoder: textEncoder, unet: unet, vae: vae,
-                               scheduler: DDIMScheduler(configuration: schedulerConfiguration), device: device,
-                               dtype: dtype, directory: directory)
+        return StableDiffusion(
+            tokenizer: tokenizer, textEncoder: textEncoder, unet: unet, vae: vae,
+            scheduler: DDIMScheduler(configuration: schedulerConfiguration), device: device,
+            dtype: dtype, directory: directory)
     }
 
     /// The text encoder's last hidden state for each prompt, [B, 77, hidden].

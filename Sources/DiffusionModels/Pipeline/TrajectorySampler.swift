@@ -14,7 +14,8 @@ public struct SamplingOptions: Equatable, Sendable {
     public var height: Int? = nil
     public var width: Int? = nil
 
-    public init(steps: Int = 50, guidanceScale: Double = 5.0, eta: Double = 1.0, height: Int? = nil, width: Int? = nil) {
+    public init(steps: Int = 50, guidanceScale: Double = 5.0, eta: Double = 1.0, height: Int? = nil, width: Int? = nil)
+    {
         self.steps = steps
         self.guidanceScale = guidanceScale
         self.eta = eta
@@ -68,18 +69,41 @@ public struct TrajectorySampler {
 
     /// Guided model output for x_t at per-sample `timesteps` [B]: one batched UNet
     /// call for both halves ([unconditional; conditional]).
-    public func guidedNoisePrediction(latents: Tensor, timesteps: Tensor, promptEmbeddings: Tensor,
-                                      negativeEmbedding: Tensor, guidanceScale: Double) -> Tensor {
+    public func guidedNoisePrediction(
+        latents: Tensor, timesteps: Tensor, promptEmbeddings: Tensor,
+        negativeEmbedding: Tensor, guidanceScale: Double
+    ) -> Tensor {
         let batch = latents.size(0)
         guard guidanceScale > 1 else {
             return noisePrediction(latents: latents, timesteps: timesteps, encoderHiddenStates: promptEmbeddings)
         }
         let negative = negativeEmbedding.expanded(to: [batch, -1, -1])
-        let output = noisePrediction(latents: Tensor.cat([latents, latents]),
-                                     timesteps: Tensor.cat([timesteps, timesteps]),
-                                     encoderHiddenStates: Tensor.cat([negative, promptEmbeddings]))
+        let output = noisePrediction(
+            latents: Tensor.cat([latents, latents]),
+            timesteps: Tensor.cat([timesteps, timesteps]),
+            encoderHiddenStates: Tensor.cat([negative, promptEmbeddings]))
         let halves = output.chunked(2)
         return halves[0] + guidanceScale * (halves[1] - halves[0])
+    }
+
+    /// The DDIM step from x_t (`latents`, at per-sample `timesteps` [B]) with the
+    /// guided prediction (`guidanceScale` ≤ 1: the conditional one alone). Given
+    /// `previousSample`, it scores that stored x_{t-1} under the current weights (the
+    /// policy update, the KL penalty, the monitors); otherwise it draws x_{t-1} from
+    /// `generator` (sampling). One function for all, so a trajectory is re-scored
+    /// exactly as it was drawn.
+    public func step(
+        latents: Tensor, timesteps: Tensor, promptEmbeddings: Tensor, negativeEmbedding: Tensor,
+        guidanceScale: Double, inferenceSteps: Int, eta: Double, previousSample: Tensor? = nil,
+        generator: Generator? = nil
+    ) -> DDIMStep {
+        let output = guidedNoisePrediction(
+            latents: latents, timesteps: timesteps, promptEmbeddings: promptEmbeddings,
+            negativeEmbedding: negativeEmbedding, guidanceScale: guidanceScale)
+        return model.scheduler.step(
+            modelOutput: output, timesteps: timesteps, sample: latents,
+            inferenceSteps: inferenceSteps, eta: eta, previousSample: previousSample,
+            generator: generator)
     }
 
     /// `body` under `autocast` when set (the frozen text encoder and VAE run once per
@@ -91,8 +115,10 @@ public struct TrajectorySampler {
     }
 
     /// Runs the reverse process for `prompts`; `progress(step, total)` is called after each step.
-    public func sample(prompts: [String], options: SamplingOptions, generator: Generator,
-                       progress: ((Int, Int) -> Void)? = nil) -> Trajectory {
+    public func sample(
+        prompts: [String], options: SamplingOptions, generator: Generator,
+        progress: ((Int, Int) -> Void)? = nil
+    ) -> Trajectory {
         precondition(!prompts.isEmpty, "TrajectorySampler.sample: no prompts")
         precondition(options.eta > 0, "TrajectorySampler.sample: eta must be positive")
         return withNoGrad {
@@ -102,19 +128,19 @@ public struct TrajectorySampler {
             let width = (options.width ?? model.defaultImageSize) / scale
             let promptEmbeddings = frozenPass { model.encode(prompts: prompts) }.to(dtype: model.dtype)
             let negativeEmbedding = frozenPass { model.encode(prompts: [""]) }.to(dtype: model.dtype)
-            var latents = Tensor.randn([prompts.count, model.latentChannels, height, width], dtype: model.dtype,
-                                       device: generator.device, generator: generator).to(device: device)
+            var latents = Tensor.randn(
+                [prompts.count, model.latentChannels, height, width], dtype: model.dtype,
+                device: generator.device, generator: generator
+            ).to(device: device)
             let timesteps = model.scheduler.timesteps(inferenceSteps: options.steps)
             var states = [latents]
             var logProbabilities: [Tensor] = []
             for (index, t) in timesteps.enumerated() {
                 let perSample = Tensor.full([prompts.count], value: Double(t), dtype: .int64, device: device)
-                let guided = guidedNoisePrediction(latents: latents, timesteps: perSample,
-                                                   promptEmbeddings: promptEmbeddings,
-                                                   negativeEmbedding: negativeEmbedding,
-                                                   guidanceScale: options.guidanceScale)
-                let step = model.scheduler.step(modelOutput: guided, timesteps: perSample, sample: latents,
-                                                inferenceSteps: options.steps, eta: options.eta, generator: generator)
+                let step = self.step(
+                    latents: latents, timesteps: perSample, promptEmbeddings: promptEmbeddings,
+                    negativeEmbedding: negativeEmbedding, guidanceScale: options.guidanceScale,
+                    inferenceSteps: options.steps, eta: options.eta, generator: generator)
                 latents = step.previousSample.to(dtype: model.dtype)
                 states.append(latents)
                 logProbabilities.append(step.logProbability)

@@ -1,3 +1,4 @@
+import Files
 import Foundation
 import Torch
 
@@ -56,10 +57,12 @@ public struct CLIPTextConfiguration: Codable, Equatable, Sendable {
         case endTokenID = "eos_token_id"
     }
 
-    public init(vocabularySize: Int = 49408, hiddenSize: Int = 768, intermediateSize: Int = 3072,
-                layerCount: Int = 12, attentionHeadCount: Int = 12, maxPositionEmbeddings: Int = 77,
-                activation: CLIPActivation = .quickGELU, layerNormEpsilon: Double = 1e-5,
-                projectionDimension: Int? = nil, endTokenID: Int = 49407) {
+    public init(
+        vocabularySize: Int = 49408, hiddenSize: Int = 768, intermediateSize: Int = 3072,
+        layerCount: Int = 12, attentionHeadCount: Int = 12, maxPositionEmbeddings: Int = 77,
+        activation: CLIPActivation = .quickGELU, layerNormEpsilon: Double = 1e-5,
+        projectionDimension: Int? = nil, endTokenID: Int = 49407
+    ) {
         self.vocabularySize = vocabularySize
         self.hiddenSize = hiddenSize
         self.intermediateSize = intermediateSize
@@ -95,14 +98,17 @@ public struct CLIPTextConfiguration: Codable, Equatable, Sendable {
                 throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: message)
             }
         }
-        for (value, key) in [(vocabularySize, CodingKeys.vocabularySize), (hiddenSize, .hiddenSize),
-                             (intermediateSize, .intermediateSize), (attentionHeadCount, .attentionHeadCount),
-                             (maxPositionEmbeddings, .maxPositionEmbeddings)] {
+        for (value, key) in [
+            (vocabularySize, CodingKeys.vocabularySize), (hiddenSize, .hiddenSize),
+            (intermediateSize, .intermediateSize), (attentionHeadCount, .attentionHeadCount),
+            (maxPositionEmbeddings, .maxPositionEmbeddings)
+        ] {
             try check(value > 0, key, "must be positive, got \(value)")
         }
         try check(layerCount >= 0, .layerCount, "must not be negative, got \(layerCount)")
-        try check(hiddenSize % attentionHeadCount == 0, .attentionHeadCount,
-                  "hidden_size \(hiddenSize) does not split into \(attentionHeadCount) heads")
+        try check(
+            hiddenSize % attentionHeadCount == 0, .attentionHeadCount,
+            "hidden_size \(hiddenSize) does not split into \(attentionHeadCount) heads")
         try check(layerNormEpsilon > 0, .layerNormEpsilon, "must be positive, got \(layerNormEpsilon)")
     }
 

@@ -14,15 +14,17 @@ public final class CLIPTextEmbeddings: Module {
     public init(configuration: CLIPTextConfiguration) {
         super.init()
         tokenEmbedding = Embedding(count: configuration.vocabularySize, dimension: configuration.hiddenSize)
-        positionEmbedding = Embedding(count: configuration.maxPositionEmbeddings,
-                                      dimension: configuration.hiddenSize)
+        positionEmbedding = Embedding(
+            count: configuration.maxPositionEmbeddings,
+            dimension: configuration.hiddenSize)
     }
 
     /// Embeddings of integer ids [B, L] as [B, L, hidden]; position i gets row i.
     public func callAsFunction(_ inputIDs: Tensor) -> Tensor {
         let length = inputIDs.size(-1)
-        precondition(length <= positionEmbedding.count,
-                     "CLIPTextEmbeddings: \(length) tokens, but the model has \(positionEmbedding.count) positions")
+        precondition(
+            length <= positionEmbedding.count,
+            "CLIPTextEmbeddings: \(length) tokens, but the model has \(positionEmbedding.count) positions")
         let positions = Tensor.arange(0, Double(length), dtype: .int64, device: inputIDs.device)
         return tokenEmbedding(inputIDs) + positionEmbedding(positions)
     }

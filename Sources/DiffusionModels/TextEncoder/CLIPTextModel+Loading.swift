@@ -30,7 +30,9 @@ extension CLIPTextModel {
     /// refused with a way to convert them instead.
     static func weightsFile(in directory: URL, variant: String?) throws -> URL {
         // transformers' _add_variant: the variant goes before the last extension.
-        func named(_ stem: String, _ ext: String) -> String { variant.map { "\(stem).\($0).\(ext)" } ?? "\(stem).\(ext)" }
+        func named(_ stem: String, _ ext: String) -> String {
+            variant.map { "\(stem).\($0).\(ext)" } ?? "\(stem).\(ext)"
+        }
         func exists(_ name: String) -> Bool {
             FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path)
         }
@@ -41,14 +43,16 @@ extension CLIPTextModel {
         if exists(name) { return directory.appendingPathComponent(name) }
         let index = named("model.safetensors.index", "json")
         if exists(index) {
-            throw failure("\(index): weights split into several files are not supported for text encoders; "
-                + "save them as one \(name)")
+            throw failure(
+                "\(index): weights split into several files are not supported for text encoders; "
+                    + "save them as one \(name)")
         }
         if let pickle = [named("pytorch_model", "bin"), named("pytorch_model.bin.index", "json")].first(where: exists) {
-            throw failure("only \(pickle) is there, a PyTorch pickle, which is never loaded because unpickling "
-                + "can run arbitrary code; convert the folder to safetensors in Python with "
-                + "`transformers.CLIPTextModel.from_pretrained(folder).save_pretrained(folder, safe_serialization=True)`, "
-                + "which writes \(name)")
+            throw failure(
+                "only \(pickle) is there, a PyTorch pickle, which is never loaded because unpickling "
+                    + "can run arbitrary code; convert the folder to safetensors in Python with "
+                    + "`transformers.CLIPTextModel.from_pretrained(folder).save_pretrained(folder, safe_serialization=True)`, "
+                    + "which writes \(name)")
         }
         if let variant, exists("model.safetensors") {
             throw failure("no \(name) (there is model.safetensors: load without the variant '\(variant)')")

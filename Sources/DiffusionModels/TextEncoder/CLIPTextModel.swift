@@ -35,8 +35,9 @@ public final class CLIPTextModel: Module {
     /// The last hidden state and, with `outputHiddenStates`, the hidden state
     /// before every layer and after the last one (transformers' `hidden_states`).
     public func callAsFunction(_ inputIDs: Tensor, outputHiddenStates: Bool) -> CLIPTextModelOutput {
-        precondition(inputIDs.rank == 2 && !inputIDs.dtype.isFloatingPoint,
-                     "CLIPTextModel: expected integer token ids [batch, length], got \(inputIDs.dtype) \(inputIDs.shape)")
+        precondition(
+            inputIDs.rank == 2 && !inputIDs.dtype.isFloatingPoint,
+            "CLIPTextModel: expected integer token ids [batch, length], got \(inputIDs.dtype) \(inputIDs.shape)")
         var hidden = embeddings(inputIDs)
         var hiddenStates: [Tensor] = outputHiddenStates ? [hidden] : []
         for layer in layers {
@@ -59,10 +60,12 @@ public struct CLIPTextModelOutput {
     /// (before the final layer norm), -2 the one before it (the "penultimate layer"
     /// / clip-skip input), 0 the embeddings.
     public func hiddenStates(at index: Int) -> Tensor {
-        precondition(!hiddenStates.isEmpty, "CLIPTextModelOutput: hidden states were not requested (outputHiddenStates)")
+        precondition(
+            !hiddenStates.isEmpty, "CLIPTextModelOutput: hidden states were not requested (outputHiddenStates)")
         let position = index < 0 ? hiddenStates.count + index : index
-        precondition(hiddenStates.indices.contains(position),
-                     "CLIPTextModelOutput: hidden state \(index) out of range for \(hiddenStates.count) states")
+        precondition(
+            hiddenStates.indices.contains(position),
+            "CLIPTextModelOutput: hidden state \(index) out of range for \(hiddenStates.count) states")
         return hiddenStates[position]
     }
 }

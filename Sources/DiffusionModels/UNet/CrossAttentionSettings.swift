@@ -9,8 +9,10 @@ public struct CrossAttentionSettings {
     public var useLinearProjection: Bool
     public var upcastAttention: Bool
 
-    public init(heads: Int, layerCount: Int, crossAttentionDimension: Int, useLinearProjection: Bool,
-                upcastAttention: Bool) {
+    public init(
+        heads: Int, layerCount: Int, crossAttentionDimension: Int, useLinearProjection: Bool,
+        upcastAttention: Bool
+    ) {
         self.heads = heads
         self.layerCount = layerCount
         self.crossAttentionDimension = crossAttentionDimension
@@ -21,8 +23,9 @@ public struct CrossAttentionSettings {
     /// A transformer over `channels` channels, split into `heads` heads of
     /// channels / heads each (as diffusers' blocks build them).
     func makeTransformer(channels: Int, groups: Int) -> Transformer2DModel {
-        Transformer2DModel(channels: channels, heads: heads, headDimension: channels / heads, layerCount: layerCount,
-                           crossAttentionDimension: crossAttentionDimension, groups: groups,
-                           useLinearProjection: useLinearProjection, upcastAttention: upcastAttention)
+        Transformer2DModel(
+            channels: channels, heads: heads, headDimension: channels / heads, layerCount: layerCount,
+            crossAttentionDimension: crossAttentionDimension, groups: groups,
+            useLinearProjection: useLinearProjection, upcastAttention: upcastAttention)
     }
 }

@@ -12,8 +12,9 @@ extension UNet2DConditionConfiguration {
         func fail(_ field: String, _ message: String) -> UnsupportedConfigurationError {
             UnsupportedConfigurationError(field: field, message: message)
         }
-        try validateBlockLayout(blockOutChannels: blockOutChannels, downBlockTypes: downBlockTypes,
-                                upBlockTypes: upBlockTypes)
+        try validateBlockLayout(
+            blockOutChannels: blockOutChannels, downBlockTypes: downBlockTypes,
+            upBlockTypes: upBlockTypes)
         let count = blockOutChannels.count
         for type in downBlockTypes where !UNetBlockType.down.contains(type) {
             throw fail("down_block_types", "\"\(type)\" is not supported (supported: \(UNetBlockType.down))")
@@ -22,7 +23,9 @@ extension UNet2DConditionConfiguration {
             throw fail("up_block_types", "\"\(type)\" is not supported (supported: \(UNetBlockType.up))")
         }
         guard midBlockType == UNetBlockType.mid else {
-            throw fail("mid_block_type", "\(midBlockType.map { "\"\($0)\"" } ?? "null") is not supported (supported: \"\(UNetBlockType.mid)\")")
+            throw fail(
+                "mid_block_type",
+                "\(midBlockType.map { "\"\($0)\"" } ?? "null") is not supported (supported: \"\(UNetBlockType.mid)\")")
         }
         guard actFn == "silu" || actFn == "swish" else {
             throw fail("act_fn", "\"\(actFn)\" is not supported (only \"silu\")")
@@ -36,7 +39,8 @@ extension UNet2DConditionConfiguration {
         }
         guard downsamplePadding >= 0 else { throw fail("downsample_padding", "must not be negative") }
         guard normNumGroups > 0, blockOutChannels.allSatisfy({ $0 % normNumGroups == 0 }) else {
-            throw fail("norm_num_groups", "\(normNumGroups) groups do not divide block_out_channels \(blockOutChannels)")
+            throw fail(
+                "norm_num_groups", "\(normNumGroups) groups do not divide block_out_channels \(blockOutChannels)")
         }
         if let timeEmbeddingDim, timeEmbeddingDim <= 0 {
             throw fail("time_embedding_dim", "must be positive")
@@ -60,10 +64,13 @@ extension UNet2DConditionConfiguration {
         // Blocks with attention split their channels into heads: down block i and up
         // block (count-1-i) use heads[i] (the mid block the last), on blockOutChannels[i].
         for index in 0..<count {
-            let hasAttention = downBlockTypes[index] == "CrossAttnDownBlock2D"
+            let hasAttention =
+                downBlockTypes[index] == "CrossAttnDownBlock2D"
                 || upBlockTypes[count - 1 - index] == "CrossAttnUpBlock2D" || index == count - 1
             if hasAttention && blockOutChannels[index] % heads[index] != 0 {
-                throw fail(headsField, "\(heads[index]) heads do not divide the \(blockOutChannels[index]) channels of block \(index)")
+                throw fail(
+                    headsField,
+                    "\(heads[index]) heads do not divide the \(blockOutChannels[index]) channels of block \(index)")
             }
         }
     }

@@ -49,35 +49,61 @@ public struct UNet2DConditionConfiguration: Codable, Equatable {
     public var convOutKernel: Int = 3
 
     enum CodingKeys: String, CodingKey {
-        case sampleSize = "sample_size", inChannels = "in_channels", outChannels = "out_channels"
-        case centerInputSample = "center_input_sample", flipSinToCos = "flip_sin_to_cos", freqShift = "freq_shift"
-        case downBlockTypes = "down_block_types", midBlockType = "mid_block_type", upBlockTypes = "up_block_types"
-        case blockOutChannels = "block_out_channels", layersPerBlock = "layers_per_block"
-        case downsamplePadding = "downsample_padding", midBlockScaleFactor = "mid_block_scale_factor"
-        case dropout, actFn = "act_fn", normNumGroups = "norm_num_groups", normEps = "norm_eps"
-        case crossAttentionDim = "cross_attention_dim", transformerLayersPerBlock = "transformer_layers_per_block"
-        case attentionHeadDim = "attention_head_dim", numAttentionHeads = "num_attention_heads"
-        case useLinearProjection = "use_linear_projection", upcastAttention = "upcast_attention"
-        case timeEmbeddingDim = "time_embedding_dim", convInKernel = "conv_in_kernel", convOutKernel = "conv_out_kernel"
+        case sampleSize = "sample_size"
+        case inChannels = "in_channels"
+        case outChannels = "out_channels"
+        case centerInputSample = "center_input_sample"
+        case flipSinToCos = "flip_sin_to_cos"
+        case freqShift = "freq_shift"
+        case downBlockTypes = "down_block_types"
+        case midBlockType = "mid_block_type"
+        case upBlockTypes = "up_block_types"
+        case blockOutChannels = "block_out_channels"
+        case layersPerBlock = "layers_per_block"
+        case downsamplePadding = "downsample_padding"
+        case midBlockScaleFactor = "mid_block_scale_factor"
+        case dropout
+        case actFn = "act_fn"
+        case normNumGroups = "norm_num_groups"
+        case normEps = "norm_eps"
+        case crossAttentionDim = "cross_attention_dim"
+        case transformerLayersPerBlock = "transformer_layers_per_block"
+        case attentionHeadDim = "attention_head_dim"
+        case numAttentionHeads = "num_attention_heads"
+        case useLinearProjection = "use_linear_projection"
+        case upcastAttention = "upcast_attention"
+        case timeEmbeddingDim = "time_embedding_dim"
+        case convInKernel = "conv_in_kernel"
+        case convOutKernel = "conv_out_kernel"
     }
 
     /// Keys of features we refuse unless they hold diffusers' default.
     enum RefusedKeys: String, CodingKey {
-        case classEmbedType = "class_embed_type", numClassEmbeds = "num_class_embeds"
+        case classEmbedType = "class_embed_type"
+        case numClassEmbeds = "num_class_embeds"
         case classEmbeddingsConcat = "class_embeddings_concat"
-        case additionEmbedType = "addition_embed_type", encoderHidDim = "encoder_hid_dim"
-        case encoderHidDimType = "encoder_hid_dim_type", timeCondProjDim = "time_cond_proj_dim"
-        case timeEmbeddingType = "time_embedding_type", timeEmbeddingActFn = "time_embedding_act_fn"
-        case timestepPostAct = "timestep_post_act", resnetTimeScaleShift = "resnet_time_scale_shift"
-        case resnetSkipTimeAct = "resnet_skip_time_act", dualCrossAttention = "dual_cross_attention"
-        case onlyCrossAttention = "only_cross_attention", midBlockOnlyCrossAttention = "mid_block_only_cross_attention"
-        case crossAttentionNorm = "cross_attention_norm", attentionType = "attention_type"
+        case additionEmbedType = "addition_embed_type"
+        case encoderHidDim = "encoder_hid_dim"
+        case encoderHidDimType = "encoder_hid_dim_type"
+        case timeCondProjDim = "time_cond_proj_dim"
+        case timeEmbeddingType = "time_embedding_type"
+        case timeEmbeddingActFn = "time_embedding_act_fn"
+        case timestepPostAct = "timestep_post_act"
+        case resnetTimeScaleShift = "resnet_time_scale_shift"
+        case resnetSkipTimeAct = "resnet_skip_time_act"
+        case dualCrossAttention = "dual_cross_attention"
+        case onlyCrossAttention = "only_cross_attention"
+        case midBlockOnlyCrossAttention = "mid_block_only_cross_attention"
+        case crossAttentionNorm = "cross_attention_norm"
+        case attentionType = "attention_type"
         case reverseTransformerLayersPerBlock = "reverse_transformer_layers_per_block"
     }
 
     /// A configuration with the required fields; set the others as needed.
-    public init(blockOutChannels: [Int], downBlockTypes: [String], upBlockTypes: [String],
-                crossAttentionDim: PerBlockValue<Int>, attentionHeadDim: PerBlockValue<Int>) {
+    public init(
+        blockOutChannels: [Int], downBlockTypes: [String], upBlockTypes: [String],
+        crossAttentionDim: PerBlockValue<Int>, attentionHeadDim: PerBlockValue<Int>
+    ) {
         self.blockOutChannels = blockOutChannels
         self.downBlockTypes = downBlockTypes
         self.upBlockTypes = upBlockTypes
@@ -111,14 +137,17 @@ public struct UNet2DConditionConfiguration: Codable, Equatable {
         dropout = try optional(.dropout, dropout)
         actFn = try optional(.actFn, actFn)
         if c.contains(.normNumGroups), try c.decodeNil(forKey: .normNumGroups) {
-            throw UnsupportedConfigurationError(field: "norm_num_groups", message: "null is not supported (a UNet without output normalisation)")
+            throw UnsupportedConfigurationError(
+                field: "norm_num_groups", message: "null is not supported (a UNet without output normalisation)")
         }
         normNumGroups = try optional(.normNumGroups, normNumGroups)
         normEps = try optional(.normEps, normEps)
         if case .array(let values)? = try c.decodeIfPresent(JSONValue.self, forKey: .transformerLayersPerBlock),
-           values.contains(where: { $0.arrayValues != nil }) {
-            throw UnsupportedConfigurationError(field: "transformer_layers_per_block",
-                                                message: "lists per layer (SDXL style) are not supported")
+            values.contains(where: { $0.arrayValues != nil })
+        {
+            throw UnsupportedConfigurationError(
+                field: "transformer_layers_per_block",
+                message: "lists per layer (SDXL style) are not supported")
         }
         transformerLayersPerBlock = try optional(.transformerLayersPerBlock, transformerLayersPerBlock)
         numAttentionHeads = try c.decodeIfPresent(PerBlockValue<Int>.self, forKey: .numAttentionHeads)
@@ -141,7 +170,8 @@ public struct UNet2DConditionConfiguration: Codable, Equatable {
         try refused.requireDefault(.timeEmbeddingType, reason: "only \"positional\" time embeddings are implemented") {
             $0 == .null || $0 == .string("positional")
         }
-        try refused.requireNull(.timeEmbeddingActFn, reason: "an activation after the time embedding is not implemented")
+        try refused.requireNull(
+            .timeEmbeddingActFn, reason: "an activation after the time embedding is not implemented")
         try refused.requireNull(.timestepPostAct, reason: "an activation after the time embedding is not implemented")
         try refused.requireDefault(.resnetTimeScaleShift, reason: "only \"default\" is implemented") {
             $0 == .null || $0 == .string("default")
@@ -155,14 +185,17 @@ public struct UNet2DConditionConfiguration: Codable, Equatable {
         try refused.requireDefault(.onlyCrossAttention, reason: "cross-attention-only blocks are not implemented") {
             $0 == .null || $0 == .bool(false) || ($0.arrayValues?.allSatisfy { $0 == .bool(false) } ?? false)
         }
-        try refused.requireDefault(.midBlockOnlyCrossAttention, reason: "cross-attention-only blocks are not implemented") {
+        try refused.requireDefault(
+            .midBlockOnlyCrossAttention, reason: "cross-attention-only blocks are not implemented"
+        ) {
             $0 == .null || $0 == .bool(false)
         }
         try refused.requireNull(.crossAttentionNorm, reason: "cross-attention normalisation is not implemented")
         try refused.requireDefault(.attentionType, reason: "only \"default\" attention is implemented") {
             $0 == .null || $0 == .string("default")
         }
-        try refused.requireNull(.reverseTransformerLayersPerBlock, reason: "only the reversed down-block layer counts are implemented")
+        try refused.requireNull(
+            .reverseTransformerLayersPerBlock, reason: "only the reversed down-block layer counts are implemented")
 
         try validate()
     }

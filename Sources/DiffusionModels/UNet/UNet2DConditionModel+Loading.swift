@@ -11,11 +11,14 @@ extension UNet2DConditionModel {
     /// Loading is strict: missing, unused and wrongly shaped keys are all reported in one
     /// `DiffusersModelError`. `.bin` (pickle) weights are refused, never unpickled.
     /// The model is returned in evaluation mode, as diffusers' from_pretrained does.
-    public static func load(directory: URL, dtype: DType = .float32, variant: String? = nil,
-                            device: Device = .cpu) throws -> UNet2DConditionModel {
+    public static func load(
+        directory: URL, dtype: DType = .float32, variant: String? = nil,
+        device: Device = .cpu
+    ) throws -> UNet2DConditionModel {
         let configuration = try DiffusersModelFolder.configuration(UNet2DConditionConfiguration.self, in: directory)
-        let weights = try DiffusersModelFolder.weights(in: directory, variant: variant,
-                                                       modelClass: "UNet2DConditionModel")
+        let weights = try DiffusersModelFolder.weights(
+            in: directory, variant: variant,
+            modelClass: "UNet2DConditionModel")
         let model = try withParameterInitialization(.uninitialized, dtype: dtype, device: device) {
             try UNet2DConditionModel(configuration: configuration)
         }

@@ -31,12 +31,15 @@ public final class UNet2DConditionModel: Module {
         let blockCount = channels.count
         let timeWidth = c.timeEmbeddingWidth
         let groups = c.normNumGroups
-        let heads = c.headCounts, layers = c.layerCounts
-        let transformerLayers = c.transformerLayerCounts, crossDimensions = c.crossAttentionDimensions
+        let heads = c.headCounts
+        let layers = c.layerCounts
+        let transformerLayers = c.transformerLayerCounts
+        let crossDimensions = c.crossAttentionDimensions
         func attentionSettings(_ index: Int) -> CrossAttentionSettings {
-            CrossAttentionSettings(heads: heads[index], layerCount: transformerLayers[index],
-                                   crossAttentionDimension: crossDimensions[index],
-                                   useLinearProjection: c.useLinearProjection, upcastAttention: c.upcastAttention)
+            CrossAttentionSettings(
+                heads: heads[index], layerCount: transformerLayers[index],
+                crossAttentionDimension: crossDimensions[index],
+                useLinearProjection: c.useLinearProjection, upcastAttention: c.upcastAttention)
         }
 
         convIn = Conv2d(c.inChannels, channels[0], kernelSize: c.convInKernel, padding: (c.convInKernel - 1) / 2)
@@ -45,11 +48,13 @@ public final class UNet2DConditionModel: Module {
         var down: [UNetDownBlock] = []
         for index in 0..<blockCount {
             let hasAttention = c.downBlockTypes[index] == "CrossAttnDownBlock2D"
-            down.append(UNetDownBlock(
-                inChannels: channels[max(index - 1, 0)], outChannels: channels[index], timeEmbeddingChannels: timeWidth,
-                layerCount: layers[index], groups: groups, eps: c.normEps, dropout: c.dropout,
-                addDownsample: index < blockCount - 1, downsamplePadding: c.downsamplePadding,
-                transformer: hasAttention ? attentionSettings(index) : nil))
+            down.append(
+                UNetDownBlock(
+                    inChannels: channels[max(index - 1, 0)], outChannels: channels[index],
+                    timeEmbeddingChannels: timeWidth,
+                    layerCount: layers[index], groups: groups, eps: c.normEps, dropout: c.dropout,
+                    addDownsample: index < blockCount - 1, downsamplePadding: c.downsamplePadding,
+                    transformer: hasAttention ? attentionSettings(index) : nil))
         }
         downBlocks = down
 
@@ -69,10 +74,12 @@ public final class UNet2DConditionModel: Module {
             let layerCount = layers[mirror] + 1
             let skipChannels = (0..<layerCount).map { $0 == layerCount - 1 ? nextInput : output }
             let hasAttention = c.upBlockTypes[position] == "CrossAttnUpBlock2D"
-            up.append(UNetUpBlock(
-                previousOutputChannels: previousOutput, skipChannels: skipChannels, outChannels: output,
-                timeEmbeddingChannels: timeWidth, groups: groups, eps: c.normEps, dropout: c.dropout,
-                addUpsample: position < blockCount - 1, transformer: hasAttention ? attentionSettings(mirror) : nil))
+            up.append(
+                UNetUpBlock(
+                    previousOutputChannels: previousOutput, skipChannels: skipChannels, outChannels: output,
+                    timeEmbeddingChannels: timeWidth, groups: groups, eps: c.normEps, dropout: c.dropout,
+                    addUpsample: position < blockCount - 1, transformer: hasAttention ? attentionSettings(mirror) : nil)
+            )
         }
         upBlocks = up
 
@@ -117,8 +124,9 @@ public final class UNet2DConditionModel: Module {
             // Upsample to the size of the skip connection the next block starts with, so
             // sides not divisible by the total downsampling factor still line up.
             let upsampleSize = skips.last.map { (height: $0.size(2), width: $0.size(3)) }
-            x = block(x, skips: blockSkips, timeEmbedding: embedding, encoderHiddenStates: encoderHiddenStates,
-                      upsampleSize: block.upsamplers == nil ? nil : upsampleSize)
+            x = block(
+                x, skips: blockSkips, timeEmbedding: embedding, encoderHiddenStates: encoderHiddenStates,
+                upsampleSize: block.upsamplers == nil ? nil : upsampleSize)
         }
         return convOut(convNormOut(x).silu())
     }
@@ -126,8 +134,9 @@ public final class UNet2DConditionModel: Module {
     /// [B] timesteps on `device` from [B], [1] or 0-dim input; traps on other shapes.
     static func timestepsPerSample(_ timesteps: Tensor, batch: Int, device: Device) -> Tensor {
         let flat = timesteps.rank == 0 ? timesteps.reshaped([1]) : timesteps
-        precondition(flat.rank == 1 && (flat.size(0) == batch || flat.size(0) == 1),
-                     "UNet2DConditionModel: timesteps must be [\(batch)], [1] or a scalar, got \(timesteps.shape)")
+        precondition(
+            flat.rank == 1 && (flat.size(0) == batch || flat.size(0) == 1),
+            "UNet2DConditionModel: timesteps must be [\(batch)], [1] or a scalar, got \(timesteps.shape)")
         return flat.to(device: device).expanded(to: [batch])
     }
 }

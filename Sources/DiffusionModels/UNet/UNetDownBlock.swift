@@ -13,14 +13,17 @@ public final class UNetDownBlock: Module {
     @Child public var downsamplers: [Downsample2D]?
 
     /// - Parameter transformer: nil builds a `DownBlock2D`, otherwise a `CrossAttnDownBlock2D`.
-    public init(inChannels: Int, outChannels: Int, timeEmbeddingChannels: Int, layerCount: Int, groups: Int,
-                eps: Double, dropout: Double, addDownsample: Bool, downsamplePadding: Int,
-                transformer: CrossAttentionSettings?) {
+    public init(
+        inChannels: Int, outChannels: Int, timeEmbeddingChannels: Int, layerCount: Int, groups: Int,
+        eps: Double, dropout: Double, addDownsample: Bool, downsamplePadding: Int,
+        transformer: CrossAttentionSettings?
+    ) {
         hasCrossAttention = transformer != nil
         super.init()
         resnets = (0..<layerCount).map { index in
-            ResnetBlock2D(inChannels: index == 0 ? inChannels : outChannels, outChannels: outChannels,
-                          timeEmbeddingChannels: timeEmbeddingChannels, groups: groups, eps: eps, dropout: dropout)
+            ResnetBlock2D(
+                inChannels: index == 0 ? inChannels : outChannels, outChannels: outChannels,
+                timeEmbeddingChannels: timeEmbeddingChannels, groups: groups, eps: eps, dropout: dropout)
         }
         if let transformer {
             attentions = (0..<layerCount).map { _ in
@@ -35,7 +38,8 @@ public final class UNetDownBlock: Module {
     /// Returns the block's output and the states the up path takes as skip connections:
     /// the output of every layer, then the downsampled output.
     public func callAsFunction(_ hiddenStates: Tensor, timeEmbedding: Tensor, encoderHiddenStates: Tensor)
-        -> (output: Tensor, skips: [Tensor]) {
+        -> (output: Tensor, skips: [Tensor])
+    {
         var x = hiddenStates
         var skips: [Tensor] = []
         for (index, resnet) in resnets.enumerated() {

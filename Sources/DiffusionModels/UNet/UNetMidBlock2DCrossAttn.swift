@@ -9,15 +9,18 @@ public final class UNetMidBlock2DCrossAttn: Module {
     @Child public var attentions: [Transformer2DModel]
     @Child public var resnets: [ResnetBlock2D]
 
-    public init(channels: Int, timeEmbeddingChannels: Int, groups: Int, eps: Double, dropout: Double,
-                outputScaleFactor: Double, transformer: CrossAttentionSettings) {
+    public init(
+        channels: Int, timeEmbeddingChannels: Int, groups: Int, eps: Double, dropout: Double,
+        outputScaleFactor: Double, transformer: CrossAttentionSettings
+    ) {
         super.init()
         resnets = (0..<2).map { _ in
-            ResnetBlock2D(inChannels: channels, outChannels: channels, timeEmbeddingChannels: timeEmbeddingChannels,
-                          groups: groups, eps: eps, dropout: dropout, outputScaleFactor: outputScaleFactor)
+            ResnetBlock2D(
+                inChannels: channels, outChannels: channels, timeEmbeddingChannels: timeEmbeddingChannels,
+                groups: groups, eps: eps, dropout: dropout, outputScaleFactor: outputScaleFactor)
         }
         attentions = [
-            transformer.makeTransformer(channels: channels, groups: groups),
+            transformer.makeTransformer(channels: channels, groups: groups)
         ]
     }
 

@@ -17,15 +17,18 @@ public final class UNetUpBlock: Module {
     ///   - skipChannels: channels of the skip connections, in the order the layers use
     ///     them (diffusers: out_channels, except the last layer's, which is in_channels).
     ///   - transformer: nil builds an `UpBlock2D`.
-    public init(previousOutputChannels: Int, skipChannels: [Int], outChannels: Int, timeEmbeddingChannels: Int,
-                groups: Int, eps: Double, dropout: Double, addUpsample: Bool,
-                transformer: CrossAttentionSettings?) {
+    public init(
+        previousOutputChannels: Int, skipChannels: [Int], outChannels: Int, timeEmbeddingChannels: Int,
+        groups: Int, eps: Double, dropout: Double, addUpsample: Bool,
+        transformer: CrossAttentionSettings?
+    ) {
         hasCrossAttention = transformer != nil
         super.init()
         resnets = skipChannels.enumerated().map { index, skip in
             let input = index == 0 ? previousOutputChannels : outChannels
-            return ResnetBlock2D(inChannels: input + skip, outChannels: outChannels,
-                                 timeEmbeddingChannels: timeEmbeddingChannels, groups: groups, eps: eps, dropout: dropout)
+            return ResnetBlock2D(
+                inChannels: input + skip, outChannels: outChannels,
+                timeEmbeddingChannels: timeEmbeddingChannels, groups: groups, eps: eps, dropout: dropout)
         }
         if let transformer {
             attentions = skipChannels.map { _ in
@@ -41,8 +44,10 @@ public final class UNetUpBlock: Module {
     ///   - skips: this block's skip connections in down-path order (`resnets.count` of
     ///     them); the first layer takes the last.
     ///   - upsampleSize: spatial size after upsampling (that of the next skip connection).
-    public func callAsFunction(_ hiddenStates: Tensor, skips: [Tensor], timeEmbedding: Tensor,
-                               encoderHiddenStates: Tensor, upsampleSize: (height: Int, width: Int)?) -> Tensor {
+    public func callAsFunction(
+        _ hiddenStates: Tensor, skips: [Tensor], timeEmbedding: Tensor,
+        encoderHiddenStates: Tensor, upsampleSize: (height: Int, width: Int)?
+    ) -> Tensor {
         precondition(skips.count == resnets.count, "UNetUpBlock: \(skips.count) skips for \(resnets.count) layers")
         var x = hiddenStates
         for (index, resnet) in resnets.enumerated() {

@@ -63,15 +63,18 @@ public final class AutoencoderKL: Module {
     /// schemes (see `convertingLegacyVAEAttentionNames`). Otherwise as
     /// `UNet2DConditionModel.load`: strict, converted to `dtype` on `device`, no pickles,
     /// returned in evaluation mode.
-    public static func load(directory: URL, dtype: DType = .float32, variant: String? = nil,
-                            device: Device = .cpu) throws -> AutoencoderKL {
+    public static func load(
+        directory: URL, dtype: DType = .float32, variant: String? = nil,
+        device: Device = .cpu
+    ) throws -> AutoencoderKL {
         let configuration = try DiffusersModelFolder.configuration(AutoencoderKLConfiguration.self, in: directory)
         let weights = try DiffusersModelFolder.weights(in: directory, variant: variant, modelClass: "AutoencoderKL")
         let model = try withParameterInitialization(.uninitialized, dtype: dtype, device: device) {
             try AutoencoderKL(configuration: configuration)
         }
-        try DiffusersModelFolder.load(model, from: convertingLegacyVAEAttentionNames(weights.tensors),
-                                      path: weights.path)
+        try DiffusersModelFolder.load(
+            model, from: convertingLegacyVAEAttentionNames(weights.tensors),
+            path: weights.path)
         model.eval()
         return model
     }

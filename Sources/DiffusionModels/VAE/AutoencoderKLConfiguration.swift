@@ -30,13 +30,22 @@ public struct AutoencoderKLConfiguration: Codable, Equatable {
     public var midBlockAddAttention: Bool = true
 
     enum CodingKeys: String, CodingKey {
-        case inChannels = "in_channels", outChannels = "out_channels"
-        case downBlockTypes = "down_block_types", upBlockTypes = "up_block_types"
-        case blockOutChannels = "block_out_channels", layersPerBlock = "layers_per_block", actFn = "act_fn"
-        case latentChannels = "latent_channels", normNumGroups = "norm_num_groups"
-        case scalingFactor = "scaling_factor", shiftFactor = "shift_factor"
-        case latentsMean = "latents_mean", latentsStd = "latents_std", forceUpcast = "force_upcast"
-        case useQuantConv = "use_quant_conv", usePostQuantConv = "use_post_quant_conv"
+        case inChannels = "in_channels"
+        case outChannels = "out_channels"
+        case downBlockTypes = "down_block_types"
+        case upBlockTypes = "up_block_types"
+        case blockOutChannels = "block_out_channels"
+        case layersPerBlock = "layers_per_block"
+        case actFn = "act_fn"
+        case latentChannels = "latent_channels"
+        case normNumGroups = "norm_num_groups"
+        case scalingFactor = "scaling_factor"
+        case shiftFactor = "shift_factor"
+        case latentsMean = "latents_mean"
+        case latentsStd = "latents_std"
+        case forceUpcast = "force_upcast"
+        case useQuantConv = "use_quant_conv"
+        case usePostQuantConv = "use_post_quant_conv"
         case midBlockAddAttention = "mid_block_add_attention"
     }
 
@@ -77,8 +86,9 @@ public struct AutoencoderKLConfiguration: Codable, Equatable {
         func fail(_ field: String, _ message: String) -> UnsupportedConfigurationError {
             UnsupportedConfigurationError(field: field, message: message)
         }
-        try validateBlockLayout(blockOutChannels: blockOutChannels, downBlockTypes: downBlockTypes,
-                                upBlockTypes: upBlockTypes)
+        try validateBlockLayout(
+            blockOutChannels: blockOutChannels, downBlockTypes: downBlockTypes,
+            upBlockTypes: upBlockTypes)
         for type in downBlockTypes where type != "DownEncoderBlock2D" {
             throw fail("down_block_types", "\"\(type)\" is not supported (only \"DownEncoderBlock2D\")")
         }
@@ -93,7 +103,8 @@ public struct AutoencoderKLConfiguration: Codable, Equatable {
             throw fail("in_channels", "in_channels, out_channels and latent_channels must be positive")
         }
         guard normNumGroups > 0, blockOutChannels.allSatisfy({ $0 % normNumGroups == 0 }) else {
-            throw fail("norm_num_groups", "\(normNumGroups) groups do not divide block_out_channels \(blockOutChannels)")
+            throw fail(
+                "norm_num_groups", "\(normNumGroups) groups do not divide block_out_channels \(blockOutChannels)")
         }
         guard scalingFactor != 0 else { throw fail("scaling_factor", "must not be 0") }
     }

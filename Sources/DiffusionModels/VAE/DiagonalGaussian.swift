@@ -23,8 +23,9 @@ public struct DiagonalGaussian {
     /// generator's device and moved to the mean's, as diffusers' randn_tensor does, so
     /// a CPU generator gives the same latents on any device.
     public func sample(generator: Generator? = nil) -> Tensor {
-        let noise = Tensor.randn(mean.shape, dtype: mean.dtype, device: generator?.device ?? mean.device,
-                                 generator: generator)
+        let noise = Tensor.randn(
+            mean.shape, dtype: mean.dtype, device: generator?.device ?? mean.device,
+            generator: generator)
         return mean + std * noise.to(device: mean.device)
     }
 

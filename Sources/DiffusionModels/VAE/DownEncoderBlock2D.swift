@@ -10,8 +10,9 @@ public final class DownEncoderBlock2D: Module {
     public init(inChannels: Int, outChannels: Int, layerCount: Int, groups: Int, addDownsample: Bool) {
         super.init()
         resnets = (0..<layerCount).map { index in
-            ResnetBlock2D(inChannels: index == 0 ? inChannels : outChannels, outChannels: outChannels,
-                          timeEmbeddingChannels: nil, groups: groups, eps: 1e-6)
+            ResnetBlock2D(
+                inChannels: index == 0 ? inChannels : outChannels, outChannels: outChannels,
+                timeEmbeddingChannels: nil, groups: groups, eps: 1e-6)
         }
         if addDownsample {
             downsamplers = [Downsample2D(channels: outChannels, padding: 0)]

@@ -12,7 +12,8 @@ public func convertingLegacyVAEAttentionNames(_ weights: [String: Tensor]) -> [S
         var parts = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         // …attentions.<n>.<legacy>.<weight|bias>
         guard parts.count >= 4, let newName = renames[parts[parts.count - 2]],
-              parts[parts.count - 4] == "attentions", Int(parts[parts.count - 3]) != nil else {
+            parts[parts.count - 4] == "attentions", Int(parts[parts.count - 3]) != nil
+        else {
             converted[key] = tensor
             continue
         }

@@ -10,8 +10,9 @@ public final class UpDecoderBlock2D: Module {
     public init(inChannels: Int, outChannels: Int, layerCount: Int, groups: Int, addUpsample: Bool) {
         super.init()
         resnets = (0..<layerCount).map { index in
-            ResnetBlock2D(inChannels: index == 0 ? inChannels : outChannels, outChannels: outChannels,
-                          timeEmbeddingChannels: nil, groups: groups, eps: 1e-6)
+            ResnetBlock2D(
+                inChannels: index == 0 ? inChannels : outChannels, outChannels: outChannels,
+                timeEmbeddingChannels: nil, groups: groups, eps: 1e-6)
         }
         if addUpsample {
             upsamplers = [Upsample2D(channels: outChannels)]

@@ -16,9 +16,10 @@ public final class VAEDecoder: Module {
         convIn = Conv2d(c.latentChannels, reversed[0], kernelSize: 3, padding: 1)
         midBlock = VAEMidBlock(channels: reversed[0], groups: c.normNumGroups, addAttention: c.midBlockAddAttention)
         upBlocks = reversed.indices.map { index in
-            UpDecoderBlock2D(inChannels: reversed[max(index - 1, 0)], outChannels: reversed[index],
-                             layerCount: c.layersPerBlock + 1, groups: c.normNumGroups,
-                             addUpsample: index < reversed.count - 1)
+            UpDecoderBlock2D(
+                inChannels: reversed[max(index - 1, 0)], outChannels: reversed[index],
+                layerCount: c.layersPerBlock + 1, groups: c.normNumGroups,
+                addUpsample: index < reversed.count - 1)
         }
         convNormOut = GroupNorm(groupCount: c.normNumGroups, channelCount: reversed[reversed.count - 1], eps: 1e-6)
         convOut = Conv2d(reversed[reversed.count - 1], c.outChannels, kernelSize: 3, padding: 1)

@@ -15,12 +15,14 @@ public final class VAEEncoder: Module {
         let channels = c.blockOutChannels
         convIn = Conv2d(c.inChannels, channels[0], kernelSize: 3, padding: 1)
         downBlocks = channels.indices.map { index in
-            DownEncoderBlock2D(inChannels: channels[max(index - 1, 0)], outChannels: channels[index],
-                               layerCount: c.layersPerBlock, groups: c.normNumGroups,
-                               addDownsample: index < channels.count - 1)
+            DownEncoderBlock2D(
+                inChannels: channels[max(index - 1, 0)], outChannels: channels[index],
+                layerCount: c.layersPerBlock, groups: c.normNumGroups,
+                addDownsample: index < channels.count - 1)
         }
-        midBlock = VAEMidBlock(channels: channels[channels.count - 1], groups: c.normNumGroups,
-                               addAttention: c.midBlockAddAttention)
+        midBlock = VAEMidBlock(
+            channels: channels[channels.count - 1], groups: c.normNumGroups,
+            addAttention: c.midBlockAddAttention)
         convNormOut = GroupNorm(groupCount: c.normNumGroups, channelCount: channels[channels.count - 1], eps: 1e-6)
         convOut = Conv2d(channels[channels.count - 1], 2 * c.latentChannels, kernelSize: 3, padding: 1)
     }

@@ -14,13 +14,17 @@ public final class VAEMidBlock: Module {
         super.init()
         let eps = 1e-6
         resnets = (0..<2).map { _ in
-            ResnetBlock2D(inChannels: channels, outChannels: channels, timeEmbeddingChannels: nil, groups: groups, eps: eps)
+            ResnetBlock2D(
+                inChannels: channels, outChannels: channels, timeEmbeddingChannels: nil, groups: groups, eps: eps)
         }
         if addAttention {
             // One head as wide as the channels (diffusers: attention_head_dim = channels).
             // `upcast_softmax` of the original block: half-precision inputs attend in float32.
-            attentions = [Attention(queryDimension: channels, heads: 1, headDimension: channels, bias: true,
-                                    upcastAttention: true, groupNorm: (groups, eps), residualConnection: true)]
+            attentions = [
+                Attention(
+                    queryDimension: channels, heads: 1, headDimension: channels, bias: true,
+                    upcastAttention: true, groupNorm: (groups, eps), residualConnection: true)
+            ]
         }
     }
 

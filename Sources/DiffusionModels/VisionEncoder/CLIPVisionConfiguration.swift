@@ -1,3 +1,4 @@
+import Files
 import Foundation
 import Torch
 
@@ -37,10 +38,12 @@ public struct CLIPVisionConfiguration: Codable, Equatable, Sendable {
     }
 
     /// ViT-L/14's sizes by default.
-    public init(hiddenSize: Int = 1024, intermediateSize: Int = 4096, layerCount: Int = 24,
-                attentionHeadCount: Int = 16, imageSize: Int = 224, patchSize: Int = 14, channelCount: Int = 3,
-                activation: CLIPActivation = .quickGELU, layerNormEpsilon: Double = 1e-5,
-                projectionDimension: Int = 768) {
+    public init(
+        hiddenSize: Int = 1024, intermediateSize: Int = 4096, layerCount: Int = 24,
+        attentionHeadCount: Int = 16, imageSize: Int = 224, patchSize: Int = 14, channelCount: Int = 3,
+        activation: CLIPActivation = .quickGELU, layerNormEpsilon: Double = 1e-5,
+        projectionDimension: Int = 768
+    ) {
         self.hiddenSize = hiddenSize
         self.intermediateSize = intermediateSize
         self.layerCount = layerCount
@@ -81,17 +84,21 @@ public struct CLIPVisionConfiguration: Codable, Equatable, Sendable {
                 throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: message)
             }
         }
-        for (value, key) in [(hiddenSize, CodingKeys.hiddenSize), (intermediateSize, .intermediateSize),
-                             (attentionHeadCount, .attentionHeadCount), (imageSize, .imageSize),
-                             (patchSize, .patchSize), (channelCount, .channelCount),
-                             (projectionDimension, .projectionDimension)] {
+        for (value, key) in [
+            (hiddenSize, CodingKeys.hiddenSize), (intermediateSize, .intermediateSize),
+            (attentionHeadCount, .attentionHeadCount), (imageSize, .imageSize),
+            (patchSize, .patchSize), (channelCount, .channelCount),
+            (projectionDimension, .projectionDimension)
+        ] {
             try check(value > 0, key, "must be positive, got \(value)")
         }
         try check(layerCount >= 0, .layerCount, "must not be negative, got \(layerCount)")
-        try check(hiddenSize % attentionHeadCount == 0, .attentionHeadCount,
-                  "hidden_size \(hiddenSize) does not split into \(attentionHeadCount) heads")
-        try check(imageSize % patchSize == 0, .patchSize,
-                  "image_size \(imageSize) is not a whole number of \(patchSize)-pixel patches")
+        try check(
+            hiddenSize % attentionHeadCount == 0, .attentionHeadCount,
+            "hidden_size \(hiddenSize) does not split into \(attentionHeadCount) heads")
+        try check(
+            imageSize % patchSize == 0, .patchSize,
+            "image_size \(imageSize) is not a whole number of \(patchSize)-pixel patches")
         try check(layerNormEpsilon > 0, .layerNormEpsilon, "must be positive, got \(layerNormEpsilon)")
     }
 
@@ -103,9 +110,10 @@ public struct CLIPVisionConfiguration: Codable, Equatable, Sendable {
 
     /// The shape of the vision tower's layers (attention is not causal).
     public var encoderShape: CLIPEncoderShape {
-        CLIPEncoderShape(hiddenSize: hiddenSize, intermediateSize: intermediateSize,
-                         attentionHeadCount: attentionHeadCount, activation: activation,
-                         layerNormEpsilon: layerNormEpsilon, isCausal: false)
+        CLIPEncoderShape(
+            hiddenSize: hiddenSize, intermediateSize: intermediateSize,
+            attentionHeadCount: attentionHeadCount, activation: activation,
+            layerNormEpsilon: layerNormEpsilon, isCausal: false)
     }
 
     /// Reads the `config.json` of a CLIPVisionModelWithProjection folder or of a

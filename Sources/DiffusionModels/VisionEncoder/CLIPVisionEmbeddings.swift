@@ -18,8 +18,9 @@ public final class CLIPVisionEmbeddings: Module {
         imageSize = configuration.imageSize
         super.init()
         let hidden = configuration.hiddenSize
-        patchEmbedding = Conv2d(configuration.channelCount, hidden, kernelSize: configuration.patchSize,
-                                stride: configuration.patchSize, bias: false)
+        patchEmbedding = Conv2d(
+            configuration.channelCount, hidden, kernelSize: configuration.patchSize,
+            stride: configuration.patchSize, bias: false)
         classEmbedding = ParameterInitializer.normal([hidden])
         positionEmbedding = Embedding(count: configuration.positionCount, dimension: hidden)
     }
@@ -27,9 +28,10 @@ public final class CLIPVisionEmbeddings: Module {
     /// [B, patches + 1, hidden] of pixel values [B, channels, imageSize, imageSize];
     /// the class token comes first, then the patches row by row.
     public func callAsFunction(_ pixelValues: Tensor) -> Tensor {
-        precondition(pixelValues.rank == 4 && pixelValues.size(2) == imageSize && pixelValues.size(3) == imageSize,
-                     "CLIPVisionEmbeddings: expected pixel values [B, C, \(imageSize), \(imageSize)], "
-                        + "got \(pixelValues.shape)")
+        precondition(
+            pixelValues.rank == 4 && pixelValues.size(2) == imageSize && pixelValues.size(3) == imageSize,
+            "CLIPVisionEmbeddings: expected pixel values [B, C, \(imageSize), \(imageSize)], "
+                + "got \(pixelValues.shape)")
         let batch = pixelValues.size(0)
         let patches = patchEmbedding(pixelValues.to(dtype: patchEmbedding.weight.dtype))
         let tokens = patches.reshaped([batch, patches.size(1), -1]).transposed(1, 2)

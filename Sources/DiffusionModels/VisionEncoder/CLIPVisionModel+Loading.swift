@@ -33,13 +33,16 @@ extension CLIPVisionModelWithProjection {
         }
         if exists("model.safetensors") { return directory.appendingPathComponent("model.safetensors") }
         if exists("model.safetensors.index.json") {
-            throw failure("model.safetensors.index.json: weights split into several files are not supported; "
-                + "save them as one model.safetensors (save_pretrained with a large max_shard_size)")
+            throw failure(
+                "model.safetensors.index.json: weights split into several files are not supported; "
+                    + "save them as one model.safetensors (save_pretrained with a large max_shard_size)")
         }
         if let pickle = ["pytorch_model.bin", "pytorch_model.bin.index.json"].first(where: exists) {
-            throw failure("only \(pickle) is there, a PyTorch pickle, which is never loaded because unpickling "
-                + "can run arbitrary code; convert the folder in Python with "
-                + "`transformers.CLIPModel.from_pretrained(folder).save_pretrained(folder)`, which writes model.safetensors")
+            throw failure(
+                "only \(pickle) is there, a PyTorch pickle, which is never loaded because unpickling "
+                    + "can run arbitrary code; convert the folder in Python with "
+                    + "`transformers.CLIPModel.from_pretrained(folder).save_pretrained(folder)`, which writes model.safetensors"
+            )
         }
         throw failure("no model.safetensors")
     }

@@ -41,8 +41,9 @@ public final class CLIPVisionModelWithProjection: Module {
         for layer in layers { hidden = layer(hidden) }
         // The class token, after the last layer, summarises the image.
         let pooled = postLayerNorm(hidden.select(dim: 1, index: 0))
-        return CLIPVisionModelOutput(imageEmbeddings: visualProjection(pooled),
-                                     lastHiddenState: outputHiddenState ? hidden : nil)
+        return CLIPVisionModelOutput(
+            imageEmbeddings: visualProjection(pooled),
+            lastHiddenState: outputHiddenState ? hidden : nil)
     }
 }
 

@@ -3,8 +3,8 @@ import Foundation
 import ImageCodecs
 import Torch
 
-/// `aesthetic`: the LAION aesthetic predictor's score of each image (ALGORITHM.md
-/// §3): CLIPImageProcessor's preprocessing, the CLIP ViT-L/14 image embedding
+/// `aesthetic`: the LAION aesthetic predictor's score of each image (docs/algorithm.md
+/// §11): CLIPImageProcessor's preprocessing, the CLIP ViT-L/14 image embedding
 /// (CLIPVisionModelWithProjection), L2-normalised, into the 768-1024-128-64-16-1
 /// head. Prompts are not used. See docs/aesthetic-reward.md for obtaining the weights.
 ///
@@ -23,11 +23,14 @@ public final class AestheticReward: Reward, @unchecked Sendable {
     public let predictor: AestheticPredictor
     public let preprocessing: CLIPImagePreprocessing
 
-    public init(vision: CLIPVisionModelWithProjection, predictor: AestheticPredictor,
-                preprocessing: CLIPImagePreprocessing) {
-        precondition(vision.configuration.projectionDimension == predictor.inputSize,
-                     "AestheticReward: CLIP embeddings of \(vision.configuration.projectionDimension) values "
-                        + "for a head that takes \(predictor.inputSize)")
+    public init(
+        vision: CLIPVisionModelWithProjection, predictor: AestheticPredictor,
+        preprocessing: CLIPImagePreprocessing
+    ) {
+        precondition(
+            vision.configuration.projectionDimension == predictor.inputSize,
+            "AestheticReward: CLIP embeddings of \(vision.configuration.projectionDimension) values "
+                + "for a head that takes \(predictor.inputSize)")
         vision.eval()
         predictor.eval()
         self.vision = vision
@@ -44,27 +47,35 @@ public final class AestheticReward: Reward, @unchecked Sendable {
         let preprocessing: CLIPImagePreprocessing
         do {
             vision = try CLIPVisionModelWithProjection.load(directory: clipURL)
-            preprocessing = try CLIPImagePreprocessing.load(directory: clipURL,
-                                                            defaultSize: vision.configuration.imageSize)
+            preprocessing = try CLIPImagePreprocessing.load(
+                directory: clipURL,
+                defaultSize: vision.configuration.imageSize)
         } catch {
-            throw options.invalid(Self.clipOption, clipPath,
-                                  expected: "a CLIP folder with config.json and model.safetensors (\(error))")
+            throw options.invalid(
+                Self.clipOption, clipPath,
+                expected: "a CLIP folder with config.json and model.safetensors (\(error))")
         }
         let crop = (preprocessing.cropHeight, preprocessing.cropWidth)
         guard crop == (vision.configuration.imageSize, vision.configuration.imageSize) else {
-            throw options.invalid(Self.clipOption, clipPath, expected: "a preprocessor_config.json whose crop_size "
-                + "(\(crop.0)x\(crop.1)) is the model's image_size (\(vision.configuration.imageSize))")
+            throw options.invalid(
+                Self.clipOption, clipPath,
+                expected: "a preprocessor_config.json whose crop_size "
+                    + "(\(crop.0)x\(crop.1)) is the model's image_size (\(vision.configuration.imageSize))")
         }
         guard vision.configuration.projectionDimension == AestheticPredictor.widths[0] else {
-            throw options.invalid(Self.clipOption, clipPath, expected: "a CLIP model with 768-value image "
-                + "embeddings, as ViT-L/14 (its projection_dim is \(vision.configuration.projectionDimension))")
+            throw options.invalid(
+                Self.clipOption, clipPath,
+                expected: "a CLIP model with 768-value image "
+                    + "embeddings, as ViT-L/14 (its projection_dim is \(vision.configuration.projectionDimension))")
         }
         let predictor: AestheticPredictor
         do {
             predictor = try AestheticPredictor.load(from: URL(fileURLWithPath: mlpPath))
         } catch {
-            throw options.invalid(Self.mlpOption, mlpPath, expected: "the aesthetic head as safetensors "
-                + "(convert the published .pth with scripts/convert_aesthetic_mlp.py) (\(error))")
+            throw options.invalid(
+                Self.mlpOption, mlpPath,
+                expected: "the aesthetic head as safetensors "
+                    + "(convert the published .pth with scripts/convert_aesthetic_mlp.py) (\(error))")
         }
         self.init(vision: vision, predictor: predictor, preprocessing: preprocessing)
     }

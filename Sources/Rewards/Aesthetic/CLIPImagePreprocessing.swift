@@ -1,3 +1,4 @@
+import Files
 import Foundation
 import ImageCodecs
 import Torch
@@ -28,8 +29,10 @@ public struct CLIPImagePreprocessing: Equatable, Sendable {
         self.init(shortestEdge: size, cropHeight: size, cropWidth: size)
     }
 
-    public init(shortestEdge: Int, cropHeight: Int, cropWidth: Int, rescaleFactor: Double = 1.0 / 255,
-                mean: [Double] = clipMean, standardDeviation: [Double] = clipStandardDeviation) {
+    public init(
+        shortestEdge: Int, cropHeight: Int, cropWidth: Int, rescaleFactor: Double = 1.0 / 255,
+        mean: [Double] = clipMean, standardDeviation: [Double] = clipStandardDeviation
+    ) {
         self.shortestEdge = shortestEdge
         self.cropHeight = cropHeight
         self.cropWidth = cropWidth
@@ -48,7 +51,9 @@ public struct CLIPImagePreprocessing: Equatable, Sendable {
 
     /// `pixel_values` [B, 3, cropHeight, cropWidth] in float32 for a batch of images.
     public func pixelValues(_ images: [RGBImage]) -> Tensor {
-        withNoGrad { Tensor.stack(images.map { normalised(cropped(PILBicubicResize.resize($0, to: resizedSize($0)))) }) }
+        withNoGrad {
+            Tensor.stack(images.map { normalised(cropped(PILBicubicResize.resize($0, to: resizedSize($0)))) })
+        }
     }
 
     /// (height, width) after resizing: the shortest side becomes `shortestEdge`, the

@@ -60,18 +60,22 @@ struct PreprocessorConfigFile: Decodable {
         guard shortestEdge > 0 else { throw fail(.size, "must be positive, got \(shortestEdge)") }
         // The resized image's short side is shortestEdge; a larger crop would need padding.
         guard (1...shortestEdge).contains(cropHeight), (1...shortestEdge).contains(cropWidth) else {
-            throw fail(.cropSize, "\(cropHeight)x\(cropWidth) must be positive and fit in the resized "
-                + "image (shortest side \(shortestEdge))")
+            throw fail(
+                .cropSize,
+                "\(cropHeight)x\(cropWidth) must be positive and fit in the resized "
+                    + "image (shortest side \(shortestEdge))")
         }
         let rescaleFactor = try container.decodeIfPresent(Double.self, forKey: .rescaleFactor) ?? 1.0 / 255
         let mean = try container.decodeIfPresent([Double].self, forKey: .imageMean) ?? CLIPImagePreprocessing.clipMean
-        let std = try container.decodeIfPresent([Double].self, forKey: .imageStd)
+        let std =
+            try container.decodeIfPresent([Double].self, forKey: .imageStd)
             ?? CLIPImagePreprocessing.clipStandardDeviation
         guard mean.count == 3 else { throw fail(.imageMean, "expected 3 values (R, G, B), got \(mean.count)") }
         guard std.count == 3, std.allSatisfy({ $0 > 0 }) else {
             throw fail(.imageStd, "expected 3 positive values (R, G, B), got \(std)")
         }
-        preprocessing = CLIPImagePreprocessing(shortestEdge: shortestEdge, cropHeight: cropHeight, cropWidth: cropWidth,
-                                               rescaleFactor: rescaleFactor, mean: mean, standardDeviation: std)
+        preprocessing = CLIPImagePreprocessing(
+            shortestEdge: shortestEdge, cropHeight: cropHeight, cropWidth: cropWidth,
+            rescaleFactor: rescaleFactor, mean: mean, standardDeviation: std)
     }
 }

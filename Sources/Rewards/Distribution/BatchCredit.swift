@@ -25,8 +25,9 @@ public enum BatchCredit: String, CaseIterable, Sendable {
 
     /// Reads `credit` (default `leave_one_out`); an unknown value names the option.
     public init(options: RewardOptions) throws {
-        let name = try options.choice(Self.optionName, Self.allCases.map(\.rawValue),
-                                      default: BatchCredit.leaveOneOut.rawValue)
+        let name = try options.choice(
+            Self.optionName, Self.allCases.map(\.rawValue),
+            default: BatchCredit.leaveOneOut.rawValue)
         self = BatchCredit(rawValue: name)!
     }
 

@@ -24,12 +24,15 @@ public final class CLIPImageEmbedder: ImageEmbedder, @unchecked Sendable {
         let url = URL(fileURLWithPath: path)
         do {
             let vision = try CLIPVisionModelWithProjection.load(directory: url)
-            let preprocessing = try CLIPImagePreprocessing.load(directory: url,
-                                                                defaultSize: vision.configuration.imageSize)
+            let preprocessing = try CLIPImagePreprocessing.load(
+                directory: url,
+                defaultSize: vision.configuration.imageSize)
             self.init(vision: vision, preprocessing: preprocessing)
         } catch {
-            throw options.invalid(key, path, expected: "a CLIPVisionModelWithProjection folder with config.json "
-                + "and model.safetensors (\(error))")
+            throw options.invalid(
+                key, path,
+                expected: "a CLIPVisionModelWithProjection folder with config.json "
+                    + "and model.safetensors (\(error))")
         }
     }
 

@@ -37,7 +37,8 @@ public struct DiversityReward: Reward {
 
     /// Adds `diversity` with the built-in features `pixels` and `clip` plus `extraFeatures`
     /// (by `features` name; they may read `model`).
-    public static func register(in registry: inout RewardRegistry, extraFeatures: [String: ImageEmbedderFactory] = [:]) {
+    public static func register(in registry: inout RewardRegistry, extraFeatures: [String: ImageEmbedderFactory] = [:])
+    {
         let builtIn: [String: ImageEmbedderFactory] = [
             "pixels": { options in
                 if let model = options.values[modelOption] {
@@ -45,7 +46,7 @@ public struct DiversityReward: Reward {
                 }
                 return PixelEmbedder()
             },
-            "clip": { options in try CLIPImageEmbedder(options: options, key: modelOption) },
+            "clip": { options in try CLIPImageEmbedder(options: options, key: modelOption) }
         ]
         let factories = builtIn.merging(extraFeatures) { _, extra in extra }
         let choices = factories.keys.sorted()
@@ -62,7 +63,10 @@ public struct DiversityReward: Reward {
         let (value, rewards) = credit.rewards(count: input.count) { Self.meanPairwiseDistance(distances, $0) }
         let info = distances.indices.map { i -> [String: Double] in
             let others = distances.indices.filter { $0 != i }
-            return ["mean_distance": others.isEmpty ? 0 : others.map { distances[i][$0] }.reduce(0, +) / Double(others.count)]
+            return [
+                "mean_distance": others.isEmpty
+                    ? 0 : others.map { distances[i][$0] }.reduce(0, +) / Double(others.count)
+            ]
         }
         return RewardBatch(rewards: rewards, info: info, batchValue: value)
     }

@@ -39,7 +39,8 @@ public struct PixelEmbedder: ImageEmbedder {
     /// x·columns/width = cx (integer division), so every pixel counts once even when
     /// the size is not a multiple of the grid.
     func embedding(_ image: RGBImage) -> [Double] {
-        let rows = min(side, image.height), columns = min(side, image.width)
+        let rows = min(side, image.height)
+        let columns = min(side, image.width)
         var sums = [Double](repeating: 0, count: rows * columns * 3)
         var counts = [Double](repeating: 0, count: rows * columns)
         for y in 0..<image.height {

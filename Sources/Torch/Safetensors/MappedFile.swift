@@ -1,7 +1,8 @@
 #if canImport(Glibc)
-import Glibc
+    import Files
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A whole file mapped copy-on-write into memory; unmapped when the last
@@ -41,8 +42,4 @@ final class MappedFile {
     }
 
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: size) }
-}
-
-func errnoText() -> String {
-    String(cString: strerror(errno))
 }

@@ -37,16 +37,21 @@ public final class SafetensorsFile {
         file = try MappedFile(path: path)
         let bytes = file.bytes
         guard bytes.count >= 8 else {
-            throw SafetensorsError(path: path, problem: .truncated(
-                "\(bytes.count) bytes, but a safetensors file starts with an 8-byte header length"))
+            throw SafetensorsError(
+                path: path,
+                problem: .truncated(
+                    "\(bytes.count) bytes, but a safetensors file starts with an 8-byte header length"))
         }
         let headerLength = bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self).littleEndian
         guard headerLength <= UInt64(Self.maximumHeaderSize) else {
-            throw SafetensorsError(path: path, problem: .badHeader("header length \(headerLength) exceeds the 100 MB limit"))
+            throw SafetensorsError(
+                path: path, problem: .badHeader("header length \(headerLength) exceeds the 100 MB limit"))
         }
         guard Int(headerLength) <= bytes.count - 8 else {
-            throw SafetensorsError(path: path, problem: .truncated(
-                "the header needs \(headerLength) bytes but only \(bytes.count - 8) follow the length"))
+            throw SafetensorsError(
+                path: path,
+                problem: .truncated(
+                    "the header needs \(headerLength) bytes but only \(bytes.count - 8) follow the length"))
         }
         dataStart = 8 + Int(headerLength)
         let headerBytes = UnsafeRawBufferPointer(rebasing: bytes[8..<dataStart])
@@ -87,8 +92,9 @@ public final class SafetensorsFile {
             // Zero-copy: the tensor keeps the mapping alive through an unmanaged retain.
             let context = Unmanaged.passRetained(file).toOpaque()
             let handle = shape.withUnsafeBufferPointer {
-                tt_from_external(base + offset, $0.baseAddress, Int32($0.count), entry.dtype.rawValue,
-                                 releaseMappedFile, context)
+                tt_from_external(
+                    base + offset, $0.baseAddress, Int32($0.count), entry.dtype.rawValue,
+                    releaseMappedFile, context)
             }
             guard let handle else {
                 Unmanaged<MappedFile>.fromOpaque(context).release()
@@ -105,7 +111,8 @@ public final class SafetensorsFile {
     }
 
     private static func parseHeader(_ header: UnsafeRawBufferPointer, path: String, dataSize: Int) throws
-        -> (entries: [Entry], metadata: [String: String]) {
+        -> (entries: [Entry], metadata: [String: String])
+    {
         func bad(_ text: String) -> SafetensorsError { SafetensorsError(path: path, problem: .badHeader(text)) }
         let object: Any
         do {
@@ -142,20 +149,33 @@ public final class SafetensorsFile {
                 throw SafetensorsError(path: path, problem: .badOffsets("tensor '\(name)' has range \(begin)..<\(end)"))
             }
             guard end <= dataSize else {
-                throw SafetensorsError(path: path, problem: .badOffsets(
-                    "tensor '\(name)' ends at byte \(end), past the end of the data (\(dataSize) bytes)"))
+                throw SafetensorsError(
+                    path: path,
+                    problem: .badOffsets(
+                        "tensor '\(name)' ends at byte \(end), past the end of the data (\(dataSize) bytes)"))
             }
             guard let byteCount = byteCount(shape: shape, dtype: dtype), byteCount == end - begin else {
-                throw SafetensorsError(path: path, problem: .badOffsets(
-                    "tensor '\(name)' of shape \(shape) \(dtypeName) does not fit its range of \(end - begin) bytes"))
+                throw SafetensorsError(
+                    path: path,
+                    problem: .badOffsets(
+                        "tensor '\(name)' of shape \(shape) \(dtypeName) does not fit its range of \(end - begin) bytes"
+                    ))
             }
             entries.append(Entry(name: name, dtype: dtype, shape: shape, dataRange: begin..<end))
         }
-        entries.sort { ($0.dataRange.lowerBound, $0.dataRange.upperBound, $0.name) < ($1.dataRange.lowerBound, $1.dataRange.upperBound, $1.name) }
+        entries.sort {
+            ($0.dataRange.lowerBound, $0.dataRange.upperBound, $0.name) < (
+                $1.dataRange.lowerBound, $1.dataRange.upperBound, $1.name
+            )
+        }
         for (previous, next) in zip(entries, entries.dropFirst())
-        where next.dataRange.lowerBound < previous.dataRange.upperBound && !next.dataRange.isEmpty && !previous.dataRange.isEmpty {
-            throw SafetensorsError(path: path, problem: .badOffsets(
-                "tensors '\(previous.name)' and '\(next.name)' overlap"))
+        where next.dataRange.lowerBound < previous.dataRange.upperBound && !next.dataRange.isEmpty
+            && !previous.dataRange.isEmpty
+        {
+            throw SafetensorsError(
+                path: path,
+                problem: .badOffsets(
+                    "tensors '\(previous.name)' and '\(next.name)' overlap"))
         }
         return (entries, metadata)
     }

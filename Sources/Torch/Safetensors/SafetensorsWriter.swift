@@ -1,3 +1,4 @@
+import Files
 import Foundation
 
 extension Safetensors {
@@ -19,11 +20,12 @@ extension Safetensors {
                 throw SafetensorsError(path: path, problem: .io("tensor '\(name)' is undefined"))
             }
             let byteCount = tensor.elementCount * tensor.dtype.byteSize
-            header[name] = [
-                "dtype": tensor.dtype.safetensorsName,
-                "shape": tensor.shape,
-                "data_offsets": [offset, offset + byteCount],
-            ] as [String: Any]
+            header[name] =
+                [
+                    "dtype": tensor.dtype.safetensorsName,
+                    "shape": tensor.shape,
+                    "data_offsets": [offset, offset + byteCount]
+                ] as [String: Any]
             offset += byteCount
         }
         var json: [UInt8]

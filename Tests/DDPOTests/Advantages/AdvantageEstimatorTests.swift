@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import DDPO
 
 final class AdvantageEstimatorTests: XCTestCase {
@@ -7,8 +8,10 @@ final class AdvantageEstimatorTests: XCTestCase {
         XCTAssertEqual(try AdvantageStrategy(name: "batch"), .batch)
         XCTAssertEqual(try AdvantageStrategy(name: "group"), .group)
         XCTAssertThrowsError(try AdvantageStrategy(name: "perPrompt")) { error in
-            XCTAssertEqual("\(error)", "unknown advantage strategy \"perPrompt\"; "
-                + "expected one of \"per_prompt\", \"batch\", \"group\"")
+            XCTAssertEqual(
+                "\(error)",
+                "unknown advantage strategy \"perPrompt\"; "
+                    + "expected one of \"per_prompt\", \"batch\", \"group\"")
         }
     }
 
@@ -41,8 +44,9 @@ final class AdvantageEstimatorTests: XCTestCase {
     }
 
     func testPerPromptUsesAndUpdatesItsTracker() throws {
-        var estimator = AdvantageEstimator(strategy: .perPrompt,
-                                           statTracker: PerPromptStatTracker(bufferSize: 2, minCount: 2))
+        var estimator = AdvantageEstimator(
+            strategy: .perPrompt,
+            statTracker: PerPromptStatTracker(bufferSize: 2, minCount: 2))
         // a = [1, 3]: mean 2, std 1 -> A = [-1, 1] / (1 + 1e-6); nothing to clip.
         let result = try estimator.estimate(rewards: [1, 3], prompts: ["a", "a"])
         XCTAssertEqual(result.advantages[0], -1 / (1 + 1e-6), accuracy: 1e-14)
@@ -64,7 +68,8 @@ final class AdvantageEstimatorTests: XCTestCase {
     func testNaNRewardNamesSampleAndPromptAndLeavesTrackerUntouched() {
         for strategy in AdvantageStrategy.allCases {
             var estimator = AdvantageEstimator(strategy: strategy)
-            XCTAssertThrowsError(try estimator.estimate(rewards: [0.5, 1, .nan], prompts: ["a cat", "a cat", "a dog"])) {
+            XCTAssertThrowsError(try estimator.estimate(rewards: [0.5, 1, .nan], prompts: ["a cat", "a cat", "a dog"]))
+            {
                 XCTAssertEqual("\($0)", "reward nan of sample 2 (prompt \"a dog\") is not finite")
             }
             XCTAssertTrue(estimator.statTracker.buffers.isEmpty)

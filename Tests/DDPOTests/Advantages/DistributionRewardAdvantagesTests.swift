@@ -1,6 +1,7 @@
-import XCTest
-@testable import DDPO
 import Rewards
+import XCTest
+
+@testable import DDPO
 
 /// How a distribution-level reward's per-sample rewards become advantages
 /// (docs/distribution-rewards.md), through the estimator the trainer uses.
@@ -44,7 +45,8 @@ final class DistributionRewardAdvantagesTests: XCTestCase {
         XCTAssertEqual(try estimator.estimate(rewards: one, prompts: ["a", "b", "c"]).advantages, [0, 0, 0])
         // Two sampling batches merged as the trainer merges them, V = 0.2 and 0.6:
         // mean 0.4, std 0.2, so A = −1 for the first batch's samples and +1 for the second's.
-        let merged = BatchCredit.shared.rewards(count: 2) { _ in 0.2 }.rewards
+        let merged =
+            BatchCredit.shared.rewards(count: 2) { _ in 0.2 }.rewards
             + BatchCredit.shared.rewards(count: 2) { _ in 0.6 }.rewards
         let advantages = try estimator.estimate(rewards: merged, prompts: ["a", "b", "c", "d"]).advantages
         for (a, expected) in zip(advantages, [-1.0, -1, 1, 1]) { XCTAssertEqual(a, expected, accuracy: 1e-6) }

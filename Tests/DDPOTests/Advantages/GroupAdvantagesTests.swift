@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import DDPO
 
 final class GroupAdvantagesTests: XCTestCase {
@@ -7,8 +8,9 @@ final class GroupAdvantagesTests: XCTestCase {
         //   a: samples 0, 2, rewards [1, 3]: mean 2, population std 1 -> A = [-1, 1] / (1 + 1e-6)
         //   b: samples 1, 3, rewards [4, 4]: spread 0 -> no signal, A = 0, skipped
         //   c: samples 4, 5, rewards [2, 6]: mean 4, population std 2 -> A = [-2, 2] / (2 + 1e-6)
-        let result = try GroupAdvantages.compute(rewards: [1, 4, 3, 4, 2, 6],
-                                                 prompts: ["a", "b", "a", "b", "c", "c"])
+        let result = try GroupAdvantages.compute(
+            rewards: [1, 4, 3, 4, 2, 6],
+            prompts: ["a", "b", "a", "b", "c", "c"])
         let expected = [-1 / (1 + 1e-6), 0, 1 / (1 + 1e-6), 0, -2 / (2 + 1e-6), 2 / (2 + 1e-6)]
         for (actual, wanted) in zip(result.advantages, expected) {
             XCTAssertEqual(actual, wanted, accuracy: 1e-14)

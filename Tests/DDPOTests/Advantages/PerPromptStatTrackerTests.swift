@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import DDPO
 
 /// Worked example with bufferSize 4, minCount 3, three batches:
@@ -89,17 +90,22 @@ final class PerPromptStatTrackerTests: XCTestCase {
 
         // Prompts sorted, rewards oldest first, whatever order the dictionary has.
         let state = original.state
-        XCTAssertEqual(state, PerPromptStatTracker.State(bufferSize: 4, minCount: 3, buffers: [
-            .init(prompt: "a", rewards: [1, 3, 5]),
-            .init(prompt: "b", rewards: [5, 7]),
-        ]))
+        XCTAssertEqual(
+            state,
+            PerPromptStatTracker.State(
+                bufferSize: 4, minCount: 3,
+                buffers: [
+                    .init(prompt: "a", rewards: [1, 3, 5]),
+                    .init(prompt: "b", rewards: [5, 7])
+                ]))
 
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let encoded = try encoder.encode(state)
-        XCTAssertEqual(String(decoding: encoded, as: UTF8.self),
-                       #"{"bufferSize":4,"buffers":[{"prompt":"a","rewards":[1,3,5]},"#
-                        + #"{"prompt":"b","rewards":[5,7]}],"minCount":3}"#)
+        XCTAssertEqual(
+            String(decoding: encoded, as: UTF8.self),
+            #"{"bufferSize":4,"buffers":[{"prompt":"a","rewards":[1,3,5]},"#
+                + #"{"prompt":"b","rewards":[5,7]}],"minCount":3}"#)
         var restored = try PerPromptStatTracker(
             state: JSONDecoder().decode(PerPromptStatTracker.State.self, from: encoded))
         XCTAssertEqual(restored.bufferSize, 4)
@@ -109,8 +115,9 @@ final class PerPromptStatTrackerTests: XCTestCase {
         // The next batch gives bit-identical advantages and buffers.
         let prompts = ["a", "a", "b"]
         let rewards = [7.0, 9.0, 9.0]
-        XCTAssertEqual(try restored.update(prompts: prompts, rewards: rewards),
-                       try original.update(prompts: prompts, rewards: rewards))
+        XCTAssertEqual(
+            try restored.update(prompts: prompts, rewards: rewards),
+            try original.update(prompts: prompts, rewards: rewards))
         XCTAssertEqual(restored.state, original.state)
     }
 
@@ -118,8 +125,9 @@ final class PerPromptStatTrackerTests: XCTestCase {
         var original = PerPromptStatTracker(bufferSize: 16, minCount: 2)
         let awkward = [0.1, 1.0 / 3.0, -2.7182818284590455, 1e-300, 123456.789]
         _ = try original.update(prompts: Array(repeating: "p", count: awkward.count), rewards: awkward)
-        let decoded = try JSONDecoder().decode(PerPromptStatTracker.State.self,
-                                               from: JSONEncoder().encode(original.state))
+        let decoded = try JSONDecoder().decode(
+            PerPromptStatTracker.State.self,
+            from: JSONEncoder().encode(original.state))
         XCTAssertEqual(try PerPromptStatTracker(state: decoded).buffers["p"], awkward)
     }
 
@@ -137,9 +145,11 @@ final class PerPromptStatTrackerTests: XCTestCase {
         XCTAssertThrowsError(try PerPromptStatTracker(bufferSize: 4, minCount: 3, buffers: ["a": []]))
         XCTAssertThrowsError(try PerPromptStatTracker(bufferSize: 4, minCount: 3, buffers: ["a": [.nan]]))
         XCTAssertThrowsError(try PerPromptStatTracker(bufferSize: 4, minCount: 5, buffers: [:]))
-        let duplicated = PerPromptStatTracker.State(bufferSize: 4, minCount: 3, buffers: [
-            .init(prompt: "a", rewards: [1]), .init(prompt: "a", rewards: [2]),
-        ])
+        let duplicated = PerPromptStatTracker.State(
+            bufferSize: 4, minCount: 3,
+            buffers: [
+                .init(prompt: "a", rewards: [1]), .init(prompt: "a", rewards: [2])
+            ])
         XCTAssertThrowsError(try PerPromptStatTracker(state: duplicated)) { error in
             XCTAssertTrue("\(error)".contains("listed twice"), "\(error)")
         }
@@ -154,8 +164,10 @@ final class PerPromptStatTrackerTests: XCTestCase {
         XCTAssertEqual(tracker.buffers, ["a": [1]])
     }
 
-    private func assertEqual(_ actual: [Double], _ expected: [Double], file: StaticString = #filePath,
-                             line: UInt = #line) {
+    private func assertEqual(
+        _ actual: [Double], _ expected: [Double], file: StaticString = #filePath,
+        line: UInt = #line
+    ) {
         XCTAssertEqual(actual.count, expected.count, file: file, line: line)
         for (a, e) in zip(actual, expected) {
             XCTAssertEqual(a, e, accuracy: 1e-12, file: file, line: line)

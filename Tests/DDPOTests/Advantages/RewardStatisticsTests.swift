@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import DDPO
 
 final class RewardStatisticsTests: XCTestCase {

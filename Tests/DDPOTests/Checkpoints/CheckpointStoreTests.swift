@@ -1,9 +1,9 @@
 import Foundation
+import Torch
+import TorchNN
 import XCTest
 
 @testable import DDPO
-import Torch
-import TorchNN
 
 final class CheckpointStoreTests: XCTestCase {
     private var run: URL!
@@ -24,8 +24,9 @@ final class CheckpointStoreTests: XCTestCase {
     func testRoundTripAndPruning() throws {
         let store = CheckpointStore(runDirectory: run, kept: 2)
         for epoch in 1...4 {
-            try store.save(state: state(epoch), trainableWeights: ["w": Tensor([Float(epoch), 2])],
-                           optimizerState: ["step": Tensor([Int64(epoch)], shape: [])])
+            try store.save(
+                state: state(epoch), trainableWeights: ["w": Tensor([Float(epoch), 2])],
+                optimizerState: ["step": Tensor([Int64(epoch)], shape: [])])
         }
         XCTAssertEqual(try store.checkpoints().map(\.lastPathComponent), ["epoch-000003", "epoch-000004"])
         let latest = try XCTUnwrap(try store.latest())

@@ -1,16 +1,17 @@
+import DiffusionModels
 import Foundation
 import Logging
+import Torch
+import TorchNN
 import XCTest
 
 @testable import DDPO
-import DiffusionModels
-import Torch
-import TorchNN
 
 final class DiffusersExportTests: TinyRunTestCase {
     private func trainedRun(_ name: String, useLoRA: Bool) async throws -> Trainer {
         let yaml = tinyRunYAML(name: name, runs: runs, ["epochs": "1", "use_lora": "\(useLoRA)"])
-        let trainer = try Trainer(configuration: try TrainingConfiguration.decode(yaml: yaml), logger: logger)
+        let trainer = try Trainer(
+            configuration: try TrainingConfiguration.decode(yaml: yaml), catalogue: .tests(), logger: logger)
         try await trainer.run()
         return trainer
     }
@@ -27,7 +28,8 @@ final class DiffusersExportTests: TinyRunTestCase {
         XCTAssertEqual(summary.trainable, "full")
 
         let exported = try StableDiffusion.load(directory: out)
-        let trained = Dictionary(uniqueKeysWithValues: trainer.model.unet.namedParameters().map { ($0.name, $0.tensor) })
+        let trained = Dictionary(
+            uniqueKeysWithValues: trainer.model.unet.namedParameters().map { ($0.name, $0.tensor) })
         let loaded = exported.unet.namedParameters()
         XCTAssertEqual(Set(loaded.map(\.name)), Set(trained.keys))
         for (name, tensor) in loaded {
@@ -36,12 +38,16 @@ final class DiffusersExportTests: TinyRunTestCase {
         // The training changed the UNet, so the export is not the base's file.
         let base = PolicyUpdateTests.tinySD1
         XCTAssertNotEqual(try Data(contentsOf: weightFile(out)), try Data(contentsOf: weightFile(base)))
-        for file in ["model_index.json", "text_encoder/model.safetensors", "vae/diffusion_pytorch_model.safetensors",
-                     "unet/config.json", "tokenizer/vocab.json"] {
-            XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent(file)),
-                           try Data(contentsOf: base.appendingPathComponent(file)), file)
+        for file in [
+            "model_index.json", "text_encoder/model.safetensors", "vae/diffusion_pytorch_model.safetensors",
+            "unet/config.json", "tokenizer/vocab.json"
+        ] {
+            XCTAssertEqual(
+                try Data(contentsOf: out.appendingPathComponent(file)),
+                try Data(contentsOf: base.appendingPathComponent(file)), file)
         }
-        let provenance = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("ddpo_export.json")))
+        let provenance = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: out.appendingPathComponent("ddpo_export.json")))
         XCTAssertEqual((provenance as? [String: Any])?["checkpoint"] as? String, "epoch-000001")
     }
 
@@ -81,16 +87,25 @@ final class DiffusersExportTests: TinyRunTestCase {
         XCTAssertThrowsError(try DiffusersExport.export(run: trainer.runDirectory, to: taken)) { error in
             XCTAssertTrue("\(error)".contains("already exists"), "\(error)")
         }
-        XCTAssertThrowsError(try DiffusersExport.export(run: trainer.runDirectory, to: runs.appendingPathComponent("y"),
-                                                        baseModel: notARun)) { error in
+        XCTAssertThrowsError(
+            try DiffusersExport.export(
+                run: trainer.runDirectory, to: runs.appendingPathComponent("y"),
+                baseModel: notARun)
+        ) { error in
             XCTAssertTrue("\(error)".contains(notARun.path), "\(error)")
         }
-        XCTAssertThrowsError(try DiffusersExport.export(run: trainer.runDirectory, to: runs.appendingPathComponent("z"),
-                                                        epoch: 7)) { error in
+        XCTAssertThrowsError(
+            try DiffusersExport.export(
+                run: trainer.runDirectory, to: runs.appendingPathComponent("z"),
+                epoch: 7)
+        ) { error in
             XCTAssertTrue("\(error)".contains("no checkpoint of epoch 7 (epochs kept: 1)"), "\(error)")
         }
-        XCTAssertEqual(try DiffusersExport.export(run: trainer.runDirectory, to: runs.appendingPathComponent("first"),
-                                                  epoch: 1).epoch, 1)
+        XCTAssertEqual(
+            try DiffusersExport.export(
+                run: trainer.runDirectory, to: runs.appendingPathComponent("first"),
+                epoch: 1
+            ).epoch, 1)
         // Nothing half-written is left beside the destinations.
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: runs.path).filter { $0.hasPrefix(".") }
         XCTAssertFalse(FileManager.default.fileExists(atPath: runs.appendingPathComponent("z").path))

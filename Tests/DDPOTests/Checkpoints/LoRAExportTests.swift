@@ -1,10 +1,10 @@
+import DiffusionModels
 import Foundation
+import Torch
+import TorchNN
 import XCTest
 
 @testable import DDPO
-import DiffusionModels
-import Torch
-import TorchNN
 
 final class LoRAExportTests: XCTestCase {
     func testExportedAdaptersLoadBackIntoAFreshUNetWithTheSameOutput() throws {
@@ -14,7 +14,8 @@ final class LoRAExportTests: XCTestCase {
         try applyLoRA(to: trained, rank: 2, alpha: 6, generator: Generator(seed: 1))
         withNoGrad {
             for (_, layer) in trained.loraLayers() {
-                layer.loraB.weight.copy(from: Tensor.randn(layer.loraB.weight.shape, generator: Generator(seed: 2)) * 0.1)
+                layer.loraB.weight.copy(
+                    from: Tensor.randn(layer.loraB.weight.shape, generator: Generator(seed: 2)) * 0.1)
             }
         }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lora-\(UUID())")
@@ -40,8 +41,9 @@ final class LoRAExportTests: XCTestCase {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lora-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try Safetensors.save(["text_encoder.x.lora_A.weight": Tensor.zeros([2, 2])],
-                             to: directory.appendingPathComponent(LoRAExport.fileName))
+        try Safetensors.save(
+            ["text_encoder.x.lora_A.weight": Tensor.zeros([2, 2])],
+            to: directory.appendingPathComponent(LoRAExport.fileName))
         let unet = try UNet2DConditionModel.load(directory: PolicyUpdateTests.tinySD1.appendingPathComponent("unet"))
         XCTAssertThrowsError(try LoRAExport.load(into: unet, from: directory)) { error in
             XCTAssertTrue("\(error)".contains("text_encoder.x.lora_A.weight"), "\(error)")

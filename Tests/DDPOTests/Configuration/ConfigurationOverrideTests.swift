@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import DDPO
 
 final class ConfigurationOverrideTests: XCTestCase {
@@ -10,11 +11,13 @@ final class ConfigurationOverrideTests: XCTestCase {
         """
 
     func testOverridesReplaceTopLevelAndNestedValues() throws {
-        let c = try TrainingConfiguration.decode(yaml: base, overrides: [
-            "train.learning_rate=1e-4", "sample.num_steps=20", "prompt=imagenet_animals", "seed=9",
-            "use_lora=false", "resume=runs/a", "threads=2", "sample.height=null", "lora.targets=[to_q, to_v]",
-            "advantages.strategy=group", "train.algorithm=ddpo_sf", "device=cuda:0",
-        ])
+        let c = try TrainingConfiguration.decode(
+            yaml: base,
+            overrides: [
+                "train.learning_rate=1e-4", "sample.num_steps=20", "prompt=imagenet_animals", "seed=9",
+                "use_lora=false", "resume=runs/a", "threads=2", "sample.height=null", "lora.targets=[to_q, to_v]",
+                "advantages.strategy=group", "train.algorithm=ddpo_sf", "device=cuda:0"
+            ])
         XCTAssertEqual(c.train.learningRate, 1e-4)
         XCTAssertEqual(c.sample.numSteps, 20)
         XCTAssertEqual(c.prompt, .init(name: "imagenet_animals"))
@@ -43,9 +46,11 @@ final class ConfigurationOverrideTests: XCTestCase {
     }
 
     func testPromptAndRewardSubKeys() throws {
-        let c = try TrainingConfiguration.decode(yaml: base, overrides: [
-            "prompt.file=nouns.txt", "reward.options.quality=90", "reward.name=remote",
-        ])
+        let c = try TrainingConfiguration.decode(
+            yaml: base,
+            overrides: [
+                "prompt.file=nouns.txt", "reward.options.quality=90", "reward.name=remote"
+            ])
         XCTAssertEqual(c.prompt, .init(name: "simple_animals", file: "nouns.txt"))
         XCTAssertEqual(c.reward, .init(name: "remote", options: ["quality": "90"]))
         let fixed = try TrainingConfiguration.decode(yaml: "", overrides: ["prompt={name: fixed, prompts: [a cat]}"])
@@ -58,7 +63,7 @@ final class ConfigurationOverrideTests: XCTestCase {
             ("epoch=3", "epoch"), ("seed.value=3", "seed.value"), ("sample.num_steps.x=3", "sample.num_steps.x"),
             ("prompt.nme=x", "prompt.nme"), ("reward.options.a.b=1", "reward.options.a.b"),
             ("reward.name.x=1", "reward.name.x"), (".seed=1", ".seed"), ("train.=1", "train."),
-            ("=1", ""),
+            ("=1", "")
         ] {
             let error = assertConfigurationError(field: field) {
                 try TrainingConfiguration.decode(yaml: self.base, overrides: [override])
@@ -91,8 +96,12 @@ final class ConfigurationOverrideTests: XCTestCase {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("override-\(UUID().uuidString).yaml")
         try base.write(to: url, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: url) }
-        let c = try TrainingConfiguration.load(yaml: url, overrides: ["train.learning_rate=1e-4", "sample.num_steps=20",
-                                                                     "prompt=simple_animals"])
+        let c = try TrainingConfiguration.load(
+            yaml: url,
+            overrides: [
+                "train.learning_rate=1e-4", "sample.num_steps=20",
+                "prompt=simple_animals"
+            ])
         XCTAssertEqual(c.train.learningRate, 1e-4)
         XCTAssertEqual(c.sample.numSteps, 20)
         XCTAssertEqual(c.seed, 1)
@@ -100,8 +109,9 @@ final class ConfigurationOverrideTests: XCTestCase {
             try TrainingConfiguration.load(yaml: url, overrides: ["train.learning_rate=fast"])
         }
         XCTAssertNil(error?.file)
-        XCTAssertNil(assertConfigurationError(field: "seed") {
-            try TrainingConfiguration.load(yaml: url, overrides: ["seed"])
-        }?.file)
+        XCTAssertNil(
+            assertConfigurationError(field: "seed") {
+                try TrainingConfiguration.load(yaml: url, overrides: ["seed"])
+            }?.file)
     }
 }

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import DDPO
 
 /// Every file in configs/ loads and validates, so the examples cannot rot.
@@ -14,8 +15,9 @@ final class ExampleConfigurationTests: XCTestCase {
     func testEveryExampleLoadsAndValidates() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: configs.path)
             .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
-        XCTAssertTrue(Set(["compressibility.yaml", "incompressibility.yaml", "tiny-compressibility.yaml"])
-                        .isSubset(of: Set(files)), "\(files)")
+        XCTAssertTrue(
+            Set(["compressibility.yaml", "incompressibility.yaml", "tiny-compressibility.yaml"])
+                .isSubset(of: Set(files)), "\(files)")
         for file in files {
             // configs/shapes-alignment.yaml monitors with the distribution-level `diversity` reward.
             XCTAssertNoThrow(try load(file).validate(knownRewards: testRewardNames.union(["diversity"])), file)
@@ -53,6 +55,6 @@ final class ExampleConfigurationTests: XCTestCase {
         XCTAssertEqual(tiny.optimizerStepsPerInnerEpoch, 2)
         let model = configs.deletingLastPathComponent().appendingPathComponent(tiny.model)
         XCTAssertTrue(FileManager.default.fileExists(atPath: model.appendingPathComponent("model_index.json").path))
-        XCTAssertNoThrow(try PromptSampler(configuration: tiny))
+        XCTAssertNoThrow(try PromptSampler(configuration: tiny, promptSets: Catalogue.tests().promptSets))
     }
 }

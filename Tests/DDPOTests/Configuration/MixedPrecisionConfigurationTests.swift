@@ -1,5 +1,6 @@
-import XCTest
 import Torch
+import XCTest
+
 @testable import DDPO
 
 final class MixedPrecisionConfigurationTests: XCTestCase {
@@ -16,15 +17,17 @@ final class MixedPrecisionConfigurationTests: XCTestCase {
         let bf16 = try TrainingConfiguration.decode(yaml: "mixed_precision: bf16")
         XCTAssertEqual(bf16.mixedPrecision, .bf16)
         XCTAssertEqual(bf16.mixedPrecision.autocastDType, .bfloat16)
-        XCTAssertEqual(try TrainingConfiguration.decode(yaml: "{}", overrides: ["mixed_precision=bf16"]).mixedPrecision,
-                       .bf16)
+        XCTAssertEqual(
+            try TrainingConfiguration.decode(yaml: "{}", overrides: ["mixed_precision=bf16"]).mixedPrecision,
+            .bf16)
     }
 
     func testSavedYAMLReadsBack() throws {
         for choice in MixedPrecision.allCases {
             var c = TrainingConfiguration(runName: "r")
             c.mixedPrecision = choice
-            XCTAssertEqual(try TrainingConfiguration.decode(yaml: c.yamlString()).mixedPrecision, choice, c.yamlString())
+            XCTAssertEqual(
+                try TrainingConfiguration.decode(yaml: c.yamlString()).mixedPrecision, choice, c.yamlString())
         }
     }
 

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import DDPO
 
 /// `tasks:` and `multi_task_update`: parsing, the saved form, and each error.
@@ -21,11 +22,16 @@ final class MultiTaskConfigurationTests: XCTestCase {
 
     func testTasksTakeThePromptAndRewardFormsOfTheTopLevel() throws {
         let c = try decode(twoTasks)
-        XCTAssertEqual(c.tasks, [
-            .init(name: "small", prompt: .init(name: "shapes"), reward: .init(name: "jpeg_compressibility"), weight: 1),
-            .init(name: "aligned", prompt: .init(name: "fixed", prompts: ["a red circle"]),
-                  reward: .init(name: "shapes_alignment", options: ["temperature": "2"]), weight: 0.5),
-        ])
+        XCTAssertEqual(
+            c.tasks,
+            [
+                .init(
+                    name: "small", prompt: .init(name: "shapes"), reward: .init(name: "jpeg_compressibility"), weight: 1
+                ),
+                .init(
+                    name: "aligned", prompt: .init(name: "fixed", prompts: ["a red circle"]),
+                    reward: .init(name: "shapes_alignment", options: ["temperature": "2"]), weight: 0.5)
+            ])
         XCTAssertEqual(c.multiTaskUpdate, .weightedSum)
         XCTAssertTrue(c.isMultiTask)
         XCTAssertEqual(c.effectiveTasks.map(\.name), ["small", "aligned"])
@@ -33,9 +39,13 @@ final class MultiTaskConfigurationTests: XCTestCase {
     }
 
     func testOverridesReachATaskByIndexOrName() throws {
-        let c = try decode(twoTasks, ["tasks.0.weight=3", "tasks.aligned.reward.options.temperature=4",
-                                      "tasks.small.prompt.name=shapes_all", "tasks.1.prompt=counting",
-                                      "tasks.small.reward.options.quality=80"])
+        let c = try decode(
+            twoTasks,
+            [
+                "tasks.0.weight=3", "tasks.aligned.reward.options.temperature=4",
+                "tasks.small.prompt.name=shapes_all", "tasks.1.prompt=counting",
+                "tasks.small.reward.options.quality=80"
+            ])
         XCTAssertEqual(c.tasks?[0].weight, 3)
         XCTAssertEqual(c.tasks?[0].prompt, .init(name: "shapes_all"))
         XCTAssertEqual(c.tasks?[0].reward, .init(name: "jpeg_compressibility", options: ["quality": "80"]))
@@ -49,14 +59,18 @@ final class MultiTaskConfigurationTests: XCTestCase {
         XCTAssertEqual(wholeTask.tasks?.map(\.name), ["small", "other"])
     }
 
-    private func assertOverrideError(field: String, containing text: String, _ body: () throws -> Any,
-                                          line: UInt = #line) {
+    private func assertOverrideError(
+        field: String, containing text: String, _ body: () throws -> Any,
+        line: UInt = #line
+    ) {
         let error = assertConfigurationError(field: field, body, line: line)
         XCTAssertTrue(error.map { "\($0)".contains(text) } ?? false, "\(String(describing: error))", line: line)
     }
 
     func testTaskOverridesThatMissAreErrorsSayingWhy() throws {
-        assertOverrideError(field: "tasks", containing: "there are 2 tasks") { try decode(twoTasks, ["tasks.2.weight=1"]) }
+        assertOverrideError(field: "tasks", containing: "there are 2 tasks") {
+            try decode(twoTasks, ["tasks.2.weight=1"])
+        }
         assertOverrideError(field: "tasks", containing: "no task named 'big' (tasks: small, aligned)") {
             try decode(twoTasks, ["tasks.big.weight=1"])
         }
@@ -64,7 +78,9 @@ final class MultiTaskConfigurationTests: XCTestCase {
             try decode("model: m\n", ["tasks.0.weight=1"])
         }
         for unknown in ["tasks.0.colour", "tasks.0.weight.x", "tasks.0.reward.size", "tasks.0.prompt.x"] {
-            assertOverrideError(field: unknown, containing: "unknown setting") { try decode(twoTasks, [unknown + "=1"]) }
+            assertOverrideError(field: unknown, containing: "unknown setting") {
+                try decode(twoTasks, [unknown + "=1"])
+            }
         }
     }
 
@@ -73,8 +89,13 @@ final class MultiTaskConfigurationTests: XCTestCase {
         XCTAssertNil(c.tasks)
         XCTAssertFalse(c.isMultiTask)
         XCTAssertEqual(c.multiTaskUpdate, .sequential, "the default")
-        XCTAssertEqual(c.effectiveTasks, [.init(name: "main", prompt: .init(name: "shapes"),
-                                                reward: .init(name: "shapes_alignment"), weight: 1)])
+        XCTAssertEqual(
+            c.effectiveTasks,
+            [
+                .init(
+                    name: "main", prompt: .init(name: "shapes"),
+                    reward: .init(name: "shapes_alignment"), weight: 1)
+            ])
         // The saved file of a single-task run has no multi-task keys.
         let yaml = c.yamlString()
         XCTAssertFalse(yaml.contains("tasks"), yaml)
@@ -94,7 +115,8 @@ final class MultiTaskConfigurationTests: XCTestCase {
 
     func testTheExampleTrainsTwoShapesTasks() throws {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("configs/shapes-multitask.yaml")
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+                "configs/shapes-multitask.yaml")
         let c = try TrainingConfiguration.load(yaml: url).validate(knownRewards: testRewardNames)
         XCTAssertEqual(c.tasks?.map(\.reward.name), ["jpeg_compressibility", "shapes_alignment"])
         XCTAssertEqual(c.tasks?.map(\.prompt.name), ["shapes", "shapes"])
@@ -152,7 +174,9 @@ final class MultiTaskConfigurationTests: XCTestCase {
         assertConfigurationError(field: "tasks.0.wieght") {
             try self.decode("tasks:\n  - {name: a, wieght: 2}\n")
         }
-        assertConfigurationError(field: "multi_task_update") { try self.decode(self.twoTasks, ["multi_task_update=mixed"]) }
+        assertConfigurationError(field: "multi_task_update") {
+            try self.decode(self.twoTasks, ["multi_task_update=mixed"])
+        }
     }
 
     func testEachTasksPromptAndRewardAreChecked() throws {

@@ -1,7 +1,8 @@
 import XCTest
+
 @testable import DDPO
 
-/// The defaults are ALGORITHM.md §2's numbers (ddpo-pytorch's config/base.py).
+/// The defaults are docs/algorithm.md §12's numbers (ddpo-pytorch's config/base.py).
 final class TrainingConfigurationDefaultsTests: XCTestCase {
     func testDefaultsAreTheReferenceNumbers() {
         let c = TrainingConfiguration()
@@ -79,7 +80,8 @@ final class TrainingConfigurationDefaultsTests: XCTestCase {
         let date = Calendar.current.date(from: components)!
         XCTAssertEqual(TrainingConfiguration.timestampRunName(date), "2026.03.04_05.06.07")
         let name = try TrainingConfiguration.decode(yaml: "seed: 1").runName
-        XCTAssertNotNil(name.range(of: #"^\d{4}\.\d{2}\.\d{2}_\d{2}\.\d{2}\.\d{2}$"#, options: .regularExpression), name)
+        XCTAssertNotNil(
+            name.range(of: #"^\d{4}\.\d{2}\.\d{2}_\d{2}\.\d{2}\.\d{2}$"#, options: .regularExpression), name)
     }
 
     func testDerivedCounts() {

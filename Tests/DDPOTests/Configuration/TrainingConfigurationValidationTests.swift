@@ -1,16 +1,20 @@
 import XCTest
+
 @testable import DDPO
 
 final class TrainingConfigurationValidationTests: XCTestCase {
     /// Asserts that `change` applied to a valid configuration fails validation
     /// with an error about `field`.
     @discardableResult
-    private func assertInvalid(_ field: String, file: StaticString = #filePath, line: UInt = #line,
-                               _ change: (inout TrainingConfiguration) -> Void) -> ConfigurationError? {
+    private func assertInvalid(
+        _ field: String, file: StaticString = #filePath, line: UInt = #line,
+        _ change: (inout TrainingConfiguration) -> Void
+    ) -> ConfigurationError? {
         var c = validConfiguration()
         change(&c)
-        return assertConfigurationError(field: field, { try c.validate(knownRewards: testRewardNames) },
-                                        file: file, line: line)
+        return assertConfigurationError(
+            field: field, { try c.validate(knownRewards: testRewardNames) },
+            file: file, line: line)
     }
 
     func testTheDefaultsWithAModelAreValid() throws {
@@ -36,7 +40,9 @@ final class TrainingConfigurationValidationTests: XCTestCase {
         assertInvalid("train.learning_rate") { $0.train.learningRate = 0 }
         assertInvalid("train.learning_rate") { $0.train.learningRate = .nan }
         let reward = assertInvalid("reward") { $0.reward.name = "jpeg" }
-        XCTAssertTrue(reward?.message.contains("aesthetic_score, diversity, jpeg_compressibility, jpeg_incompressibility") ?? false)
+        XCTAssertTrue(
+            reward?.message.contains("aesthetic_score, diversity, jpeg_compressibility, jpeg_incompressibility")
+                ?? false)
         let prompt = assertInvalid("prompt") { $0.prompt.name = "animals" }
         XCTAssertTrue(prompt?.message.contains("simple_animals, imagenet_animals") ?? false)
         let group = assertInvalid("advantages.group_size") {

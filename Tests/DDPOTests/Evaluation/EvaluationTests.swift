@@ -1,11 +1,11 @@
-import Foundation
-import XCTest
-
-@testable import DDPO
 import DiffusionModels
+import Foundation
 import ImageCodecs
 import Rewards
 import Torch
+import XCTest
+
+@testable import DDPO
 
 final class EvaluationTests: XCTestCase {
     /// Mean red level as the reward, and an extra that is 1 for the first prompt's images.
@@ -33,10 +33,12 @@ final class EvaluationTests: XCTestCase {
         let model = try StableDiffusion.load(directory: PolicyUpdateTests.tinySD1)
         let prompts = ["a red circle", "a blue square", "a red circle", "a green star", "a cat"]
         let options = SamplingOptions(steps: 3, guidanceScale: 5, eta: 1)
-        let (first, firstImages) = try await Evaluation.run(model: model, prompts: prompts, seed: 3, options: options,
-                                                            reward: RednessReward(), epoch: 0, batchSize: 2)
-        let (again, againImages) = try await Evaluation.run(model: model, prompts: prompts, seed: 3, options: options,
-                                                            reward: RednessReward(), epoch: 0, batchSize: 2)
+        let (first, firstImages) = try await Evaluation.run(
+            model: model, prompts: prompts, seed: 3, options: options,
+            reward: RednessReward(), epoch: 0, batchSize: 2)
+        let (again, againImages) = try await Evaluation.run(
+            model: model, prompts: prompts, seed: 3, options: options,
+            reward: RednessReward(), epoch: 0, batchSize: 2)
         XCTAssertEqual(firstImages.count, 5, "the last, partial batch is sampled too")
         XCTAssertEqual(first.rewards.count, 5)
         XCTAssertEqual(firstImages, againImages, "same seed and batch size, same images")

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import DDPO
 
 final class MonitorStopRuleTests: XCTestCase {
@@ -48,7 +49,8 @@ final class MonitorStopRuleTests: XCTestCase {
 
     func testOldCheckpointStatesWithoutMonitorsStillDecode() throws {
         // state.json as checkpoints were written before the monitors.
-        let old = #"{"epoch":3,"globalStep":6,"statTracker":{"bufferSize":16,"buffers":[],"minCount":16},"#
+        let old =
+            #"{"epoch":3,"globalStep":6,"statTracker":{"bufferSize":16,"buffers":[],"minCount":16},"#
             + #""trainable":"lora","version":1}"#
         let state = try JSONDecoder().decode(CheckpointState.self, from: Data(old.utf8))
         XCTAssertEqual(state.epoch, 3)

@@ -42,7 +42,10 @@ enum MonitorTestRewards {
         var name: String { "falling" }
         var usesLibtorch: Bool { false }
         func score(_ input: RewardInput) async throws -> RewardBatch {
-            let n = lock.withLock { calls += 1; return calls }
+            let n = lock.withLock {
+                calls += 1
+                return calls
+            }
             return RewardBatch(rewards: input.images.map { -Double(n) + 0.01 * MonitorTestRewards.brightness($0) })
         }
     }

@@ -6,17 +6,23 @@ import XCTest
 
 /// The monitors inside a tiny training run: when they measure, the early stop, and resume.
 final class MonitorTrainerTests: TinyRunTestCase {
-    private func configuration(_ name: String, reward: String, _ overrides: [String] = []) throws -> TrainingConfiguration {
-        let yaml = tinyRunYAML(name: name, runs: runs, [
-            "save_freq": "10", "eval_images": "2", "reward": reward,
-            "monitor": #"{every: 1, prompts: {name: fixed, prompts: ["two cats", "a dog"]}, images: 3, diversity: brightness_spread}"#,
-        ])
+    private func configuration(_ name: String, reward: String, _ overrides: [String] = []) throws
+        -> TrainingConfiguration
+    {
+        let yaml = tinyRunYAML(
+            name: name, runs: runs,
+            [
+                "save_freq": "10", "eval_images": "2", "reward": reward,
+                "monitor":
+                    #"{every: 1, prompts: {name: fixed, prompts: ["two cats", "a dog"]}, images: 3, diversity: brightness_spread}"#
+            ])
         return try TrainingConfiguration.decode(yaml: yaml, overrides: overrides)
     }
 
     func testMonitorsMeasureBeforeTrainingAndAfterEveryEpoch() async throws {
-        let trainer = try Trainer(configuration: configuration("every", reward: "brightness"),
-                                  rewards: MonitorTestRewards.registry, logger: logger)
+        let trainer = try Trainer(
+            configuration: configuration("every", reward: "brightness"),
+            catalogue: .tests(rewards: MonitorTestRewards.registry), logger: logger)
         var readings: [MonitorReading] = []
         var epochsSeen: [Int] = []
         trainer.onMonitor = { readings.append($0) }
@@ -37,8 +43,9 @@ final class MonitorTrainerTests: TinyRunTestCase {
     }
 
     func testFullFineTuningMeasuresTheKLToAFrozenCopyOfTheInitialUNet() async throws {
-        let trainer = try Trainer(configuration: configuration("full", reward: "brightness", ["use_lora=false", "epochs=1"]),
-                                  rewards: MonitorTestRewards.registry, logger: logger)
+        let trainer = try Trainer(
+            configuration: configuration("full", reward: "brightness", ["use_lora=false", "epochs=1"]),
+            catalogue: .tests(rewards: MonitorTestRewards.registry), logger: logger)
         guard case .frozenCopy(let reference)? = trainer.klReference else { return XCTFail("expected a frozen copy") }
         XCTAssertFalse(reference.model.unet === trainer.model.unet)
         var readings: [MonitorReading] = []
@@ -51,8 +58,9 @@ final class MonitorTrainerTests: TinyRunTestCase {
     }
 
     func testMonitorsOffMeasureNothing() async throws {
-        let trainer = try Trainer(configuration: configuration("off", reward: "brightness", ["monitor.every=0"]),
-                                  rewards: MonitorTestRewards.registry, logger: logger)
+        let trainer = try Trainer(
+            configuration: configuration("off", reward: "brightness", ["monitor.every=0"]),
+            catalogue: .tests(rewards: MonitorTestRewards.registry), logger: logger)
         XCTAssertTrue(trainer.monitors.isEmpty)
         XCTAssertNil(trainer.klReference)
         var readings = 0
@@ -64,7 +72,8 @@ final class MonitorTrainerTests: TinyRunTestCase {
 
     func testAFallingHeldOutRewardStopsTheRunAndTheStopSurvivesResume() async throws {
         let stopping = try configuration("falling", reward: "falling", ["epochs=5", "monitor.stop_after_falls=2"])
-        let trainer = try Trainer(configuration: stopping, rewards: MonitorTestRewards.registry, logger: logger)
+        let trainer = try Trainer(
+            configuration: stopping, catalogue: .tests(rewards: MonitorTestRewards.registry), logger: logger)
         var readings: [MonitorReading] = []
         trainer.onMonitor = { readings.append($0) }
         try await trainer.run()
@@ -79,7 +88,8 @@ final class MonitorTrainerTests: TinyRunTestCase {
 
         var resumed = stopping
         resumed.resume = trainer.runDirectory.path
-        let again = try Trainer(configuration: resumed, rewards: MonitorTestRewards.registry, logger: logger)
+        let again = try Trainer(
+            configuration: resumed, catalogue: .tests(rewards: MonitorTestRewards.registry), logger: logger)
         XCTAssertEqual(again.epoch, 2)
         var epochs = 0
         again.onMonitor = { readings.append($0) }
@@ -91,7 +101,8 @@ final class MonitorTrainerTests: TinyRunTestCase {
         // Turning the rule off on resume continues the run.
         var continued = resumed
         continued.monitor.stopAfterFalls = 0
-        let onward = try Trainer(configuration: continued, rewards: MonitorTestRewards.registry, logger: logger)
+        let onward = try Trainer(
+            configuration: continued, catalogue: .tests(rewards: MonitorTestRewards.registry), logger: logger)
         try await onward.run(onEpoch: { _ in epochs += 1 })
         XCTAssertEqual(epochs, 3)
         XCTAssertEqual(onward.epoch, 5)
@@ -101,19 +112,23 @@ final class MonitorTrainerTests: TinyRunTestCase {
     /// whose held-out reward falls `stop_after_falls` times stops the run, and the
     /// histories are kept per task across resume.
     func testAMultiTaskRunMonitorsEveryTaskAndTheFirstToFallStopsIt() async throws {
-        let yaml = tinyRunYAML(name: "tasks", runs: runs, [
-            "save_freq": "10", "eval_images": "2", "epochs": "5", "prompt": nil, "reward": nil,
-            "tasks": """
+        let yaml = tinyRunYAML(
+            name: "tasks", runs: runs,
+            [
+                "save_freq": "10", "eval_images": "2", "epochs": "5", "prompt": nil, "reward": nil,
+                "tasks": """
 
-              - {name: steady, prompt: {name: fixed, prompts: ["a red circle"]}, reward: brightness}
-              - {name: sinking, prompt: {name: fixed, prompts: ["a blue square"]}, reward: falling}
-            """,
-            "monitor": "{every: 1, images: 2, diversity: brightness_spread, stop_after_falls: 2}",
-        ])
+                  - {name: steady, prompt: {name: fixed, prompts: ["a red circle"]}, reward: brightness}
+                  - {name: sinking, prompt: {name: fixed, prompts: ["a blue square"]}, reward: falling}
+                """,
+                "monitor": "{every: 1, images: 2, diversity: brightness_spread, stop_after_falls: 2}"
+            ])
         let configuration = try TrainingConfiguration.decode(yaml: yaml)
-        let trainer = try Trainer(configuration: configuration, rewards: MonitorTestRewards.registry, logger: logger)
+        let trainer = try Trainer(
+            configuration: configuration, catalogue: .tests(rewards: MonitorTestRewards.registry), logger: logger)
         XCTAssertEqual(trainer.monitors.map(\.task), ["steady", "sinking"])
-        XCTAssertEqual(trainer.monitors.map(\.prompts), [["a red circle", "a red circle"], ["a blue square", "a blue square"]])
+        XCTAssertEqual(
+            trainer.monitors.map(\.prompts), [["a red circle", "a red circle"], ["a blue square", "a blue square"]])
         var readings: [MonitorReading] = []
         trainer.onMonitor = { readings.append($0) }
         try await trainer.run()
@@ -123,11 +138,13 @@ final class MonitorTrainerTests: TinyRunTestCase {
         XCTAssertEqual(trainer.epoch, 2, "the falling task stopped the run after two falls")
         let state = try XCTUnwrap(try trainer.checkpoints.latest()?.state)
         XCTAssertNil(state.monitor)
-        XCTAssertEqual(state.taskMonitors?.mapValues { $0.entries.map(\.epoch) }, ["steady": [0, 1, 2], "sinking": [0, 1, 2]])
+        XCTAssertEqual(
+            state.taskMonitors?.mapValues { $0.entries.map(\.epoch) }, ["steady": [0, 1, 2], "sinking": [0, 1, 2]])
 
         var resumed = configuration
         resumed.resume = trainer.runDirectory.path
-        let again = try Trainer(configuration: resumed, rewards: MonitorTestRewards.registry, logger: logger)
+        let again = try Trainer(
+            configuration: resumed, catalogue: .tests(rewards: MonitorTestRewards.registry), logger: logger)
         XCTAssertEqual(again.monitorHistories, trainer.monitorHistories)
         XCTAssertTrue(again.stoppedEarly)
     }

@@ -1,14 +1,16 @@
-import XCTest
-
-@testable import DDPO
 import DiffusionModels
 import Rewards
 import Torch
 import TorchNN
+import XCTest
+
+@testable import DDPO
 
 final class OverOptimisationMonitorTests: XCTestCase {
-    private func monitor(diversity: any Reward = MonitorTestRewards.BrightnessSpread(),
-                         workers: Int = 1) throws -> OverOptimisationMonitor {
+    private func monitor(
+        diversity: any Reward = MonitorTestRewards.BrightnessSpread(),
+        workers: Int = 1
+    ) throws -> OverOptimisationMonitor {
         Runtime.threadCount = 1
         let model = try StableDiffusion.load(directory: PolicyUpdateTests.tinySD1)
         try applyLoRA(to: model.unet, rank: 4, alpha: 4, generator: Generator(seed: 3))
@@ -27,7 +29,8 @@ final class OverOptimisationMonitorTests: XCTestCase {
         XCTAssertEqual(fresh.epoch, 0)
         withNoGrad {
             for (_, layer) in monitor.sampler.model.unet.loraLayers() {
-                layer.loraB.weight.copy(from: Tensor.randn(layer.loraB.weight.shape, generator: Generator(seed: 5)) * 0.05)
+                layer.loraB.weight.copy(
+                    from: Tensor.randn(layer.loraB.weight.shape, generator: Generator(seed: 5)) * 0.05)
             }
         }
         let moved = try await monitor.measure(epoch: 4)
@@ -53,9 +56,13 @@ final class OverOptimisationMonitorTests: XCTestCase {
         XCTAssertEqual(first.infoMeans["dark"]!, 1 - first.heldOutReward, accuracy: 1e-12)
         XCTAssertEqual(first.scalars[MonitorReading.heldOutRewardName], first.heldOutReward)
         XCTAssertEqual(first.scalars["monitor/heldout_dark"], first.infoMeans["dark"])
-        XCTAssertEqual(Set(first.scalars.keys), ["monitor/heldout_reward", "monitor/diversity", "monitor/kl_to_base",
-                                                 "monitor/heldout_dark", "monitor/kl_to_base_early",
-                                                 "monitor/kl_to_base_middle", "monitor/kl_to_base_late"])
+        XCTAssertEqual(
+            Set(first.scalars.keys),
+            [
+                "monitor/heldout_reward", "monitor/diversity", "monitor/kl_to_base",
+                "monitor/heldout_dark", "monitor/kl_to_base_early",
+                "monitor/kl_to_base_middle", "monitor/kl_to_base_late"
+            ])
     }
 
     func testAPerImageRewardAsDiversityIsAConfigurationError() async throws {
@@ -85,7 +92,8 @@ final class OverOptimisationMonitorTests: XCTestCase {
             let monitor = try monitor(workers: workers)
             withNoGrad {
                 for (_, layer) in monitor.sampler.model.unet.loraLayers() {
-                    layer.loraB.weight.copy(from: Tensor.randn(layer.loraB.weight.shape, generator: Generator(seed: 5)) * 0.05)
+                    layer.loraB.weight.copy(
+                        from: Tensor.randn(layer.loraB.weight.shape, generator: Generator(seed: 5)) * 0.05)
                 }
             }
             readings.append(try await monitor.measure(epoch: 1))

@@ -1,18 +1,22 @@
 import XCTest
+
 @testable import DDPO
 
 final class PromptSamplerTests: XCTestCase {
     private func sampler(seed: UInt64 = 42, samplesPerPrompt: Int = 1) throws -> PromptSampler {
-        PromptSampler(promptSet: try PromptSets.make(.init(name: "imagenet_animals")), seed: seed,
-                      samplesPerPrompt: samplesPerPrompt)
+        PromptSampler(
+            promptSet: try PromptSetRegistry.standard.make(.init(name: "imagenet_animals")), seed: seed,
+            samplesPerPrompt: samplesPerPrompt)
     }
 
     func testEqualSeedEpochAndBatchGiveEqualPrompts() throws {
-        let a = try sampler(), b = try sampler()
+        let a = try sampler()
+        let b = try sampler()
         for epoch in 0..<3 {
             for batch in 0..<3 {
-                XCTAssertEqual(a.prompts(epoch: epoch, batch: batch, batchSize: 8),
-                               b.prompts(epoch: epoch, batch: batch, batchSize: 8))
+                XCTAssertEqual(
+                    a.prompts(epoch: epoch, batch: batch, batchSize: 8),
+                    b.prompts(epoch: epoch, batch: batch, batchSize: 8))
             }
         }
     }
@@ -37,7 +41,8 @@ final class PromptSamplerTests: XCTestCase {
     /// The exact draws are part of the run's reproducibility: a change here changes
     /// every run's prompts, so it must be deliberate.
     func testDrawsArePinned() throws {
-        let animals = PromptSampler(promptSet: try PromptSets.make(.init(name: "simple_animals")), seed: 42)
+        let animals = PromptSampler(
+            promptSet: try PromptSetRegistry.standard.make(.init(name: "simple_animals")), seed: 42)
         XCTAssertEqual(animals.prompts(epoch: 0, batch: 0, batchSize: 6), PINNED_SIMPLE_ANIMALS)
         var random = PromptRandom(seed: 0, epoch: 0, draw: 0)
         XCTAssertEqual([random.next(), random.next()], PINNED_RANDOM)

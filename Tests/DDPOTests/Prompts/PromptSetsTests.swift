@@ -1,15 +1,22 @@
 import XCTest
+
 @testable import DDPO
 
 final class PromptSetsTests: XCTestCase {
     private func make(_ name: String, file: String? = nil, prompts: [String]? = nil) throws -> any PromptSet {
-        try PromptSets.make(.init(name: name, file: file, prompts: prompts))
+        try Catalogue.tests().promptSets.make(.init(name: name, file: file, prompts: prompts))
     }
 
     func testRegisteredNames() {
-        XCTAssertEqual(PromptSets.names,
-                       ["simple_animals", "imagenet_animals", "nouns_activities", "counting", "shapes", "shapes_held_out",
-                        "shapes_all", "file", "fixed"])
+        XCTAssertEqual(
+            PromptSetRegistry.standard.names,
+            ["simple_animals", "imagenet_animals", "nouns_activities", "counting", "file", "fixed"])
+        XCTAssertEqual(
+            Catalogue.tests().promptSets.names,
+            [
+                "simple_animals", "imagenet_animals", "shapes", "shapes_held_out", "shapes_all",
+                "nouns_activities", "counting", "file", "fixed"
+            ])
     }
 
     func testShapesSetsSplitTheWorldIntoTrainedAndHeldOutCaptions() throws {
@@ -23,10 +30,10 @@ final class PromptSetsTests: XCTestCase {
         XCTAssertTrue(heldOut.contains("an orange circle on a white background"), "\(heldOut.prefix(3))")
         XCTAssertTrue(trained.contains("a red circle on a white background"))
         XCTAssertFalse(trained.contains { $0.contains("orange circle") || $0.contains("blue star") })
-        XCTAssertEqual(PromptSets.list(named: "shapes_held_out"), heldOut)
-        XCTAssertEqual(PromptSets.list(named: "simple_animals")?.count, 45)
-        XCTAssertNil(PromptSets.list(named: "counting"), "not a plain list")
-        XCTAssertNil(PromptSets.list(named: "no_such_set"))
+        XCTAssertEqual(Catalogue.tests().promptSets.list(named: "shapes_held_out"), heldOut)
+        XCTAssertEqual(Catalogue.tests().promptSets.list(named: "simple_animals")?.count, 45)
+        XCTAssertNil(Catalogue.tests().promptSets.list(named: "counting"), "not a plain list")
+        XCTAssertNil(Catalogue.tests().promptSets.list(named: "no_such_set"))
     }
 
     func testWordListCounts() throws {
@@ -61,8 +68,10 @@ final class PromptSetsTests: XCTestCase {
     func testCountingUsesNumberWordsAndPlurals() throws {
         let prompts = Set(draws(try make("counting"), 20000))
         XCTAssertEqual(prompts.count, 45 * 10)
-        for expected in ["three cats", "one cat", "ten mice", "two geese", "four wolves", "five foxes",
-                         "six butterflies", "seven sheep", "eight fish", "nine monkeys", "two kangaroos", "three flies"] {
+        for expected in [
+            "three cats", "one cat", "ten mice", "two geese", "four wolves", "five foxes",
+            "six butterflies", "seven sheep", "eight fish", "nine monkeys", "two kangaroos", "three flies"
+        ] {
             XCTAssertTrue(prompts.contains(expected), expected)
         }
         XCTAssertFalse(prompts.contains("one cats"))
@@ -73,8 +82,9 @@ final class PromptSetsTests: XCTestCase {
         try "# my prompts\n\na red car  \n\t\n  # indented comment\nan old tree\r\nsunset #1\n"
             .write(to: url, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: url) }
-        XCTAssertEqual((try make("file", file: url.path) as? ListPromptSet)?.prompts,
-                       ["a red car", "an old tree", "sunset #1"])
+        XCTAssertEqual(
+            (try make("file", file: url.path) as? ListPromptSet)?.prompts,
+            ["a red car", "an old tree", "sunset #1"])
         // For the noun-based sets the file replaces the animals.
         let nounFile = FileManager.default.temporaryDirectory.appendingPathComponent("nouns-\(UUID().uuidString).txt")
         try "owl\nzebra\n".write(to: nounFile, atomically: true, encoding: .utf8)

@@ -21,14 +21,14 @@ func tinyRunYAML(name: String, runs: URL, _ changes: KeyValuePairs<String, Strin
         ("reward", "jpeg_compressibility"),
         ("sample", "{num_steps: 4, batch_size: 2, num_batches_per_epoch: 2}"),
         ("train", "{batch_size: 2, gradient_accumulation_steps: 1, learning_rate: 3.0e-3, clip_range: 1.0e-2}"),
-        ("advantages", "{strategy: batch}"),
+        ("advantages", "{strategy: batch}")
     ]
     for (key, value) in changes {
         let index = entries.firstIndex { $0.key == key }
         switch (index, value) {
-        case let (index?, value?): entries[index].value = value
-        case let (index?, nil): entries.remove(at: index)
-        case let (nil, value?): entries.append((key, value))
+        case (let index?, let value?): entries[index].value = value
+        case (let index?, nil): entries.remove(at: index)
+        case (nil, let value?): entries.append((key, value))
         case (nil, nil): preconditionFailure("tinyRunYAML: no key '\(key)' to remove")
         }
     }

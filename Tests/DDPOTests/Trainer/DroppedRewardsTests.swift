@@ -1,8 +1,8 @@
 import Foundation
+import Rewards
 import XCTest
 
 @testable import DDPO
-import Rewards
 
 /// A reward that is never finite, for `nan_rewards: drop`.
 private final class NaNReward: Reward, @unchecked Sendable {
@@ -21,10 +21,14 @@ final class DroppedRewardsTests: TinyRunTestCase {
         var registry = RewardRegistry.standard
         registry.register("always_nan", options: []) { _ in NaNReward() }
         for workers in [1, 2] {
-            let yaml = tinyRunYAML(name: "dropped-\(workers)", runs: runs, [
-                "reward": "always_nan", "nan_rewards": "drop", "workers": "\(workers)"])
-            let trainer = try Trainer(configuration: try TrainingConfiguration.decode(yaml: yaml), rewards: registry,
-                                      logger: logger)
+            let yaml = tinyRunYAML(
+                name: "dropped-\(workers)", runs: runs,
+                [
+                    "reward": "always_nan", "nan_rewards": "drop", "workers": "\(workers)"
+                ])
+            let trainer = try Trainer(
+                configuration: try TrainingConfiguration.decode(yaml: yaml), catalogue: .tests(rewards: registry),
+                logger: logger)
             let before = trainer.model.unet.trainableParameters().map { $0.tensor.bytes() }
             let report = try await trainer.runEpoch()
             XCTAssertEqual(report.droppedSamples, 4)

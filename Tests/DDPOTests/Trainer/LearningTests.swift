@@ -1,11 +1,11 @@
+import DiffusionModels
 import Foundation
 import Logging
+import Rewards
+import Torch
 import XCTest
 
 @testable import DDPO
-import DiffusionModels
-import Rewards
-import Torch
 
 /// DDPO must actually improve the reward: a short run on the tiny random pipeline,
 /// judged on the same prompts and noise before and after training (a paired
@@ -30,7 +30,7 @@ final class LearningTests: XCTestCase {
             advantages: {strategy: batch}
             """
         let configuration = try TrainingConfiguration.decode(yaml: yaml)
-        let trainer = try Trainer(configuration: configuration, logger: Logger(label: "test"))
+        let trainer = try Trainer(configuration: configuration, catalogue: .tests(), logger: Logger(label: "test"))
         let reward = try RewardRegistry.standard.make("jpeg_compressibility")
         func evaluate() async throws -> [Double] {
             let trajectory = TrajectorySampler(model: trainer.model).sample(

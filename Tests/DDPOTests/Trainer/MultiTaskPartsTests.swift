@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import DDPO
 
 /// The pieces of multi-task training that need no model: task seeds, per-task
@@ -20,10 +21,12 @@ final class MultiTaskPartsTests: XCTestCase {
 
     func testTaskScalarsAreSuffixedWithTheTaskName() {
         var update = PolicyUpdateStatistics()
-        update.loss = 0.5
-        update.optimizerSteps = 3
-        let task = TaskEpochReport(name: "align", weight: 2, rewards: [1, 3, 5, 7], advantages: [-1, 1, -1, 1],
-                                   droppedSamples: 1, update: update)
+        update.sums.loss = 1  // over 2 micro-batches: mean 0.5
+        update.sums.microBatches = 2
+        update.sums.optimizerSteps = 3
+        let task = TaskEpochReport(
+            name: "align", weight: 2, rewards: [1, 3, 5, 7], advantages: [-1, 1, -1, 1],
+            droppedSamples: 1, update: update)
         let scalars = task.scalars
         // Mean 4; deviations ±1, ±3: population variance (1 + 9 + 1 + 9) / 4 = 5.
         XCTAssertEqual(scalars["reward_mean/align"], 4)
@@ -36,18 +39,32 @@ final class MultiTaskPartsTests: XCTestCase {
         XCTAssertTrue(scalars.keys.allSatisfy { $0.hasSuffix("/align") })
         var noUpdate = task
         noUpdate.update = nil
-        XCTAssertEqual(Set(noUpdate.scalars.keys), ["reward_mean/align", "reward_std/align", "advantage_mean/align",
-                                                    "advantage_std/align", "dropped_samples/align"])
+        XCTAssertEqual(
+            Set(noUpdate.scalars.keys),
+            [
+                "reward_mean/align", "reward_std/align", "advantage_mean/align",
+                "advantage_std/align", "dropped_samples/align"
+            ])
     }
 
     func testSequentialStatisticsCombineAsOneUpdate() {
         var a = PolicyUpdateStatistics()
-        a.loss = 1; a.approxKL = 0.1; a.clipFraction = 0; a.gradientNorm = 2
-        a.microBatches = 2; a.optimizerSteps = 1; a.klPenalty = 0.2
+        a.sums.loss = 1 * 2
+        a.sums.approxKL = 0.1 * 2
+        a.sums.clipFraction = 0
+        a.sums.gradientNorm = 2
+        a.sums.microBatches = 2
+        a.sums.optimizerSteps = 1
+        a.sums.klPenalty = 0.2 * 2
         a.steps = [OptimizerStepStatistics(loss: 1)]
         var b = PolicyUpdateStatistics()
-        b.loss = 4; b.approxKL = 0.4; b.clipFraction = 0.5; b.gradientNorm = 5
-        b.microBatches = 6; b.optimizerSteps = 3; b.klPenalty = 0.6
+        b.sums.loss = 4 * 6
+        b.sums.approxKL = 0.4 * 6
+        b.sums.clipFraction = 0.5 * 6
+        b.sums.gradientNorm = 5 * 3
+        b.sums.microBatches = 6
+        b.sums.optimizerSteps = 3
+        b.sums.klPenalty = 0.6 * 6
         b.steps = [OptimizerStepStatistics(loss: 2), OptimizerStepStatistics(loss: 3), OptimizerStepStatistics(loss: 4)]
         let total = PolicyUpdateStatistics.combining([a, b])
         XCTAssertEqual(total.microBatches, 8)

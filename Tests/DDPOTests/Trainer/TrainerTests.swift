@@ -1,13 +1,13 @@
-import Foundation
-import Logging
-import XCTest
-
-@testable import DDPO
 import DiffusionModels
+import Foundation
 import ImageCodecs
+import Logging
 import Rewards
 import Torch
 import TorchNN
+import XCTest
+
+@testable import DDPO
 
 final class TrainerTests: TinyRunTestCase {
     static let tinySD1 = PolicyUpdateTests.tinySD1
@@ -36,14 +36,15 @@ final class TrainerTests: TinyRunTestCase {
     /// Runs 2 epochs straight, and 1 + 1 with a resume in between; returns the straight run's epoch reports.
     @discardableResult
     private func assertResumedRunEndsWithTheSameWeightsBitwise(_ extra: [String] = []) async throws -> [EpochReport] {
-        let straight = try Trainer(configuration: configuration("straight", extra), logger: logger)
+        let straight = try Trainer(configuration: configuration("straight", extra), catalogue: .tests(), logger: logger)
         var reports: [EpochReport] = []
         try await straight.run { reports.append($0) }
-        let first = try Trainer(configuration: configuration("resumed", extra + ["epochs=1"]), logger: logger)
+        let first = try Trainer(
+            configuration: configuration("resumed", extra + ["epochs=1"]), catalogue: .tests(), logger: logger)
         try await first.run()
         var resumed = try configuration("resumed", extra + ["epochs=2"])
         resumed.resume = first.runDirectory.path
-        let second = try Trainer(configuration: resumed, logger: logger)
+        let second = try Trainer(configuration: resumed, catalogue: .tests(), logger: logger)
         XCTAssertEqual(second.epoch, 1)
         XCTAssertEqual(second.globalStep, first.globalStep)
         try await second.run()
@@ -57,15 +58,24 @@ final class TrainerTests: TinyRunTestCase {
         // Checkpoints and the LoRA export were written.
         let store = CheckpointStore(runDirectory: second.runDirectory, kept: 3)
         XCTAssertEqual(try store.checkpoints().map(\.lastPathComponent), ["epoch-000001", "epoch-000002"])
-        let export = try Safetensors.load(second.runDirectory.appendingPathComponent("lora/pytorch_lora_weights.safetensors"))
-        XCTAssertTrue(export.keys.allSatisfy { $0.hasPrefix("unet.") && ($0.hasSuffix("lora_A.weight") || $0.hasSuffix("lora_B.weight")) })
+        let export = try Safetensors.load(
+            second.runDirectory.appendingPathComponent("lora/pytorch_lora_weights.safetensors"))
+        XCTAssertTrue(
+            export.keys.allSatisfy {
+                $0.hasPrefix("unet.") && ($0.hasSuffix("lora_A.weight") || $0.hasSuffix("lora_B.weight"))
+            })
         return reports
     }
 
     func testFullFineTuningKeepsAFrozenInitialUNetAsTheKLReference() async throws {
-        let trainer = try Trainer(configuration: configuration("full-kl", ["use_lora=false", "epochs=1",
-                                                                           "train.learning_rate=1e-4",
-                                                                           "train.kl_weight=0.01"]), logger: logger)
+        let trainer = try Trainer(
+            configuration: configuration(
+                "full-kl",
+                [
+                    "use_lora=false", "epochs=1",
+                    "train.learning_rate=1e-4",
+                    "train.kl_weight=0.01"
+                ]), catalogue: .tests(), logger: logger)
         guard case .frozenCopy(let reference) = trainer.klReference else {
             return XCTFail("expected a frozen copy, got \(String(describing: trainer.klReference))")
         }
@@ -83,26 +93,31 @@ final class TrainerTests: TinyRunTestCase {
     }
 
     func testResumingWithAnotherTrainableKindIsRefused() async throws {
-        let first = try Trainer(configuration: configuration("kind", ["epochs=1"]), logger: logger)
+        let first = try Trainer(configuration: configuration("kind", ["epochs=1"]), catalogue: .tests(), logger: logger)
         try await first.run()
         var full = try configuration("kind", ["epochs=2", "use_lora=false"])
         full.resume = first.runDirectory.path
-        XCTAssertThrowsError(try Trainer(configuration: full, logger: logger)) { error in
+        XCTAssertThrowsError(try Trainer(configuration: full, catalogue: .tests(), logger: logger)) { error in
             XCTAssertTrue("\(error)".contains("lora"), "\(error)")
         }
     }
 
     func testAFreshRunRefusesTheFolderOfAnother() async throws {
-        let first = try Trainer(configuration: configuration("taken", ["epochs=1"]), logger: logger)
+        let first = try Trainer(
+            configuration: configuration("taken", ["epochs=1"]), catalogue: .tests(), logger: logger)
         try await first.run()
-        XCTAssertThrowsError(try Trainer(configuration: configuration("taken", ["epochs=2"]), logger: logger)) { error in
+        XCTAssertThrowsError(
+            try Trainer(configuration: configuration("taken", ["epochs=2"]), catalogue: .tests(), logger: logger)
+        ) { error in
             XCTAssertEqual((error as? ConfigurationError)?.field, "run_name", "\(error)")
             XCTAssertTrue("\(error)".contains("--resume"), "\(error)")
         }
     }
 
     func testBadRewardNameIsAConfigurationError() throws {
-        XCTAssertThrowsError(try Trainer(configuration: configuration("bad", ["reward=sharpness"]), logger: logger)) { error in
+        XCTAssertThrowsError(
+            try Trainer(configuration: configuration("bad", ["reward=sharpness"]), catalogue: .tests(), logger: logger)
+        ) { error in
             XCTAssertTrue("\(error)".contains("sharpness"), "\(error)")
         }
     }
@@ -110,7 +125,8 @@ final class TrainerTests: TinyRunTestCase {
 
 extension TrainerTests {
     func testRunWritesBeforeAndAfterEvaluationsOfTheSamePrompts() async throws {
-        let trainer = try Trainer(configuration: configuration("evaluations", ["epochs=1"]), logger: logger)
+        let trainer = try Trainer(
+            configuration: configuration("evaluations", ["epochs=1"]), catalogue: .tests(), logger: logger)
         try await trainer.run()
         let evaluations = try Evaluation.readAll(in: trainer.evaluationDirectory)
         XCTAssertEqual(evaluations.map(\.epoch), [0, 1])
@@ -119,7 +135,8 @@ extension TrainerTests {
         XCTAssertEqual(evaluations[0].seed, evaluations[1].seed)
         for evaluation in evaluations {
             let grid = try RGBImage(contentsOfPNG: trainer.evaluationDirectory.appendingPathComponent(evaluation.grid))
-            XCTAssertEqual(grid.width, evaluation.columns * evaluation.tileWidth + (evaluation.columns + 1) * evaluation.padding)
+            XCTAssertEqual(
+                grid.width, evaluation.columns * evaluation.tileWidth + (evaluation.columns + 1) * evaluation.padding)
         }
     }
 }

@@ -16,8 +16,11 @@ enum GoldenFixtures {
 
     /// Every tensor of the fixture file, read once on first use.
     static let tensors: Result<[String: Tensor], FixtureError> = {
-        guard let url = Bundle.module.url(forResource: "torch_ops", withExtension: "safetensors",
-                                          subdirectory: "Fixtures") else {
+        guard
+            let url = Bundle.module.url(
+                forResource: "torch_ops", withExtension: "safetensors",
+                subdirectory: "Fixtures")
+        else {
             return .failure(FixtureError(description: "Fixtures/\(fileName) is not in the test bundle"))
         }
         do {
@@ -62,8 +65,10 @@ func multiIndex(_ flat: Int, shape: [Int]) -> [Int] {
 private func prefix(_ message: String) -> String { message.isEmpty ? "" : "\(message): " }
 
 /// Fails (and returns false) unless `actual` is defined and has `expected`'s shape and dtype.
-private func haveSameLayout(_ actual: Tensor, _ expected: Tensor, _ label: String, file: StaticString,
-                            line: UInt) -> Bool {
+private func haveSameLayout(
+    _ actual: Tensor, _ expected: Tensor, _ label: String, file: StaticString,
+    line: UInt
+) -> Bool {
     guard actual.isDefined else {
         XCTFail("\(label)actual tensor is undefined", file: file, line: line)
         return false
@@ -83,8 +88,10 @@ private func haveSameLayout(_ actual: Tensor, _ expected: Tensor, _ label: Strin
 /// satisfies |actual - expected| <= atol + rtol * |expected| (NaNs must match NaNs).
 /// Values are compared as Doubles; a failure reports how many elements differ, the
 /// largest absolute error and the first differing index.
-func assertClose(_ actual: Tensor, _ expected: Tensor, rtol: Double = 1e-5, atol: Double = 1e-6,
-                 _ message: @autoclosure () -> String = "", file: StaticString = #filePath, line: UInt = #line) {
+func assertClose(
+    _ actual: Tensor, _ expected: Tensor, rtol: Double = 1e-5, atol: Double = 1e-6,
+    _ message: @autoclosure () -> String = "", file: StaticString = #filePath, line: UInt = #line
+) {
     let label = prefix(message())
     guard haveSameLayout(actual, expected, label, file: file, line: line) else { return }
     let a = actual.toArray(Double.self)
@@ -119,7 +126,8 @@ func assertClose(_ actual: Tensor, _ expected: Tensor, rtol: Double = 1e-5, atol
     }
     if let first = firstBad {
         let shape = expected.shape
-        XCTFail("""
+        XCTFail(
+            """
             \(label)\(badCount) of \(a.count) elements differ beyond rtol=\(rtol), atol=\(atol); \
             first at \(multiIndex(first, shape: shape)): actual \(a[first]), expected \(e[first]); \
             max abs error \(maxError) at \(multiIndex(maxErrorIndex, shape: shape)) \
@@ -130,8 +138,10 @@ func assertClose(_ actual: Tensor, _ expected: Tensor, rtol: Double = 1e-5, atol
 
 /// Checks shape, dtype and every byte (so -0.0 differs from 0.0, and float results must
 /// be bit-identical).
-func assertBitwiseEqual(_ actual: Tensor, _ expected: Tensor, _ message: @autoclosure () -> String = "",
-                        file: StaticString = #filePath, line: UInt = #line) {
+func assertBitwiseEqual(
+    _ actual: Tensor, _ expected: Tensor, _ message: @autoclosure () -> String = "",
+    file: StaticString = #filePath, line: UInt = #line
+) {
     let label = prefix(message())
     guard haveSameLayout(actual, expected, label, file: file, line: line) else { return }
     let a = actual.bytes()
@@ -142,7 +152,8 @@ func assertBitwiseEqual(_ actual: Tensor, _ expected: Tensor, _ message: @autocl
     let differing = (0..<count).filter { a[($0 * size)..<(($0 + 1) * size)] != e[($0 * size)..<(($0 + 1) * size)] }
     let first = differing[0]
     let values = (actual.toArray(Double.self), expected.toArray(Double.self))
-    XCTFail("""
+    XCTFail(
+        """
         \(label)\(differing.count) of \(count) elements are not bit-identical; first at \
         \(multiIndex(first, shape: expected.shape)): actual \(values.0[first]) \
         (bytes \(Array(a[(first * size)..<((first + 1) * size)]))), expected \(values.1[first]) \
@@ -168,21 +179,26 @@ struct Tolerance {
 /// "<name>.grad_<input>". Every gradient the fixture stores for the case must be
 /// checked. Op failures (run inside `withTorchErrors`) and missing fixtures fail the
 /// test at the caller's line instead of trapping.
-func checkGoldenCase(_ name: String, inputs: [String], noGrad: Set<String> = [], differentiable: Bool = true,
-                     tolerance: Tolerance = .float32, gradTolerance: Tolerance = .float32,
-                     file: StaticString = #filePath, line: UInt = #line,
-                     _ op: ([Tensor]) -> Tensor) {
+func checkGoldenCase(
+    _ name: String, inputs: [String], noGrad: Set<String> = [], differentiable: Bool = true,
+    tolerance: Tolerance = .float32, gradTolerance: Tolerance = .float32,
+    file: StaticString = #filePath, line: UInt = #line,
+    _ op: ([Tensor]) -> Tensor
+) {
     do {
-        try runGoldenCase(name, inputs: inputs, noGrad: noGrad, differentiable: differentiable, tolerance: tolerance,
-                          gradTolerance: gradTolerance, file: file, line: line, op)
+        try runGoldenCase(
+            name, inputs: inputs, noGrad: noGrad, differentiable: differentiable, tolerance: tolerance,
+            gradTolerance: gradTolerance, file: file, line: line, op)
     } catch {
         XCTFail("\(name): \(error)", file: file, line: line)
     }
 }
 
-private func runGoldenCase(_ name: String, inputs: [String], noGrad: Set<String>, differentiable: Bool,
-                           tolerance: Tolerance, gradTolerance: Tolerance, file: StaticString, line: UInt,
-                           _ op: ([Tensor]) -> Tensor) throws {
+private func runGoldenCase(
+    _ name: String, inputs: [String], noGrad: Set<String>, differentiable: Bool,
+    tolerance: Tolerance, gradTolerance: Tolerance, file: StaticString, line: UInt,
+    _ op: ([Tensor]) -> Tensor
+) throws {
     var tensors: [Tensor] = []
     var leaves: [(name: String, tensor: Tensor)] = []
     for input in inputs {
@@ -198,7 +214,8 @@ private func runGoldenCase(_ name: String, inputs: [String], noGrad: Set<String>
     assertClose(out, expected, rtol: tolerance.rtol, atol: tolerance.atol, "\(name).out", file: file, line: line)
 
     // Every gradient the fixture stores for this case must be checked.
-    let storedGrads = Set(try GoldenFixtures.all().keys.filter { $0.hasPrefix("\(name).grad_") && $0 != "\(name).grad_out" })
+    let storedGrads = Set(
+        try GoldenFixtures.all().keys.filter { $0.hasPrefix("\(name).grad_") && $0 != "\(name).grad_out" })
     let checkedGrads = Set(leaves.map { "\(name).grad_\($0.name)" })
     let unchecked = storedGrads.subtracting(checkedGrads).sorted()
     XCTAssertTrue(unchecked.isEmpty, "\(name): fixture gradients not checked: \(unchecked)", file: file, line: line)
@@ -214,8 +231,9 @@ private func runGoldenCase(_ name: String, inputs: [String], noGrad: Set<String>
             XCTFail("\(name): no gradient reached input '\(input)'", file: file, line: line)
             continue
         }
-        assertClose(grad, expectedGrad, rtol: gradTolerance.rtol, atol: gradTolerance.atol, "\(name).grad_\(input)",
-                    file: file, line: line)
+        assertClose(
+            grad, expectedGrad, rtol: gradTolerance.rtol, atol: gradTolerance.atol, "\(name).grad_\(input)",
+            file: file, line: line)
     }
 }
 
@@ -245,7 +263,7 @@ final class GoldenFixtureCoverageTests: XCTestCase {
         "randn_seed42", "rand_seed42", "randint_seed42", "randn_seed42_large", "randn_global_seed7",
         "randn_seed42_two_draws", "generator_state_seed42",
         // OptimizerTests
-        "adamw", "clip_grad_norm",
+        "adamw", "clip_grad_norm"
     ]
 
     func testEveryFixtureCaseIsTested() throws {

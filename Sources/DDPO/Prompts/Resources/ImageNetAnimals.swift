@@ -404,6 +404,6 @@ extension PromptData {
         "sturgeon",
         "gar, garfish, garpike, billfish, Lepisosteus osseus",
         "lionfish",
-        "puffer, pufferfish, blowfish, globefish",
+        "puffer, pufferfish, blowfish, globefish"
     ]
 }

@@ -10,6 +10,6 @@ extension PromptData {
         "fox", "wolf", "lizard", "beetle", "ant", "butterfly", "fish", "shark",
         "whale", "dolphin", "squirrel", "mouse", "rat", "snake", "turtle", "frog",
         "chicken", "duck", "goose", "bee", "pig", "turkey", "fly", "llama",
-        "camel", "bat", "gorilla", "hedgehog", "kangaroo",
+        "camel", "bat", "gorilla", "hedgehog", "kangaroo"
     ]
 }

@@ -1,0 +1,34 @@
+import DDPO
+import Foundation
+import Rewards
+
+extension Catalogue {
+    /// The standard catalogue plus what the shapes world adds: the prompt sets
+    /// `shapes` (the 240 captions the bundled model was pretrained on),
+    /// `shapes_held_out` (the 48 captions of the held-out shape-colour pairs) and
+    /// `shapes_all` (all 288); the pretraining data `shapes_world` (fresh scenes
+    /// without the held-out pairs); the rewards `shapes_alignment` and `parity`, and
+    /// `diversity`'s `features: recogniser`. The recogniser defaults to
+    /// `<model>/recogniser`, where `ddpo pretrain` puts it.
+    public static func withShapesWorld(model: String) -> Catalogue {
+        let recogniser = URL(fileURLWithPath: model).appendingPathComponent("recogniser").path
+        var rewards = RewardRegistry.standard(
+            diversityFeatures: ["recogniser": RecogniserEmbedder.factory(defaultRecogniser: recogniser)])
+        ShapesAlignmentReward.register(in: &rewards, defaultRecogniser: recogniser)
+        ShapesParityReward.register(in: &rewards, defaultRecogniser: recogniser)
+        var promptSets = PromptSetRegistry.standard
+        ShapesWorld.register(in: &promptSets)
+        return Catalogue(
+            rewards: rewards, promptSets: promptSets,
+            pretrainingData: ["shapes_world": { ShapesWorldDataset(excludingHeldOut: true) }])
+    }
+}
+
+extension ShapesWorld {
+    /// Adds the world's caption lists as prompt sets: `shapes`, `shapes_held_out`, `shapes_all`.
+    public static func register(in promptSets: inout PromptSetRegistry) {
+        promptSets.register("shapes") { ShapesWorld.captions(excludingHeldOut: true) }
+        promptSets.register("shapes_held_out") { ShapesWorld.heldOutCaptions }
+        promptSets.register("shapes_all") { ShapesWorld.captions() }
+    }
+}

@@ -1,0 +1,143 @@
+import DDPO
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `ddpo train --nproc N`: starts N ranks of the same command on this machine, as
+/// `torchrun --standalone --nproc-per-node N` does, with no Python: each child gets
+/// `RANK`, `WORLD_SIZE`, `LOCAL_RANK`, `LOCAL_WORLD_SIZE`, `MASTER_ADDR=127.0.0.1` and
+/// a free `MASTER_PORT`, and inherits this terminal.
+///
+/// When a rank fails, the others stop on their own at their next collective (a
+/// peer's closed connection is noticed at once) and say where; those still running
+/// after a grace period are terminated, so the launcher never waits on a hung rank.
+enum LocalLauncher {
+    /// How long the other ranks get to report their own error before they are terminated.
+    static let gracePeriod: TimeInterval = 15
+
+    /// Runs `arguments` (without `--nproc`) as `processes` ranks; returns when all have
+    /// ended. Throws naming the first rank that failed and how.
+    static func run(processes: Int, arguments: [String], logger: Logger) throws {
+        let port = try freePort()
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var children: [Process] = []
+        for rank in 0..<processes {
+            let child = Process()
+            child.executableURL = executable
+            child.arguments = arguments
+            var environment = ProcessInfo.processInfo.environment
+            environment["RANK"] = "\(rank)"
+            environment["LOCAL_RANK"] = "\(rank)"
+            environment["WORLD_SIZE"] = "\(processes)"
+            environment["LOCAL_WORLD_SIZE"] = "\(processes)"
+            environment["MASTER_ADDR"] = "127.0.0.1"
+            environment["MASTER_PORT"] = "\(port)"
+            child.environment = environment
+            do {
+                try child.run()
+            } catch {
+                children.forEach { $0.terminate() }
+                throw LaunchError(message: "cannot start rank \(rank) (\(executable.path)): \(error)")
+            }
+            children.append(child)
+        }
+        logger.info(
+            "launched",
+            metadata: [
+                "ranks": "\(processes)", "master": "127.0.0.1:\(port)",
+                "pids": "\(children.map(\.processIdentifier))"
+            ])
+        forwardTerminationSignals(to: children)
+
+        var firstFailure: (rank: Int, how: String)?
+        var failedAt: Date?
+        var terminated = false
+        while children.contains(where: \.isRunning) {
+            for (rank, child) in children.enumerated() where !child.isRunning && firstFailure == nil {
+                if let how = failure(of: child) {
+                    firstFailure = (rank, how)
+                    failedAt = Date()
+                }
+            }
+            // TERM after the grace period; KILL a few seconds later, for a rank that is
+            // stopped or stuck where TERM cannot reach it.
+            if let failedAt {
+                let waited = Date().timeIntervalSince(failedAt)
+                if waited > gracePeriod + 5 {
+                    for child in children where child.isRunning { kill(child.processIdentifier, SIGKILL) }
+                } else if waited > gracePeriod && !terminated {
+                    for child in children where child.isRunning { child.terminate() }
+                    terminated = true
+                }
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        if firstFailure == nil {
+            for (rank, child) in children.enumerated() {
+                if let how = failure(of: child) {
+                    firstFailure = (rank, how)
+                    break
+                }
+            }
+        }
+        if let firstFailure {
+            throw LaunchError(
+                message: "rank \(firstFailure.rank) of \(processes) \(firstFailure.how); the other "
+                    + "ranks stopped (their errors are above). Resume with --resume RUN_DIR and the same --nproc")
+        }
+    }
+
+    /// How a finished rank failed, or nil when it exited with status 0.
+    private static func failure(of child: Process) -> String? {
+        switch (child.terminationReason, child.terminationStatus) {
+        case (.exit, 0): return nil
+        case (.exit, let status): return "exited with status \(status)"
+        case (.uncaughtSignal, let signal): return "was killed by signal \(signal)"
+        @unknown default: return "ended abnormally"
+        }
+    }
+
+    /// A TCP port no one listens on now, for rank 0's rendezvous (the kernel picks it).
+    static func freePort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw LaunchError(message: "cannot open a socket to find a free port") }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress -> Bool in
+                bind(descriptor, socketAddress, length) == 0 && getsockname(descriptor, socketAddress, &length) == 0
+            }
+        }
+        guard bound else { throw LaunchError(message: "cannot bind a socket on 127.0.0.1 to find a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Ctrl-C or a TERM to the launcher reaches every rank (each saves nothing half-way:
+    /// checkpoints are atomic), then the launcher reports how they ended.
+    private static func forwardTerminationSignals(to children: [Process]) {
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler {
+                for child in children where child.isRunning { kill(child.processIdentifier, signalNumber) }
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+    }
+
+    nonisolated(unsafe) private static var signalSources: [DispatchSourceSignal] = []
+}
+
+/// A launch that could not start, or a rank that failed.
+struct LaunchError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { "ddpo train --nproc: \(message)" }
+}

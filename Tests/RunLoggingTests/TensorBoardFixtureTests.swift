@@ -1,0 +1,56 @@
+import Foundation
+import XCTest
+
+@testable import RunLogging
+
+/// Our writer's bytes against an event file written by TensorBoard's own Python
+/// record writer and protobuf serializer for the same inputs
+/// (scripts/golden/tensorboard_events.py).
+final class TensorBoardFixtureTests: XCTestCase {
+    /// The 2x3 PNG the script made with PIL (it prints these bytes).
+    static let png: [UInt8] = [
+        137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 2, 0, 0, 0, 3, 8, 2, 0, 0, 0, 54, 136,
+        73, 214, 0, 0, 0, 28, 73, 68, 65, 84, 120, 156, 5, 193, 161, 1, 0, 48, 12, 192, 32, 106, 167, 171, 251, 255,
+        151, 25, 8, 25, 42, 240, 246, 62, 66, 69, 5, 57, 43, 178, 72, 136, 0, 0, 0, 0, 73, 69, 78, 68, 174, 66, 96, 130
+    ]
+
+    func testBytesEqualTensorBoardsPythonWriter() throws {
+        let fixture = try XCTUnwrap(
+            Bundle.module.url(
+                forResource: "reference", withExtension: "tfevents",
+                subdirectory: "Fixtures"))
+        let directory = try temporaryDirectory()
+        let url = directory.appendingPathComponent("events.out.tfevents.test")
+        // Event k has wall time 1700000000.5 + k / 4, as in the script.
+        var k = 0.0
+        let writer = try TensorBoardWriter(fileURL: url) {
+            defer { k += 1 }
+            return 1_700_000_000.5 + k / 4
+        }
+        try writer.addScalar("loss", 0.25, step: 1)
+        try writer.addScalar("zero", 0, step: 0)
+        try writer.addScalar("negative", -3.5, step: -1)
+        try writer.addScalar("large", 1e-3, step: 1_234_567_890_123)
+        try writer.addScalar("long/" + String(repeating: "x", count: 150), 2, step: 7)
+        try writer.addHistogram(
+            "advantages", values: [-1.5, -0.25, 0, 0.5, .nan, 0.5, 2, 3.75, .infinity],
+            step: 3, bucketCount: 4)
+        try writer.addHistogram("constant", values: [2, 2, 2], step: 4)
+        try writer.addImage("samples", png: Self.png, width: 2, height: 3, step: 5)
+        try writer.close()
+
+        let ours = Array(try Data(contentsOf: url))
+        let reference = Array(try Data(contentsOf: fixture))
+        XCTAssertEqual(ours.count, reference.count)
+        if let first = (0..<min(ours.count, reference.count)).first(where: { ours[$0] != reference[$0] }) {
+            XCTFail("first differing byte at offset \(first)")
+        }
+    }
+
+    private func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tb-fixture-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
+}
