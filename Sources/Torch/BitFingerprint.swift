@@ -26,7 +26,8 @@ public func bitFingerprint(_ tensors: [Tensor]) -> UInt64 {
         while start < count {
             let end = min(start + chunk, count)
             let part = integers.slice(dim: 0, start..<end)
-            let weights = Tensor.arange(Double(start), Double(end), dtype: .int64, device: part.device)
+            let weights =
+                Tensor.arange(Double(start), Double(end), dtype: .int64, device: part.device)
                 .remainder(Tensor([Int64(251)]).to(device: part.device)) + 1
             fold(UInt64(bitPattern: Int64((part * weights).sum().itemInt())))
             start = end

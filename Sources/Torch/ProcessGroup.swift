@@ -1,4 +1,5 @@
 import CTorch
+import Foundation
 
 /// The processes of one data-parallel job, joined through PyTorch's c10d: each
 /// process holds one `ProcessGroup`, and the collectives below combine a tensor
@@ -89,5 +90,33 @@ public final class ProcessGroup {
     /// Returns once every rank has called it.
     public func barrier() throws {
         try checkThrowing(tt_pg_barrier(handle), "ProcessGroup.barrier")
+    }
+
+    /// A TCP port on 127.0.0.1 that no one listens on now (the kernel picks it), for a
+    /// rendezvous on this machine: `ddpo train --nproc` and the tests use it.
+    public static func freeLoopbackPort() throws -> Int {
+        #if os(Linux)
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+            let descriptor = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard descriptor >= 0 else {
+            throw TorchError(operation: "ProcessGroup.freeLoopbackPort", message: "cannot open a socket")
+        }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw -> Bool in
+                bind(descriptor, raw, length) == 0 && getsockname(descriptor, raw, &length) == 0
+            }
+        }
+        guard bound else {
+            throw TorchError(operation: "ProcessGroup.freeLoopbackPort", message: "cannot bind a socket on 127.0.0.1")
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

@@ -1,6 +1,7 @@
 import DDPO
 import Foundation
 import Logging
+import Torch
 
 #if canImport(Glibc)
     import Glibc
@@ -21,7 +22,7 @@ enum LocalLauncher {
     /// Runs `arguments` (without `--nproc`) as `processes` ranks; returns when all have
     /// ended. Throws naming the first rank that failed and how.
     static func run(processes: Int, arguments: [String], logger: Logger) throws {
-        let port = try freePort()
+        let port = try ProcessGroup.freeLoopbackPort()
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var children: [Process] = []
         for rank in 0..<processes {
@@ -98,25 +99,6 @@ enum LocalLauncher {
         case (.uncaughtSignal, let signal): return "was killed by signal \(signal)"
         @unknown default: return "ended abnormally"
         }
-    }
-
-    /// A TCP port no one listens on now, for rank 0's rendezvous (the kernel picks it).
-    static func freePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw LaunchError(message: "cannot open a socket to find a free port") }
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress -> Bool in
-                bind(descriptor, socketAddress, length) == 0 && getsockname(descriptor, socketAddress, &length) == 0
-            }
-        }
-        guard bound else { throw LaunchError(message: "cannot bind a socket on 127.0.0.1 to find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// Ctrl-C or a TERM to the launcher reaches every rank (each saves nothing half-way:

@@ -45,3 +45,44 @@ enum DDPOExecutable {
             stderr: try String(contentsOf: errURL, encoding: .utf8))
     }
 }
+
+/// A `ddpo` started in the background (one rank of a data-parallel run), its output
+/// going to files so that nothing blocks on a full pipe.
+final class RunningDDPO {
+    let process = Process()
+    private let outputURL: URL
+
+    init(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil) throws {
+        guard FileManager.default.isExecutableFile(atPath: DDPOExecutable.url.path) else {
+            throw DDPOExecutable.NotBuilt()
+        }
+        outputURL = FileManager.default.temporaryDirectory.appendingPathComponent("ddpo-output-\(UUID())")
+        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        let output = try FileHandle(forWritingTo: outputURL)
+        process.executableURL = DDPOExecutable.url
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        if let directory { process.currentDirectoryURL = directory }
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        try output.close()
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(at: outputURL)
+    }
+
+    /// Both streams so far.
+    var output: String { (try? String(contentsOf: outputURL, encoding: .utf8)) ?? "" }
+
+    /// The exit status once it ended, or nil if it still runs after `seconds`.
+    func wait(seconds: Double) -> Int32? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+}

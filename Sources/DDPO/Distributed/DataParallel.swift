@@ -51,9 +51,17 @@ public final class DataParallel {
     public var isMain: Bool { rank == 0 }
     public var isDistributed: Bool { group != nil }
 
+    /// Seconds this process has spent in collectives so far (waiting for slower
+    /// ranks included), and the part of it spent averaging gradients: what an epoch
+    /// report turns into `time_collectives_s` and `time_gradient_allreduce_s`.
+    public private(set) var collectiveSeconds = 0.0
+    public private(set) var gradientAllReduceSeconds = 0.0
+
     /// Runs a collective, turning its failure into an error naming this rank and `step`.
     private func collective<T>(_ step: String, _ body: (ProcessGroup) throws -> T) throws -> T? {
         guard let group else { return nil }
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { collectiveSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         do {
             return try body(group)
         } catch {
@@ -119,7 +127,9 @@ public final class DataParallel {
         guard isDistributed, !parameters.isEmpty else { return }
         try withNoGrad {
             let flat = Tensor.cat(parameters.map { ($0.grad ?? $0.zerosLike()).reshaped([-1]) })
+            let before = collectiveSeconds
             try collective(step) { try $0.allReduce(flat, op: .sum) }
+            gradientAllReduceSeconds += collectiveSeconds - before
             flat.multiply(by: 1 / Double(worldSize))
             var offset = 0
             for parameter in parameters {

@@ -124,7 +124,8 @@ public struct PolicyUpdate {
                 of: parameters, "averaging gradients (\(label), optimizer step \(epoch.optimizerSteps + 1))")
             let (norm, pretrainLoss) = step(index: epoch.optimizerSteps)
             try dataParallel.requireIdentical(
-                optimizer.trainingState, "comparing the ranks' weights (\(label), optimizer step \(epoch.optimizerSteps + 1))")
+                optimizer.trainingState,
+                "comparing the ranks' weights (\(label), optimizer step \(epoch.optimizerSteps + 1))")
             current.addOptimizerStep(gradientNorm: norm, pretrainLoss: pretrainLoss)
             epoch.addOptimizerStep(gradientNorm: norm, pretrainLoss: pretrainLoss)
             steps.append(current)

@@ -12,6 +12,11 @@ public struct EpochReport: Sendable {
     public var samplingSeconds: Double
     public var rewardWaitSeconds: Double
     public var trainingSeconds: Double
+    /// Data parallel only (nil for one process): this rank's seconds in collectives
+    /// during the epoch, waiting for the others included, and the gradient
+    /// all-reduces' part of them.
+    public var collectiveSeconds: Double? = nil
+    public var gradientAllReduceSeconds: Double? = nil
     /// The first few decoded samples, for image logs.
     public var images: [RGBImage]
     /// The mean over sampling batches of a distribution-level reward's batch value
@@ -48,6 +53,8 @@ public struct EpochReport: Sendable {
             "time_sampling_s": samplingSeconds, "time_reward_wait_s": rewardWaitSeconds,
             "time_training_s": trainingSeconds
         ]
+        if let collectiveSeconds { scalars["time_collectives_s"] = collectiveSeconds }
+        if let gradientAllReduceSeconds { scalars["time_gradient_allreduce_s"] = gradientAllReduceSeconds }
         if let klPenalty = update.klPenalty { scalars["kl_penalty"] = klPenalty }
         if let pretrainLoss = update.pretrainLoss { scalars["pretrain_loss"] = pretrainLoss }
         if let rewardBatchValue { scalars["reward_batch_value"] = rewardBatchValue }

@@ -287,6 +287,7 @@ public final class Trainer {
     public func runEpoch(progress: ((String, Int, Int) -> Void)? = nil) async throws -> EpochReport {
         let sample = configuration.sample
         let options = sample.samplingOptions
+        let collectivesBefore = (dataParallel.collectiveSeconds, dataParallel.gradientAllReduceSeconds)
         var epochs: [TaskEpoch] = []
         for index in tasks.indices {
             let label = configuration.isMultiTask ? "sampling \(tasks[index].name)" : "sampling"
@@ -310,6 +311,10 @@ public final class Trainer {
             rewardWaitSeconds: epochs.map(\.rewardWaitSeconds).reduce(0, +),
             trainingSeconds: Date().timeIntervalSince(trainingStart), images: Array(epochs.flatMap(\.images).prefix(16))
         )
+        if dataParallel.isDistributed {
+            report.collectiveSeconds = dataParallel.collectiveSeconds - collectivesBefore.0
+            report.gradientAllReduceSeconds = dataParallel.gradientAllReduceSeconds - collectivesBefore.1
+        }
         let batchValues = whole.flatMap(\.batchValues)
         report.rewardBatchValue = batchValues.isEmpty ? nil : batchValues.reduce(0, +) / Double(batchValues.count)
         if configuration.isMultiTask {
