@@ -60,13 +60,15 @@ experiments: setup
 	$(SWIFT) build -c release --product ddpo
 	scripts/paper-in-miniature
 
-# Micro-benchmarks, then the side-by-side comparison with bench/reference.py (5 pairs
+# Micro-benchmarks, data parallel on this machine (2 processes against 1 process with
+# 1 thread or 2 workers, bench/distributed.json), then the side-by-side comparison with bench/reference.py (5 pairs
 # per thread count and mode, about 9 minutes on 2 cores) and the peak RSS of the demo
 # and of an SD-1.5-size epoch; results in bench/results.json (bench/README.md).
 bench: setup
 	$(SWIFT) build -c release --product ddpo-bench
 	$(SWIFT) build -c release --product ddpo
 	$(SWIFT) run -c release --skip-build ddpo-bench micro
+	$(SWIFT) run -c release --skip-build ddpo-bench distributed --json bench/distributed.json
 	bench/make-venv
 	python3 bench/side_by_side.py --memory
 

@@ -24,7 +24,7 @@ struct Measurement: Codable {
 struct DDPOBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ddpo-bench", abstract: "Benchmarks of swift-ddpo.",
-        subcommands: [Micro.self, EpochBench.self, MakeSD15.self], defaultSubcommand: Micro.self)
+        subcommands: [Micro.self, EpochBench.self, DistributedBench.self, MakeSD15.self], defaultSubcommand: Micro.self)
 }
 
 struct Micro: AsyncParsableCommand {

@@ -84,8 +84,14 @@ struct EpochBench: AsyncParsableCommand {
             advantages: {strategy: batch}
             lora: {rank: 4, alpha: 4}
             """
+        // Under `ddpo-bench distributed` (or torchrun) this process is one rank: it samples
+        // its share of the epoch and averages gradients with the others, as `ddpo train` does.
+        var dataParallel = DataParallel.single
+        if let launch = try LaunchEnvironment.read(ProcessInfo.processInfo.environment), launch.worldSize > 1 {
+            dataParallel = try DataParallel(joining: launch, timeout: .seconds(600))
+        }
         let trainer = try Trainer(
-            configuration: try TrainingConfiguration.decode(yaml: yaml),
+            configuration: try TrainingConfiguration.decode(yaml: yaml), dataParallel: dataParallel,
             logger: Logger(label: "bench"))
         let loadSeconds = seconds(since: processStart)
         for _ in 0..<warmup { _ = try await trainer.runEpoch() }
@@ -93,6 +99,8 @@ struct EpochBench: AsyncParsableCommand {
         var sampling: [Double] = []
         var training: [Double] = []
         var rewardSeconds: [Double] = []
+        var allReduce: [Double] = []
+        var collectives: [Double] = []
         let samples = Double(sampleBatch * sampleBatches)
         for _ in 0..<epochs {
             let start = DispatchTime.now()
@@ -102,6 +110,8 @@ struct EpochBench: AsyncParsableCommand {
             // Every sample is trained at every step (timestep_fraction 1, one inner epoch).
             training.append(samples * Double(steps) / report.trainingSeconds)
             rewardSeconds.append(report.rewardWaitSeconds)
+            allReduce.append(report.gradientAllReduceSeconds ?? 0)
+            collectives.append(report.collectiveSeconds ?? 0)
         }
         let result: [String: Any] = [
             "impl": "swift", "mode": mode, "threads": threads, "workers": workers, "seed": seed, "model": model,
@@ -109,6 +119,8 @@ struct EpochBench: AsyncParsableCommand {
             "sampling_images_per_s": median(sampling), "train_timesteps_per_s": median(training),
             "epoch_s": median(epochSeconds), "reward_wait_s": median(rewardSeconds), "load_s": loadSeconds,
             "peak_rss_mib": peakRSSMebibytes(), "process_s": seconds(since: processStart),
+            "ranks": dataParallel.worldSize, "gradient_allreduce_s": median(allReduce),
+            "collectives_s": median(collectives),
             "libtorch": Runtime.version
         ]
         let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .withoutEscapingSlashes])

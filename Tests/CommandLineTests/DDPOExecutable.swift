@@ -46,20 +46,22 @@ enum DDPOExecutable {
     }
 }
 
-/// A `ddpo` started in the background (one rank of a data-parallel run), its output
-/// going to files so that nothing blocks on a full pipe.
-final class RunningDDPO {
+/// A program started in the background (`ddpo` as one rank of a data-parallel run,
+/// or a launch script), its output going to a file so that nothing blocks on a full pipe.
+final class RunningProcess {
     let process = Process()
     private let outputURL: URL
 
-    init(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil) throws {
+    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil)
+        throws
+    {
         guard FileManager.default.isExecutableFile(atPath: DDPOExecutable.url.path) else {
             throw DDPOExecutable.NotBuilt()
         }
         outputURL = FileManager.default.temporaryDirectory.appendingPathComponent("ddpo-output-\(UUID())")
         _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
         let output = try FileHandle(forWritingTo: outputURL)
-        process.executableURL = DDPOExecutable.url
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         if let directory { process.currentDirectoryURL = directory }

@@ -196,7 +196,7 @@ final class DistributedTrainTests: XCTestCase {
         ] {
             arguments += ["--set", setting]
         }
-        let launcher = try RunningDDPO(arguments, in: packageRoot)
+        let launcher = try RunningProcess(DDPOExecutable.url.path, arguments, in: packageRoot)
         let deadline = Date().addingTimeInterval(120)
         while !FileManager.default.fileExists(atPath: checkpoint(name, epoch: 2).path) && Date() < deadline
             && launcher.process.isRunning
@@ -253,14 +253,65 @@ final class DistributedTrainTests: XCTestCase {
         XCTAssertTrue(output.contains("rank 0 of 2 exited with status 1"), output)
     }
 
+    /// The default run name is the time the configuration was read, in each process:
+    /// the ranks take rank 0's, so there is one run folder.
+    func testRanksShareOneDefaultRunFolder() throws {
+        let tiny = try String(
+            contentsOf: packageRoot.appendingPathComponent("configs/tiny-compressibility.yaml"), encoding: .utf8)
+        let unnamed = tiny.split(separator: "\n").filter { !$0.hasPrefix("run_name:") }.joined(separator: "\n")
+        let config = runs.appendingPathComponent("unnamed.yaml")
+        let logs = runs.appendingPathComponent("logs")
+        try FileManager.default.createDirectory(at: runs, withIntermediateDirectories: true)
+        try unnamed.write(to: config, atomically: true, encoding: .utf8)
+        let result = try DDPOExecutable.run(
+            [
+                "train", "--config", config.path, "--nproc", "2", "--set", "log_dir=\(logs.path)", "--set", "epochs=1",
+                "--set", "sample.num_steps=2", "--set", "threads=1"
+            ],
+            in: packageRoot)
+        XCTAssertEqual(result.status, 0, result.output)
+        let folders = try FileManager.default.contentsOfDirectory(atPath: logs.path)
+        XCTAssertEqual(folders.count, 1, "\(folders)")
+    }
+
+    /// scripts/ddpo-slurm as `srun` would start it on one node: two tasks with Slurm's
+    /// variables (the rendezvous given explicitly, as no scontrol is here).
+    func testTheSlurmWrapperStartsTheRanks() throws {
+        let wrapper = packageRoot.appendingPathComponent("scripts/ddpo-slurm").path
+        let port = try ProcessGroup.freeLoopbackPort()
+        var arguments = ["train", "--config", "configs/tiny-compressibility.yaml"]
+        for setting in ["log_dir=\(runs.path)", "run_name=slurm", "epochs=1", "sample.num_steps=2", "threads=1"] {
+            arguments += ["--set", setting]
+        }
+        let tasks = try (0..<2).map { task in
+            try RunningProcess(
+                wrapper, arguments,
+                environment: [
+                    "SLURM_PROCID": "\(task)", "SLURM_NTASKS": "2", "SLURM_LOCALID": "\(task)", "SLURM_JOB_ID": "77",
+                    "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "\(port)", "DDPO": DDPOExecutable.url.path
+                ], in: packageRoot)
+        }
+        for task in tasks { XCTAssertEqual(task.wait(seconds: 120), 0, task.output) }
+        XCTAssertTrue(tasks[0].output.contains("rank=0"), tasks[0].output)
+        let state = try String(
+            contentsOf: checkpoint("slurm", epoch: 1).appendingPathComponent("state.json"), encoding: .utf8)
+        XCTAssertTrue(state.contains("\"worldSize\" : 2"), state)
+
+        let outside = try RunningProcess(wrapper, ["train"], environment: ["SLURM_PROCID": "", "SLURM_NTASKS": ""])
+        XCTAssertEqual(outside.wait(seconds: 30), 2)
+        XCTAssertTrue(outside.output.contains("SLURM_PROCID is not set"), outside.output)
+    }
+
     func testLaunchMistakesAreExplained() throws {
         let config = ["--config", "configs/tiny-compressibility.yaml", "--set", "log_dir=\(runs.path)"]
-        let halfSet = try RunningDDPO(["train"] + config, environment: ["RANK": "0"], in: packageRoot)
+        let halfSet = try RunningProcess(
+            DDPOExecutable.url.path, ["train"] + config, environment: ["RANK": "0"], in: packageRoot)
         XCTAssertNotEqual(halfSet.wait(seconds: 60), 0)
         XCTAssertTrue(halfSet.output.contains("environment variable WORLD_SIZE is not set"), halfSet.output)
 
-        let nested = try RunningDDPO(
-            ["train", "--nproc", "2"] + config, environment: ["RANK": "0", "WORLD_SIZE": "2"], in: packageRoot)
+        let nested = try RunningProcess(
+            DDPOExecutable.url.path, ["train", "--nproc", "2"] + config, environment: ["RANK": "0", "WORLD_SIZE": "2"],
+            in: packageRoot)
         XCTAssertNotEqual(nested.wait(seconds: 60), 0)
         XCTAssertTrue(nested.output.contains("drop --nproc"), nested.output)
 

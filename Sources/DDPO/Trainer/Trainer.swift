@@ -52,7 +52,10 @@ public final class Trainer {
         configuration: TrainingConfiguration, catalogue: Catalogue = .standard,
         dataParallel: DataParallel = .single, logger: Logger
     ) throws {
-        let configuration = try configuration.validate(catalogue: catalogue)
+        var configuration = try configuration.validate(catalogue: catalogue)
+        // The default run name is the local time when the configuration was read, which
+        // differs between ranks: every rank takes rank 0's, so all name one folder.
+        configuration.runName = try dataParallel.allGather([configuration.runName], "agreeing on the run name")[0]
         // A GPU that is not there (no CUDA in this torch install, too few devices) is a
         // configuration error, reported before anything is loaded.
         do { try configuration.torchDevice().checkAvailable() } catch let error as TorchError {
