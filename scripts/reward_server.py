@@ -142,7 +142,7 @@ def load_module_score(path):
     return module.score
 
 
-MODES = ["png_size", "constant", "nan", "wrong_count", "garbage", "slow",
+MODES = ["png_size", "constant", "nan", "wrong_count", "garbage", "slow", "oversized", "endless", "redirect",
          "jpeg_compressibility", "jpeg_incompressibility", "llava_bertscore", "text_similarity"]
 
 
@@ -163,6 +163,11 @@ def make_score(args):
         "nan": lambda: nan_for_sample_1,
         "wrong_count": lambda: wrong_count,
         "garbage": lambda: constant(args.value),  # scored, then answered with non-JSON
+        # Test modes of a misbehaving server, scored then answered with: a declared 2 GiB
+        # body, an undeclared body that never ends, a 307 redirect.
+        "oversized": lambda: constant(args.value),
+        "endless": lambda: constant(args.value),
+        "redirect": lambda: constant(args.value),
         "slow": lambda: slow(args.delay, args.value),
         "jpeg_compressibility": lambda: jpeg_size(-1),
         "jpeg_incompressibility": lambda: jpeg_size(+1),
@@ -194,6 +199,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(500, {"error": f"{type(error).__name__}: {error}"})
         if self.mode == "garbage":
             return self.send_body(200, b"this is not JSON {", "text/plain")
+        if self.mode in ("oversized", "endless"):
+            return self.stream_until_closed(declared=self.mode == "oversized")
+        if self.mode == "redirect":
+            self.send_response(307)
+            self.send_header("Location", "/elsewhere")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         response = {"rewards": [float(r) for r in rewards]}
         if info is not None:
             response["info"] = [{str(k): float(v) for k, v in entry.items()} for entry in info]
@@ -209,6 +222,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def stream_until_closed(self, declared):
+        """Writes spaces (valid JSON padding) until the client hangs up; `declared`
+        announces a 2 GiB body first, otherwise the body ends only when the connection does."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        if declared:
+            self.send_header("Content-Length", str(2 ** 31))
+        else:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        chunk = b" " * (1 << 20)
+        try:
+            for _ in range(4096):  # 4 GiB at most, should the client never stop
+                self.wfile.write(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     def log_message(self, format, *args):
         if self.verbose:

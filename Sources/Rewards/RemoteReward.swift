@@ -13,11 +13,11 @@ import Foundation
 /// the last failure. Uses no libtorch (images are encoded with libpng / libjpeg),
 /// so it can run concurrently with sampling.
 public final class RemoteReward: Reward, @unchecked Sendable {
-    // @unchecked: every stored property is immutable and URLSession is thread-safe.
+    // @unchecked: every stored property is immutable and the client is thread-safe.
     public static let registryName = "remote"
 
     public let settings: RemoteRewardSettings
-    private let session: URLSession
+    private let client: BoundedHTTPClient
 
     public init(settings: RemoteRewardSettings) {
         self.settings = settings
@@ -27,12 +27,12 @@ public final class RemoteReward: Reward, @unchecked Sendable {
         // (0.3 s fires at once), and the request timeout restarts with every byte.
         configuration.timeoutIntervalForRequest = (settings.timeout + 1).rounded(.up)
         configuration.timeoutIntervalForResource = (settings.timeout + 1).rounded(.up)
-        session = URLSession(configuration: configuration)
+        client = BoundedHTTPClient(configuration: configuration)
     }
 
     deinit {
         // Without this, a URLSession and its delegate are never freed.
-        session.invalidateAndCancel()
+        client.invalidate()
     }
 
     public var name: String { Self.registryName }
@@ -43,7 +43,8 @@ public final class RemoteReward: Reward, @unchecked Sendable {
         var attempt = 1
         while true {
             do {
-                return try await post(body, expectedCount: input.count)
+                return try await post(
+                    body, expectedCount: input.count, limit: settings.responseLimit(images: input.count))
             } catch let failure as RemoteRewardFailure {
                 guard failure.isRetryable, attempt <= settings.retries else {
                     throw RemoteRewardError(url: settings.url, attempts: attempt, lastFailure: failure)
@@ -55,7 +56,7 @@ public final class RemoteReward: Reward, @unchecked Sendable {
     }
 
     /// One attempt; throws `RemoteRewardFailure`, or `CancellationError` when the task is cancelled.
-    private func post(_ body: Data, expectedCount: Int) async throws -> RewardBatch {
+    private func post(_ body: Data, expectedCount: Int, limit: Int) async throws -> RewardBatch {
         var request = URLRequest(url: settings.url, timeoutInterval: (settings.timeout + 1).rounded(.up))
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
@@ -63,7 +64,14 @@ public final class RemoteReward: Reward, @unchecked Sendable {
         let data: Data
         let response: URLResponse
         do {
-            (data, response) = try await send(request)
+            (data, response) = try await send(request, limit: limit)
+        } catch let refusal as BoundedHTTPClient.Refusal {
+            switch refusal {
+            case .tooLarge(let limit, let declared):
+                throw RemoteRewardFailure.responseTooLarge(limit: limit, declared: declared)
+            case .redirect(let status, let location):
+                throw RemoteRewardFailure.redirect(status: status, location: location ?? "")
+            }
         } catch let error as URLError {
             if error.code == .cancelled, Task.isCancelled { throw CancellationError() }
             throw failure(error)
@@ -80,9 +88,9 @@ public final class RemoteReward: Reward, @unchecked Sendable {
 
     /// The response, or `RemoteRewardFailure.timeout` when none is complete within
     /// `settings.timeout`: whichever comes first wins and the other is cancelled.
-    private func send(_ request: URLRequest) async throws -> (Data, URLResponse) {
+    private func send(_ request: URLRequest, limit: Int) async throws -> (Data, URLResponse) {
         try await withThrowingTaskGroup(of: (Data, URLResponse)?.self) { group in
-            group.addTask { try await self.session.data(for: request) }
+            group.addTask { try await self.client.data(for: request, limit: limit) }
             group.addTask {
                 try await Task.sleep(nanoseconds: UInt64(self.settings.timeout * 1e9))
                 return nil

@@ -25,10 +25,20 @@ public enum RemoteRewardFailure: Error, CustomStringConvertible, Equatable {
     case malformedResponse(String)
     /// A `rewards` or `info` list whose length is not the number of images sent.
     case wrongCount(field: String, expected: Int, got: Int)
+    /// A body longer than `max_response_bytes` (`declared`: its Content-Length, when
+    /// it gave one); refused before it was read whole.
+    case responseTooLarge(limit: Int, declared: Int64?)
+    /// A 3xx status: redirects are not followed (Foundation would re-send the POST
+    /// without its body); the URL to configure instead is `location`.
+    case redirect(status: Int, location: String)
 
     /// Worth another attempt? Not a 4xx status other than 408 and 429: the server
     /// said the request itself is wrong, and sending it again cannot help.
     public var isRetryable: Bool {
+        switch self {
+        case .responseTooLarge, .redirect: return false
+        default: break
+        }
         if case .httpStatus(let status, _) = self, (400..<500).contains(status), status != 408, status != 429 {
             return false
         }
@@ -47,6 +57,12 @@ public enum RemoteRewardFailure: Error, CustomStringConvertible, Equatable {
             return "malformed response: \(reason)"
         case .wrongCount(let field, let expected, let got):
             return "wrong number of \(field): \(got) for \(expected) images"
+        case .responseTooLarge(let limit, let declared):
+            let size = declared.map { "a body of \($0) bytes" } ?? "a body longer than that"
+            return "response too large: \(size), the limit is \(limit) bytes (option max_response_bytes)"
+        case .redirect(let status, let location):
+            return "HTTP status \(status), a redirect to '\(location)', which is not followed for a POST: "
+                + "set url to where the server really is"
         }
     }
 }

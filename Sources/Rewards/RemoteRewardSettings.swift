@@ -10,7 +10,9 @@ public struct RemoteRewardSettings: Equatable, Sendable {
         case png, jpeg
     }
 
-    public static let optionNames = ["url", "format", "jpeg_quality", "timeout_s", "retries", "retry_delay_s"]
+    public static let optionNames = [
+        "url", "format", "jpeg_quality", "timeout_s", "retries", "retry_delay_s", "max_response_bytes"
+    ]
 
     /// `url`: the endpoint that takes the POST, http or https.
     public var url: URL
@@ -25,10 +27,14 @@ public struct RemoteRewardSettings: Equatable, Sendable {
     /// `retry_delay_s`: seconds before the first retry; each further retry waits
     /// twice as long as the one before (default 1: 1 s, 2 s, 4 s).
     public var retryDelay: Double
+    /// `max_response_bytes`: the longest response body accepted; longer ones are
+    /// refused as they arrive. Default null: 1 MiB plus 64 KiB per image, room for
+    /// each reward and a generous `info` entry.
+    public var maxResponseBytes: Int?
 
     public init(
         url: URL, format: ImageFormat = .png, jpegQuality: Int = 95, timeout: Double = 60,
-        retries: Int = 3, retryDelay: Double = 1
+        retries: Int = 3, retryDelay: Double = 1, maxResponseBytes: Int? = nil
     ) {
         precondition((1...100).contains(jpegQuality), "RemoteRewardSettings: jpegQuality \(jpegQuality) not in 1...100")
         precondition(
@@ -40,6 +46,12 @@ public struct RemoteRewardSettings: Equatable, Sendable {
         self.timeout = timeout
         self.retries = retries
         self.retryDelay = retryDelay
+        self.maxResponseBytes = maxResponseBytes
+    }
+
+    /// The body limit for a batch of `images`.
+    public func responseLimit(images: Int) -> Int {
+        maxResponseBytes ?? (1 << 20) + images * (64 << 10)
     }
 
     /// Reads the options of a configuration; `url` is required.
@@ -57,7 +69,9 @@ public struct RemoteRewardSettings: Equatable, Sendable {
             jpegQuality: try options.int("jpeg_quality", default: 95, in: 1...100),
             timeout: try options.double("timeout_s", default: 60, in: 0.001...86_400),
             retries: try options.int("retries", default: 3, in: 0...100),
-            retryDelay: try options.double("retry_delay_s", default: 1, in: 0...3_600))
+            retryDelay: try options.double("retry_delay_s", default: 1, in: 0...3_600),
+            maxResponseBytes: options.values["max_response_bytes"] == nil
+                ? nil : try options.int("max_response_bytes", default: 0, in: 64...(1 << 31)))
     }
 
     /// Seconds to wait before retry number `retry` (1 for the first).

@@ -30,10 +30,66 @@ public struct DDIMScheduler {
         schedule = NoiseSchedule(configuration)
     }
 
-    /// The timesteps of an N-step sampling run, from noisiest to cleanest.
+    /// The timesteps of an N-step sampling run, from noisiest to cleanest. Traps, with
+    /// the reason, for a step count `checkedTimesteps(inferenceSteps:)` refuses: check
+    /// user input with that (or `checkInferenceSteps`) first.
     public func timesteps(inferenceSteps n: Int) -> [Int] {
+        do {
+            return try checkedTimesteps(inferenceSteps: n)
+        } catch {
+            fatalError("DDIMScheduler: \(error)")
+        }
+    }
+
+    /// The timesteps of an N-step sampling run, or an error saying which step counts
+    /// this schedule allows: 1...maximumInferenceSteps, so that every timestep (with
+    /// `steps_offset`) indexes the [num_train_timesteps] tables.
+    public func checkedTimesteps(inferenceSteps n: Int) throws -> [Int] {
+        try checkInferenceSteps(n)
+        let timesteps = unvalidatedTimesteps(inferenceSteps: n)
         let train = configuration.numTrainTimesteps
-        precondition(n > 0 && n <= train, "DDIMScheduler: inference steps must be in 1...\(train), got \(n)")
+        if let bad = timesteps.first(where: { !(0..<train).contains($0) }) {
+            throw SchedulerConfigurationError(
+                field: "num_inference_steps",
+                message:
+                    "\(n) sampling steps give timestep \(bad), outside 0...\(train - 1) "
+                    + "(steps_offset \(configuration.stepsOffset)); choose another number of steps")
+        }
+        guard timesteps.count == n else { throw stepsError(n) }
+        return timesteps
+    }
+
+    /// Throws unless `n` is in 1...maximumInferenceSteps (computed without building
+    /// the timesteps, so a huge `n` costs nothing).
+    public func checkInferenceSteps(_ n: Int) throws {
+        guard n >= 1 && n <= maximumInferenceSteps else { throw stepsError(n) }
+    }
+
+    /// The most inference steps this schedule can take: num_train_timesteps, less
+    /// steps_offset for "leading" spacing (the last timestep is (n - 1) · (T / n) +
+    /// steps_offset, which must stay below T).
+    public var maximumInferenceSteps: Int {
+        let train = configuration.numTrainTimesteps
+        guard configuration.timestepSpacing == .leading else { return train }
+        var n = train
+        while n > 0 && (n - 1) * (train / n) + configuration.stepsOffset >= train { n -= 1 }
+        return n
+    }
+
+    private func stepsError(_ n: Int) -> SchedulerConfigurationError {
+        let c = configuration
+        let maximum = maximumInferenceSteps
+        let range = maximum >= 1 ? "1...\(maximum)" : "nothing (no step count fits)"
+        return SchedulerConfigurationError(
+            field: "num_inference_steps",
+            message:
+                "the number of sampling steps must be in \(range) for this scheduler "
+                + "(num_train_timesteps \(c.numTrainTimesteps), steps_offset \(c.stepsOffset), "
+                + "timestep_spacing \(c.timestepSpacing.rawValue)), got \(n)")
+    }
+
+    private func unvalidatedTimesteps(inferenceSteps n: Int) -> [Int] {
+        let train = configuration.numTrainTimesteps
         switch configuration.timestepSpacing {
         case .leading:
             let ratio = train / n

@@ -99,10 +99,9 @@ public struct SchedulerConfiguration: Codable, Equatable, Sendable {
             throw DecodingError.dataCorruptedError(
                 forKey: .thresholding, in: c, debugDescription: "dynamic thresholding is not supported")
         }
-        guard numTrainTimesteps > 0 else {
-            throw DecodingError.dataCorruptedError(
-                forKey: .numTrainTimesteps, in: c, debugDescription: "must be positive, got \(numTrainTimesteps)")
-        }
+        // Every field the schedule reads, with its allowed range (SchedulerConfigurationError,
+        // which names the field; ConfigurationFile adds the file).
+        try validate()
     }
 
     public func encode(to encoder: Encoder) throws {

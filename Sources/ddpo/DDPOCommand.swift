@@ -1,4 +1,5 @@
 import ArgumentParser
+import DDPO
 import Foundation
 import Logging
 import Torch
@@ -32,7 +33,9 @@ struct RuntimeOptions: ParsableArguments {
         guard parsedDType != nil else {
             throw ValidationError("--dtype must be float32, float16 or bfloat16, got '\(dtype)'")
         }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let threads, !(1...TrainingConfiguration.maximumThreads).contains(threads) {
+            throw ValidationError("--threads must be 1...\(TrainingConfiguration.maximumThreads), got \(threads)")
+        }
     }
 
     var parsedDType: DType? {

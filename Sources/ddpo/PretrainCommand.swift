@@ -44,6 +44,9 @@ struct PretrainCommand: ParsableCommand {
             throw ValidationError("step counts must not be negative")
         }
         guard batch > 0 else { throw ValidationError("--batch must be positive") }
+        if let threads, !(1...TrainingConfiguration.maximumThreads).contains(threads) {
+            throw ValidationError("--threads must be 1...\(TrainingConfiguration.maximumThreads), got \(threads)")
+        }
     }
 
     var world: PretrainingDataset { ShapesWorldDataset(excludingHeldOut: excludeHeldOut) }

@@ -40,6 +40,10 @@ struct SampleCommand: ParsableCommand {
                 "--mixed-precision must be \(MixedPrecision.allCases.map(\.rawValue).joined(separator: " or ")), got '\(mixedPrecision)'"
             )
         }
+        let maximumThreads = TrainingConfiguration.maximumThreads
+        if let threads = runtime.threads, !(1...maximumThreads).contains(threads) {
+            throw ValidationError("--threads must be in 1...\(maximumThreads), got \(threads)")
+        }
     }
 
     func run() throws {
@@ -48,6 +52,13 @@ struct SampleCommand: ParsableCommand {
         let modelURL = URL(fileURLWithPath: model)
         let pipeline = try StableDiffusion.load(
             directory: modelURL, dtype: dtype, device: device, variant: sampling.variant)
+        // The steps against this model's scheduler (steps_offset, num_train_timesteps),
+        // before any image is drawn.
+        do {
+            try pipeline.check(sampling.options)
+        } catch let error as SamplingOptionsError {
+            throw SamplingArguments.validationError(error)
+        }
         if let lora {
             try LoRAExport.load(into: pipeline.unet, from: URL(fileURLWithPath: lora))
             pipeline.unet.eval()

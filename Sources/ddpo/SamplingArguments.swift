@@ -19,8 +19,26 @@ struct SamplingArguments: ParsableArguments {
     var variant: String?
 
     func validate() throws {
-        guard steps > 0 else { throw ValidationError("--steps must be positive") }
         guard eta > 0 else { throw ValidationError("--eta must be positive (DDPO's policy is stochastic)") }
+        do {
+            try options.validate()
+        } catch let error as SamplingOptionsError {
+            throw Self.validationError(error)
+        }
+    }
+
+    /// The flag an option of `SamplingOptions` comes from.
+    static func flag(_ field: String) -> String {
+        switch field {
+        case "guidance_scale": return "--guidance"
+        default: return "--\(field)"
+        }
+    }
+
+    /// A `SamplingOptionsError` (from `SamplingOptions.validate` or
+    /// `StableDiffusion.check`) with the flag's name.
+    static func validationError(_ error: SamplingOptionsError) -> ValidationError {
+        ValidationError("\(flag(error.field)) \(error.message)")
     }
 
     var options: SamplingOptions { SamplingOptions(steps: steps, guidanceScale: guidance, eta: eta) }

@@ -29,11 +29,21 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Continue the run in this folder from its newest checkpoint (uses its config.yaml).")
     var resume: String?
 
+    @Flag(
+        help: """
+            With --resume: when the newest checkpoint is damaged, set it aside and continue \
+            from the newest intact one (without it, such a resume stops and names both).
+            """)
+    var resumeFromLastGood = false
+
     @Option(help: "Start this many data-parallel processes on this machine (like torchrun --nproc-per-node).")
     var nproc: Int?
 
     func validate() throws {
         guard config != nil || resume != nil else { throw ValidationError("give --config FILE or --resume RUN_DIR") }
+        if resumeFromLastGood && resume == nil {
+            throw ValidationError("--resume-from-last-good needs --resume RUN_DIR")
+        }
         if let nproc {
             guard (1...1024).contains(nproc) else { throw ValidationError("--nproc must be 1...1024, got \(nproc)") }
             if nproc > 1 && ProcessInfo.processInfo.environment["RANK"] != nil {
@@ -66,7 +76,8 @@ struct TrainCommand: AsyncParsableCommand {
             if configuration.device == "cuda" { configuration.device = "cuda:\(launch.localRank)" }
             dataParallel = try DataParallel(joining: launch, timeout: .seconds(configuration.distributedTimeout))
         }
-        try await Self.train(configuration, dataParallel: dataParallel, logger: logger)
+        try await Self.train(
+            configuration, dataParallel: dataParallel, resumeFromLastGood: resumeFromLastGood, logger: logger)
     }
 
     /// This command's arguments with `--nproc N` / `--nproc=N` taken out: what each rank runs.
@@ -92,11 +103,11 @@ struct TrainCommand: AsyncParsableCommand {
     /// logs the epochs and writes the report.
     static func train(
         _ configuration: TrainingConfiguration, dataParallel: DataParallel = .single,
-        logger: Logger
+        resumeFromLastGood: Bool = false, logger: Logger
     ) async throws {
         let trainer = try Trainer(
             configuration: configuration, catalogue: .withShapesWorld(model: configuration.model),
-            dataParallel: dataParallel, logger: logger)
+            dataParallel: dataParallel, resumeFromLastGood: resumeFromLastGood, logger: logger)
         let directory = trainer.runDirectory
         let isMain = dataParallel.isMain
         // Also when training fails: what the run did so far is worth a report.

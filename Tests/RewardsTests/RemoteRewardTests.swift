@@ -189,4 +189,38 @@ final class RemoteRewardTests: XCTestCase {
         XCTAssertTrue(RemoteRewardFailure.httpStatus(503, body: "").isRetryable)
         XCTAssertTrue(RemoteRewardFailure.malformedResponse("x").isRetryable)
     }
+
+    /// A server announcing a 2 GiB body is refused on its headers, without retrying.
+    func testADeclaredHugeBodyIsRefusedBeforeItIsRead() async throws {
+        let server = try start("oversized")
+        let error = await scoreError(try reward(server.url))
+        let remote = try XCTUnwrap(error as? RemoteRewardError, "\(String(describing: error))")
+        XCTAssertEqual(remote.attempts, 1)
+        let limit = (1 << 20) + Fixtures.input().count * (64 << 10)
+        XCTAssertEqual(remote.lastFailure, .responseTooLarge(limit: limit, declared: 1 << 31))
+        XCTAssertTrue("\(remote)".contains("option max_response_bytes"), "\(remote)")
+    }
+
+    /// A body without a length that never ends is cut off at the limit as it arrives.
+    func testAnEndlessBodyStopsAtTheConfiguredLimit() async throws {
+        let server = try start("endless")
+        let error = await scoreError(try reward(server.url, ["max_response_bytes": "100000"]))
+        let remote = try XCTUnwrap(error as? RemoteRewardError, "\(String(describing: error))")
+        XCTAssertEqual(remote.lastFailure, .responseTooLarge(limit: 100_000, declared: nil))
+        XCTAssertThrowsError(try reward(server.url, ["max_response_bytes": "10"])) { error in
+            XCTAssertTrue("\(error)".contains("max_response_bytes"), "\(error)")
+        }
+    }
+
+    /// A redirected POST would be re-sent without its body: not followed, and the
+    /// error says where the server pointed.
+    func testARedirectIsNotFollowed() async throws {
+        let server = try start("redirect")
+        let error = await scoreError(try reward(server.url))
+        let remote = try XCTUnwrap(error as? RemoteRewardError, "\(String(describing: error))")
+        XCTAssertEqual(remote.attempts, 1)
+        guard case .redirect(let status, let location) = remote.lastFailure else { return XCTFail("\(remote)") }
+        XCTAssertEqual(status, 307)
+        XCTAssertTrue(location.hasSuffix("/elsewhere"), location)
+    }
 }

@@ -47,11 +47,28 @@ public struct Checkpoint {
     public var state: CheckpointState
     public var trainableWeights: [String: Tensor]
     public var optimizerState: [String: Tensor]
+    /// Whether its files were checked against a manifest; false for a checkpoint
+    /// written before manifests existed (accepted unchecked: the caller warns).
+    public var hasManifest = true
+}
+
+/// The checkpoint a resume continues from (`CheckpointStore.resumePoint`).
+public struct ResumePoint {
+    /// The newest intact checkpoint; nil when the run has none (it starts at epoch 0).
+    public var checkpoint: Checkpoint?
+    /// Newer checkpoints found damaged and set aside (only with `fallBackToLastGood`),
+    /// newest first: where each was moved, and what was wrong with it.
+    public var setAside: [(movedTo: URL, problem: CheckpointError)] = []
 }
 
 /// Checkpoints in `<run>/checkpoints/epoch-NNNNNN/`, each written completely into
 /// a temporary folder and then renamed into place, so a crash mid-write leaves the
 /// previous checkpoints valid; only the newest `kept` are kept.
+///
+/// Each checkpoint has a `manifest.json` with every file's size and CRC-32C
+/// (`CheckpointManifest`), written before the rename; `load` checks the files against
+/// it and that state.json's epoch is the folder's, and names the file that is wrong.
+/// A checkpoint without a manifest (written before they existed) still loads.
 ///
 /// No generator state is stored: every random draw of epoch e comes from
 /// generators seeded by (run seed, e, purpose), so the epoch number restores them.
@@ -63,6 +80,7 @@ public struct CheckpointStore {
     static let stateFile = "state.json"
     static let weightsFile = "trainable.safetensors"
     static let optimizerFile = "optimizer.safetensors"
+    static let requiredFiles = [weightsFile, optimizerFile, stateFile]
 
     public init(runDirectory: URL, kept: Int) {
         directory = runDirectory.appendingPathComponent("checkpoints")
@@ -89,6 +107,11 @@ public struct CheckpointStore {
             try AtomicFile.write(
                 path: temporary.appendingPathComponent(Self.stateFile).path,
                 bytes: Array(try encoder.encode(state)))
+            // Last, from the files as they are on disk: the checkpoint is complete once this exists.
+            let manifest = try CheckpointManifest.make(folder: temporary, names: Self.requiredFiles)
+            try AtomicFile.write(
+                path: temporary.appendingPathComponent(CheckpointManifest.fileName).path,
+                bytes: Array(try encoder.encode(manifest)))
             if fileManager.fileExists(atPath: final.path) { try fileManager.removeItem(at: final) }
             try fileManager.moveItem(at: temporary, to: final)
         } catch {
@@ -132,7 +155,27 @@ public struct CheckpointStore {
         return try load(url)
     }
 
+    /// Loads the checkpoint in `url` after checking it (`checkedState`).
     public func load(_ url: URL) throws -> Checkpoint {
+        let (state, hasManifest) = try checkedState(url)
+        func tensors(_ name: String) throws -> [String: Tensor] {
+            let file = url.appendingPathComponent(name)
+            do { return try Safetensors.load(file) } catch {
+                throw CheckpointError(path: file.path, reason: "unreadable tensors (\(error))")
+            }
+        }
+        return Checkpoint(
+            directory: url, state: state, trainableWeights: try tensors(Self.weightsFile),
+            optimizerState: try tensors(Self.optimizerFile), hasManifest: hasManifest)
+    }
+
+    /// The state of the checkpoint in `url`, after checking its files against its
+    /// manifest (when it has one: `hasManifest`) and that the state's epoch is the one
+    /// its folder is named after. The tensors are not parsed. Throws a
+    /// `CheckpointError` naming the file that is wrong.
+    public func checkedState(_ url: URL) throws -> (state: CheckpointState, hasManifest: Bool) {
+        let manifest = try CheckpointManifest.read(folder: url)
+        try manifest?.verify(folder: url, required: Self.requiredFiles)
         let stateURL = url.appendingPathComponent(Self.stateFile)
         let state: CheckpointState
         do {
@@ -143,10 +186,74 @@ public struct CheckpointStore {
         guard state.version == CheckpointState.currentVersion else {
             throw CheckpointError(path: stateURL.path, reason: "checkpoint format \(state.version) is not supported")
         }
-        return Checkpoint(
-            directory: url, state: state,
-            trainableWeights: try Safetensors.load(url.appendingPathComponent(Self.weightsFile)),
-            optimizerState: try Safetensors.load(url.appendingPathComponent(Self.optimizerFile)))
+        if let folderEpoch = Self.epoch(ofFolder: url), folderEpoch != state.epoch {
+            throw CheckpointError(
+                path: stateURL.path,
+                reason: "says epoch \(state.epoch) but its folder is \(url.lastPathComponent) (epoch \(folderEpoch)):"
+                    + " the checkpoint is inconsistent and is not used")
+        }
+        return (state, manifest != nil)
+    }
+
+    /// The epoch a checkpoint folder's name gives (`epoch-000006` → 6); nil for other names.
+    static func epoch(ofFolder url: URL) -> Int? {
+        let name = url.lastPathComponent
+        guard name.hasPrefix(prefix) else { return nil }
+        return Int(name.dropFirst(prefix.count))
+    }
+
+    /// The checkpoint a resume continues from: the newest, when it is intact. When it
+    /// is damaged (a file differs from the manifest, state.json's epoch is not the
+    /// folder's, a file is unreadable), this throws an error naming the file, what is
+    /// wrong and the newest intact checkpoint before it, unless `fallBackToLastGood`:
+    /// then the damaged newer ones are set aside (renamed `.epoch-NNNNNN.damaged-…`, kept
+    /// for inspection, never loaded or pruned as checkpoints) and the newest intact
+    /// one is returned. Throws when no checkpoint is intact.
+    public func resumePoint(fallBackToLastGood: Bool) throws -> ResumePoint {
+        var damaged: [(url: URL, problem: CheckpointError)] = []
+        var intact: Checkpoint?
+        for url in try checkpoints().reversed() {
+            do {
+                if damaged.isEmpty || fallBackToLastGood {
+                    intact = try load(url)
+                } else {
+                    // Only to name the checkpoint to fall back to: the tensors are not needed.
+                    intact = Checkpoint(
+                        directory: url, state: try checkedState(url).state, trainableWeights: [:],
+                        optimizerState: [:])
+                }
+                break
+            } catch let error as CheckpointError {
+                damaged.append((url, error))
+            }
+        }
+        guard let newestDamaged = damaged.first else { return ResumePoint(checkpoint: intact) }
+        guard let intact else {
+            throw CheckpointError(
+                path: newestDamaged.problem.path,
+                reason: newestDamaged.problem.reason
+                    + "; no checkpoint of this run is intact (\(damaged.count) checked), so it cannot be resumed")
+        }
+        guard fallBackToLastGood else {
+            throw CheckpointError(
+                path: newestDamaged.problem.path,
+                reason: newestDamaged.problem.reason
+                    + "; the newest checkpoint \(newestDamaged.url.lastPathComponent) cannot be resumed. The newest"
+                    + " intact one is \(intact.directory.path) (epoch \(intact.state.epoch)): resume from it with"
+                    + " --resume-from-last-good (Trainer(resumeFromLastGood: true)), which sets the damaged"
+                    + " checkpoint(s) aside and trains their epochs again")
+        }
+        var point = ResumePoint(checkpoint: intact)
+        for (url, problem) in damaged {
+            let aside = directory.appendingPathComponent(".\(url.lastPathComponent).damaged-\(UUID().uuidString)")
+            do {
+                try FileManager.default.moveItem(at: url, to: aside)
+            } catch {
+                throw CheckpointError(path: url.path, reason: "cannot set the damaged checkpoint aside (\(error))")
+            }
+            point.setAside.append((aside, problem))
+        }
+        return point
     }
 
     private func prune() throws {

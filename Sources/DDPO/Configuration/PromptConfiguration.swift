@@ -55,6 +55,6 @@ extension TrainingConfiguration.Prompt: Codable, ConfigurationSection {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(name, forKey: .name)
         try c.encodeIfPresent(file, forKey: .file)
-        try c.encodeIfPresent(prompts, forKey: .prompts)
+        try c.encodeIfPresent(prompts.map(YAMLStringList.init), forKey: .prompts)
     }
 }

@@ -1,3 +1,6 @@
+import DiffusionModels
+import Foundation
+import Schedulers
 import Torch
 
 extension TrainingConfiguration {
@@ -38,8 +41,13 @@ extension TrainingConfiguration {
         try require(
             mixedPrecision == .no || dtype == "float32", "mixed_precision",
             "'\(mixedPrecision.rawValue)' needs dtype float32 (the trainable weights stay fp32), got dtype '\(dtype)'")
-        if let threads { try atLeastOne(threads, "threads") }
-        try atLeastOne(workers, "workers")
+        let maximumThreads = Self.maximumThreads
+        if let threads {
+            try require(
+                (1...maximumThreads).contains(threads), "threads", "must be in 1...\(maximumThreads), got \(threads)")
+        }
+        try require(
+            (1...maximumThreads).contains(workers), "workers", "must be in 1...\(maximumThreads), got \(workers)")
         try positive(distributedTimeout, "distributed_timeout")
         try require(
             workers == 1 || (try torchDevice()) == .cpu, "workers",
@@ -54,14 +62,33 @@ extension TrainingConfiguration {
         try validateTasks(knownRewards: knownRewards, promptSets: catalogue.promptSets)
 
         // Sampling.
-        try atLeastOne(sample.numSteps, "sample.num_steps")
+        let maximumSteps = SchedulerConfiguration.maximumTrainTimesteps
+        try require(
+            (1...maximumSteps).contains(sample.numSteps), "sample.num_steps",
+            "must be in 1...num_train_timesteps of the model's scheduler (at most \(maximumSteps)), "
+                + "got \(sample.numSteps)"
+        )
+        try checkStepsAgainstModelScheduler()
         try positive(sample.eta, "sample.eta")
+        try require(
+            sample.eta <= 1, "sample.eta",
+            "must be in (0, 1], got \(sample.eta) (above 1 the DDIM step's variance exceeds 1 - alpha-bar: NaN)")
         try positive(sample.guidanceScale, "sample.guidance_scale")
+        let maximumGuidance = SamplingOptions.maximumGuidanceScale
+        try require(
+            sample.guidanceScale <= maximumGuidance, "sample.guidance_scale",
+            "must be in (0, \(Int(maximumGuidance))], got \(sample.guidanceScale)")
         try atLeastOne(sample.batchSize, "sample.batch_size")
         try atLeastOne(sample.numBatchesPerEpoch, "sample.num_batches_per_epoch")
         for (size, field) in [(sample.height, "sample.height"), (sample.width, "sample.width")] {
             if let size {
                 try require(size > 0 && size % 8 == 0, field, "must be a positive multiple of 8, got \(size)")
+                let maximumSize = Self.maximumImageSide
+                try require(
+                    size <= maximumSize, field,
+                    "must be at most \(maximumSize) pixels (a latent side of "
+                        + "\(ModelSizeLimits.maximumLatentSide) at SD's "
+                        + "scale factor 8), got \(size)")
             }
         }
 
@@ -137,6 +164,35 @@ extension TrainingConfiguration {
         // Monitors.
         try monitor.validate(knownRewards: knownRewards, promptSets: catalogue.promptSets)
         return self
+    }
+
+    /// The most intra-op `threads` and `workers` (and `--threads`): more only waits on
+    /// locks, and tens of thousands of threads crash or hang libtorch's pool.
+    public static let maximumThreads = 512
+
+    /// The largest `sample.height` / `sample.width` in pixels.
+    public static let maximumImageSide = 8 * ModelSizeLimits.maximumLatentSide
+
+    /// `sample.num_steps` against the model folder's scheduler_config.json, when the
+    /// folder has one (loading the model reports a missing folder): with steps_offset,
+    /// the last timestep must stay inside the schedule. The file's own fields are
+    /// checked as it is read (an error names the file and the field).
+    func checkStepsAgainstModelScheduler() throws {
+        let url = URL(fileURLWithPath: model).appendingPathComponent("scheduler")
+            .appendingPathComponent("scheduler_config.json")
+        guard FileManager.default.fileExists(atPath: url.path) else { return }
+        let configuration: SchedulerConfiguration
+        do {
+            configuration = try SchedulerConfiguration.load(from: url)
+        } catch {
+            throw ConfigurationError(field: "model", message: "\(error)")
+        }
+        let scheduler = DDIMScheduler(configuration: configuration)
+        do {
+            _ = try scheduler.checkedTimesteps(inferenceSteps: sample.numSteps)
+        } catch let error as SchedulerConfigurationError {
+            throw ConfigurationError(field: "sample.num_steps", message: "\(error.message) (\(url.path))")
+        }
     }
 
     /// `device` as a Torch device; throws naming `device` for an unknown string.

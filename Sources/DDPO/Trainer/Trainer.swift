@@ -42,15 +42,26 @@ public final class Trainer {
     /// This process's place in a data-parallel run (`DataParallel.single`: alone).
     public let dataParallel: DataParallel
     let logger: Logger
+    /// Rank 0's lock of the run folder (`<run>/.lock`), from `init` until `run` ends
+    /// (or the trainer goes); nil on the other ranks.
+    var runFolderLock: RunFolderLock?
+    /// Per task, the epochs in a row in which every sample was dropped (`Trainer+AllDropped`).
+    var allDroppedInARow: [Int] = []
 
     /// Prepares a run from a validated configuration; resumes from the newest
     /// checkpoint of the run folder when `configuration.resume` is set. The names the
     /// configuration uses (rewards, prompt sets, pretraining data) come from `catalogue`.
     /// In a data-parallel run every rank builds its trainer with its `dataParallel`;
     /// rank 0 alone checks and writes the run folder, the others wait for it.
+    ///
+    /// Rank 0 locks the run folder (`RunFolderLock`): a second trainer on it stops
+    /// with an error naming the first's PID. A resume checks the newest checkpoint
+    /// against its manifest and refuses a damaged one, naming the file and the newest
+    /// intact checkpoint; with `resumeFromLastGood` it sets the damaged ones aside and
+    /// continues from that one. metrics.jsonl is rewound to the checkpoint's epoch.
     public init(
         configuration: TrainingConfiguration, catalogue: Catalogue = .standard,
-        dataParallel: DataParallel = .single, logger: Logger
+        dataParallel: DataParallel = .single, resumeFromLastGood: Bool = false, logger: Logger
     ) throws {
         var configuration = try configuration.validate(catalogue: catalogue)
         // The default run name is the local time when the configuration was read, which
@@ -100,11 +111,18 @@ public final class Trainer {
                 learningRate: train.learningRate, beta1: train.adamBeta1, beta2: train.adamBeta2,
                 epsilon: train.adamEpsilon, weightDecay: train.adamWeightDecay))
         checkpoints = CheckpointStore(runDirectory: runDirectory, kept: configuration.checkpointsKept)
+        var resumePoint: ResumePoint?
         if dataParallel.isMain {
+            try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+            runFolderLock = try RunFolderLock(folder: runDirectory)
             if configuration.resume == nil {
                 try Self.checkUnused(runDirectory: runDirectory, checkpoints: checkpoints)
+            } else {
+                // Before the run log opens metrics.jsonl: it is rewound to the checkpoint.
+                let point = try checkpoints.resumePoint(fallBackToLastGood: resumeFromLastGood)
+                try Self.rewindMetrics(of: runDirectory, to: point.checkpoint?.state.epoch ?? 0, logger: logger)
+                resumePoint = point
             }
-            try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
             runLog = try RunLog(directory: runDirectory)
             if configuration.resume == nil {
                 try AtomicFile.write(
@@ -116,7 +134,8 @@ public final class Trainer {
         }
         try dataParallel.barrier("waiting for rank 0 to prepare the run folder")
         if configuration.resume != nil {
-            try restoreLatestCheckpoint()
+            // The other ranks choose after rank 0 has set any damaged checkpoint aside, so all take the same.
+            try restore(resumePoint ?? checkpoints.resumePoint(fallBackToLastGood: resumeFromLastGood))
         }
     }
 
@@ -126,10 +145,33 @@ public final class Trainer {
         Dictionary(uniqueKeysWithValues: optimizer.parameters.map { ($0.name, $0.tensor.detached()) })
     }
 
-    private func restoreLatestCheckpoint() throws {
-        guard let checkpoint = try checkpoints.latest() else {
+    /// metrics.jsonl without the lines of the epochs a resume from `epoch` trains again (`MetricsRewind`).
+    private static func rewindMetrics(of runDirectory: URL, to epoch: Int, logger: Logger) throws {
+        let metrics = runDirectory.appendingPathComponent(RunLog.metricsFileName)
+        let removed = try MetricsRewind.rewind(file: metrics, toEpoch: epoch)
+        if removed > 0 {
+            logger.info(
+                "metrics.jsonl rewound to the checkpoint: the lines of the epochs trained again are removed",
+                metadata: ["epoch": "\(epoch)", "lines_removed": "\(removed)"])
+        }
+    }
+
+    private func restore(_ point: ResumePoint) throws {
+        if dataParallel.isMain {
+            for (movedTo, problem) in point.setAside {
+                logger.warning(
+                    "a damaged checkpoint was set aside (--resume-from-last-good); its epochs are trained again",
+                    metadata: ["problem": "\(problem)", "moved_to": "\(movedTo.path)"])
+            }
+        }
+        guard let checkpoint = point.checkpoint else {
             logger.info("no checkpoint yet; starting at epoch 0", metadata: ["run": "\(runDirectory.path)"])
             return
+        }
+        if !checkpoint.hasManifest && dataParallel.isMain {
+            logger.warning(
+                "the checkpoint has no manifest.json (written by an older version): its files cannot be checked",
+                metadata: ["checkpoint": "\(checkpoint.directory.path)"])
         }
         guard checkpoint.state.trainable == trainableKind else {
             throw CheckpointError(
@@ -219,6 +261,12 @@ public final class Trainer {
         progress: ((String, Int, Int) -> Void)? = nil,
         onEpoch: ((EpochReport) throws -> Void)? = nil
     ) async throws {
+        if dataParallel.isMain && runFolderLock?.isHeld != true {
+            runFolderLock = try RunFolderLock(folder: runDirectory)
+        }
+        // Another trainer (or a resume) may use the folder once this run is over.
+        defer { runFolderLock?.release() }
+        var epochsRun = 0
         if epoch == 0 {
             if dataParallel.isMain { try await evaluate() }
             _ = try await monitorIfDue()
@@ -231,16 +279,19 @@ public final class Trainer {
         while epoch < configuration.epochs {
             let report = try await runEpoch(progress: progress)
             epoch += 1
+            epochsRun += 1
             if dataParallel.isMain {
                 try log(report)
                 try onEpoch?(report)
             }
+            try checkAllDropped(report)
             let stop = try await monitorIfDue()
             let isLast = epoch == configuration.epochs || stop
             if isLast && dataParallel.isMain { try await evaluate() }
             if epoch % configuration.saveFrequency == 0 || isLast { try saveCheckpoint() }
-            if stop { return }
+            if stop { break }
         }
+        try checkTrainedSomething(epochsRun: epochsRun)
     }
 
     /// Fixed prompts and noise, drawn the same way at every evaluation (a draw far

@@ -1,3 +1,4 @@
+import Files
 import Foundation
 import Schedulers
 import Torch
@@ -42,6 +43,7 @@ public final class StableDiffusion {
         let tokenizer = try CLIPTokenizer(directory: folder("tokenizer"))
         let schedulerConfiguration = try SchedulerConfiguration.load(
             from: folder("scheduler").appendingPathComponent("scheduler_config.json"))
+        try checkComponentsFit(directory: directory, tokenizer: tokenizer)
         let textEncoder = try CLIPTextModel.load(directory: folder("text_encoder"), dtype: dtype, variant: variant)
         textEncoder.to(device: device)
         let unet = try UNet2DConditionModel.load(
@@ -54,6 +56,57 @@ public final class StableDiffusion {
             tokenizer: tokenizer, textEncoder: textEncoder, unet: unet, vae: vae,
             scheduler: DDIMScheduler(configuration: schedulerConfiguration), device: device,
             dtype: dtype, directory: directory)
+    }
+
+    /// The components' config.json files against each other, before any weights are
+    /// read: each is valid alone, but a pipeline whose parts disagree would trap
+    /// inside a matrix product or an embedding lookup at the first prompt.
+    static func checkComponentsFit(directory: URL, tokenizer: CLIPTokenizer) throws {
+        let folder = { (name: String) in directory.appendingPathComponent(name) }
+        let textURL = folder("text_encoder").appendingPathComponent("config.json")
+        let text = try CLIPTextConfiguration.load(from: textURL)
+        let unet = try DiffusersModelFolder.configuration(UNet2DConditionConfiguration.self, in: folder("unet"))
+        let vae = try DiffusersModelFolder.configuration(AutoencoderKLConfiguration.self, in: folder("vae"))
+        let largestID =
+            ([tokenizer.startTokenID, tokenizer.endTokenID, tokenizer.paddingTokenID] + tokenizer.vocabulary.values)
+            .max() ?? 0
+        if largestID >= text.vocabularySize {
+            throw ConfigurationFileError(
+                path: textURL.path,
+                message:
+                    "field 'vocab_size': \(text.vocabularySize) is too small for the tokenizer's token id \(largestID)")
+        }
+        if tokenizer.maxLength > text.maxPositionEmbeddings {
+            throw ConfigurationFileError(
+                path: textURL.path,
+                message:
+                    "field 'max_position_embeddings': \(text.maxPositionEmbeddings) is shorter than the tokenizer's "
+                    + "\(tokenizer.maxLength) tokens")
+        }
+        let unetURL = folder("unet").appendingPathComponent("config.json")
+        let count = unet.blockOutChannels.count
+        if let width = unet.crossAttentionDim.values(blockCount: count)?.first(where: { $0 != text.hiddenSize }) {
+            throw ConfigurationFileError(
+                path: unetURL.path,
+                message:
+                    "field 'cross_attention_dim': \(width) does not match the text encoder's hidden_size "
+                    + "\(text.hiddenSize)"
+            )
+        }
+        if unet.inChannels != vae.latentChannels {
+            throw ConfigurationFileError(
+                path: unetURL.path,
+                message:
+                    "field 'in_channels': \(unet.inChannels) does not match the VAE's latent_channels "
+                    + "\(vae.latentChannels)"
+            )
+        }
+        if unet.outChannels != unet.inChannels {
+            throw ConfigurationFileError(
+                path: unetURL.path,
+                message:
+                    "field 'out_channels': \(unet.outChannels) must equal in_channels \(unet.inChannels) for sampling")
+        }
     }
 
     /// The text encoder's last hidden state for each prompt, [B, 77, hidden].

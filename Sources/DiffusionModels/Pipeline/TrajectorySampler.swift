@@ -24,6 +24,84 @@ public struct SamplingOptions: Equatable, Sendable {
     }
 }
 
+/// A sampling option outside what a model (or DDIM) can honour; `field` is the
+/// option's name (`steps`, `guidance_scale`, `eta`, `height`, `width`), for a command
+/// line or a configuration file to translate into its own.
+public struct SamplingOptionsError: Error, CustomStringConvertible, Equatable {
+    public var field: String
+    public var message: String
+
+    public init(field: String, message: String) {
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String { "\(field): \(message)" }
+}
+
+extension SamplingOptions {
+    /// The largest classifier-free guidance weight accepted (SD uses 5 to 15).
+    public static let maximumGuidanceScale = 1000.0
+
+    /// The checks that need no model: guidance finite in 0...maximumGuidanceScale (NaN
+    /// would silently turn guidance off, infinity gives a black image); eta finite in
+    /// (0, 1] (above 1 the DDIM variance exceeds 1 - alpha-bar and the step is NaN);
+    /// steps in 1...`SchedulerConfiguration.maximumTrainTimesteps`; height and width positive when given.
+    public func validate() throws {
+        func fail(_ field: String, _ message: String) -> SamplingOptionsError {
+            SamplingOptionsError(field: field, message: message)
+        }
+        let maximumGuidance = Self.maximumGuidanceScale
+        guard guidanceScale.isFinite && guidanceScale >= 0 && guidanceScale <= maximumGuidance else {
+            throw fail(
+                "guidance_scale",
+                "must be a finite number in 0...\(Int(maximumGuidance)) (1 or less: no guidance), got \(guidanceScale)")
+        }
+        guard eta.isFinite && eta > 0 && eta <= 1 else {
+            throw fail(
+                "eta",
+                "must be in (0, 1], got \(eta) (0 has no log-probability; above 1 the DDIM step's variance "
+                    + "exceeds 1 - alpha-bar and gives NaN)")
+        }
+        let maximumSteps = SchedulerConfiguration.maximumTrainTimesteps
+        guard steps >= 1 && steps <= maximumSteps else {
+            throw fail(
+                "steps",
+                "must be in 1...num_train_timesteps of the model's scheduler (at most \(maximumSteps)), got \(steps)")
+        }
+        for (field, size) in [("height", height), ("width", width)] {
+            if let size, size < 1 { throw fail(field, "must be positive, got \(size)") }
+        }
+    }
+}
+
+extension StableDiffusion {
+    /// `options` checked against this model: `SamplingOptions.validate()`, the steps
+    /// against the scheduler (1...`scheduler.maximumInferenceSteps`, so every timestep
+    /// with `steps_offset` is inside the schedule), and the latent size (image side /
+    /// VAE scale factor) in 1...`ModelSizeLimits.maximumLatentSide`.
+    public func check(_ options: SamplingOptions) throws {
+        try options.validate()
+        do {
+            _ = try scheduler.checkedTimesteps(inferenceSteps: options.steps)
+        } catch let error as SchedulerConfigurationError {
+            throw SamplingOptionsError(field: "steps", message: error.message)
+        }
+        let scale = vaeScaleFactor
+        let maximum = ModelSizeLimits.maximumLatentSide
+        for (field, size) in [("height", options.height), ("width", options.width)] {
+            guard let size else { continue }
+            guard size >= scale && size / scale <= maximum else {
+                throw SamplingOptionsError(
+                    field: field,
+                    message:
+                        "must be in \(scale)...\(maximum * scale) pixels (a latent side of 1...\(maximum) at the "
+                        + "VAE's scale factor \(scale)), got \(size)")
+            }
+        }
+    }
+}
+
 /// Everything DDPO needs from a sampling run: the whole denoising trajectory.
 public struct Trajectory {
     public var prompts: [String]
@@ -126,6 +204,12 @@ public struct TrajectorySampler {
             let scale = model.vaeScaleFactor
             let height = (options.height ?? model.defaultImageSize) / scale
             let width = (options.width ?? model.defaultImageSize) / scale
+            let maximum = ModelSizeLimits.maximumLatentSide
+            guard (1...maximum).contains(height) && (1...maximum).contains(width) else {
+                fatalError(
+                    "TrajectorySampler.sample: the latent size \(height)×\(width) is outside 1...\(maximum) "
+                        + "(check options with StableDiffusion.check(_:) first)")
+            }
             let promptEmbeddings = frozenPass { model.encode(prompts: prompts) }.to(dtype: model.dtype)
             let negativeEmbedding = frozenPass { model.encode(prompts: [""]) }.to(dtype: model.dtype)
             var latents = Tensor.randn(

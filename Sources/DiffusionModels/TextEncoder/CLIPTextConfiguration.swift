@@ -106,6 +106,25 @@ public struct CLIPTextConfiguration: Codable, Equatable, Sendable {
             try check(value > 0, key, "must be positive, got \(value)")
         }
         try check(layerCount >= 0, .layerCount, "must not be negative, got \(layerCount)")
+        // Upper bounds, checked before anything is allocated (ModelSizeLimits).
+        typealias L = ModelSizeLimits
+        for (value, key, maximum) in [
+            (vocabularySize, CodingKeys.vocabularySize, L.maximumVocabulary), (hiddenSize, .hiddenSize, L.maximumWidth),
+            (intermediateSize, .intermediateSize, 4 * L.maximumWidth), (layerCount, .layerCount, L.maximumLayers),
+            (maxPositionEmbeddings, .maxPositionEmbeddings, L.maximumPositions)
+        ] {
+            try check(
+                value <= maximum, key,
+                "must be at most \(maximum), got \(value) (a text encoder of about "
+                    + "\(L.describe(parameters: estimatedParameterCount)))")
+        }
+        try check(
+            estimatedParameterCount <= L.maximumParameters, .hiddenSize,
+            "vocab_size, hidden_size, intermediate_size and num_hidden_layers give a text encoder of about "
+                + "\(L.describe(parameters: estimatedParameterCount)), above the limit of "
+                + L.describe(parameters: L.maximumParameters))
+        try check(
+            layerNormEpsilon.isFinite, .layerNormEpsilon, "must be a finite number > 0, got \(layerNormEpsilon)")
         try check(
             hiddenSize % attentionHeadCount == 0, .attentionHeadCount,
             "hidden_size \(hiddenSize) does not split into \(attentionHeadCount) heads")

@@ -73,6 +73,16 @@ extension UNet2DConditionConfiguration {
                     "\(heads[index]) heads do not divide the \(blockOutChannels[index]) channels of block \(index)")
             }
         }
+        guard normEps > 0 && normEps.isFinite else {
+            throw fail("norm_eps", "must be a finite number > 0, got \(normEps)")
+        }
+        guard dropout >= 0 && dropout < 1 else { throw fail("dropout", "must be in [0, 1), got \(dropout)") }
+        guard freqShift.isFinite else { throw fail("freq_shift", "must be a finite number, got \(freqShift)") }
+        guard midBlockScaleFactor.isFinite && midBlockScaleFactor != 0 else {
+            throw fail("mid_block_scale_factor", "must be a finite number other than 0, got \(midBlockScaleFactor)")
+        }
+        // Last: the sizes, with what they would cost, before anything is allocated.
+        try validateSizes()
     }
 
     /// Per down block (index i): attention heads. diffusers uses `attention_head_dim`

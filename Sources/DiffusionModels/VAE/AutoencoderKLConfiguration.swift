@@ -106,6 +106,13 @@ public struct AutoencoderKLConfiguration: Codable, Equatable {
             throw fail(
                 "norm_num_groups", "\(normNumGroups) groups do not divide block_out_channels \(blockOutChannels)")
         }
-        guard scalingFactor != 0 else { throw fail("scaling_factor", "must not be 0") }
+        guard scalingFactor != 0 && scalingFactor.isFinite else {
+            throw fail("scaling_factor", "must be a finite number other than 0, got \(scalingFactor)")
+        }
+        if let shiftFactor, !shiftFactor.isFinite {
+            throw fail("shift_factor", "must be a finite number or null, got \(shiftFactor)")
+        }
+        // Last: the sizes, with what they would cost, before anything is allocated.
+        try validateSizes()
     }
 }
