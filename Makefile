@@ -2,6 +2,7 @@
 #   make demo         the main job on the bundled model (release build)
 #   make test         set-up (libtorch, Debian packages) + build + all tests
 #   make lint         swift-format, the README's module graph, references to docs/
+#   make fuzz         the parsers' fuzz targets, FUZZ_SECONDS (60) each instead of the tests' 3
 #   make bench        micro-benchmarks, then swift-ddpo side by side with a PyTorch
 #                     reference (bench/: makes bench/.venv, ~5.6 GB, the first time)
 #   make pretrain     remakes the bundled model, models/shapes-tiny
@@ -13,7 +14,7 @@
 #   make smoke-gpu-binary  runs it on the CPU against another torch install, toolchain-free
 SWIFT ?= swift
 
-.PHONY: all setup build test lint demo pretrain experiments bench fixtures vlm-venv test-vlm gpu-binary smoke-gpu-binary clean
+.PHONY: all setup build test lint fuzz demo pretrain experiments bench fixtures vlm-venv test-vlm gpu-binary smoke-gpu-binary clean
 
 all: build
 
@@ -26,6 +27,13 @@ build: setup
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# Tests/FuzzTests for FUZZ_SECONDS per target (`make test` gives each 3 s), seed FUZZ_SEED (fixed by
+# default; a crash leaves its case and the seed and iteration that replay it in $TMPDIR/fuzz-<target>-current).
+FUZZ_SECONDS ?= 60
+fuzz: setup
+	$(SWIFT) build --build-tests
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(SWIFT) test --skip-build --filter FuzzTests
 
 # Every Swift file as .swift-format says; the README's module graph against Package.swift;
 # every docs/ reference in the repository resolved (scripts/lint/).

@@ -175,7 +175,14 @@ let package = Package(
         .testTarget(name: "DDPOTests", dependencies: ["DDPO", "ShapesWorld", "RunLogging", "Reports", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "DDPO", "RunLogging", "Torch"]),
         // Runs the built `ddpo` executable as a user would (`make test` builds it).
-        .testTarget(name: "CommandLineTests", dependencies: ["DDPO", "Torch", "TestSupport"])
+        .testTarget(name: "CommandLineTests", dependencies: ["DDPO", "Torch", "TestSupport"]),
+        // Seeded mutation fuzzing of every parser of outside input, FUZZ_SECONDS per target (`make fuzz`).
+        .testTarget(
+            name: "FuzzTests",
+            dependencies: [
+                "Files", "Torch", "Schedulers", "DiffusionModels", "Rewards", "Pretraining", "DDPO", "ShapesWorld",
+                "TestSupport"
+            ])
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx20

@@ -45,6 +45,9 @@ public struct CLIPTokenizer: Sendable {
             }
             return id
         }
+        guard maxLength >= 2 else {
+            throw TokenizerError(message: "maxLength must be at least 2 (the start and end tokens), got \(maxLength)")
+        }
         self.vocabulary = vocabulary
         startTokenID = try id(startToken, "start")
         endTokenID = try id(endToken, "end")
@@ -96,6 +99,13 @@ public struct CLIPTokenizer: Sendable {
             merges.append((String(parts[0]), String(parts[1])))
         }
         let settings = try CLIPTokenizerSettings.read(directory: directory)
+        // Shorter than the start and end tokens, every padded prompt would trap (found by Tests/FuzzTests).
+        if let length = settings.maxLength, length < 2 {
+            throw TokenizerError(
+                message:
+                    "\(directory.path): 'model_max_length' must be at least 2 (the start and end tokens), got \(length)"
+            )
+        }
         try self.init(
             vocabulary: vocabulary, merges: merges,
             startToken: settings.startToken ?? "<|startoftext|>",

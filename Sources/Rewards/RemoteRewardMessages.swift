@@ -38,6 +38,11 @@ struct RemoteRewardResponse: Decodable {
     /// Parses and checks the counts. JSON5 mode accepts the bare NaN, Infinity and
     /// -Infinity that Python's json module writes for non-finite floats.
     static func parse(_ body: Data, expectedCount: Int) throws -> RewardBatch {
+        // Foundation's JSON5 scanner traps on a byte that is not UTF-8 where it expects a
+        // key ("{", byte 0xFE, "info": ...; found by Tests/FuzzTests): refused first.
+        guard String(data: body, encoding: .utf8) != nil else {
+            throw RemoteRewardFailure.malformedResponse("the body is not UTF-8 text (\(body.count) bytes)")
+        }
         let decoder = JSONDecoder()
         decoder.allowsJSON5 = true
         let response: RemoteRewardResponse

@@ -80,6 +80,12 @@ extension TrainingConfiguration {
             "must be in (0, \(Int(maximumGuidance))], got \(sample.guidanceScale)")
         try atLeastOne(sample.batchSize, "sample.batch_size")
         try atLeastOne(sample.numBatchesPerEpoch, "sample.num_batches_per_epoch")
+        // samplesPerEpoch below would trap on overflow (found by Tests/FuzzTests).
+        try require(
+            !sample.batchSize.multipliedReportingOverflow(by: sample.numBatchesPerEpoch).overflow,
+            "sample.num_batches_per_epoch",
+            "\(sample.numBatchesPerEpoch) batches of \(sample.batchSize) samples overflow the count of samples per epoch"
+        )
         for (size, field) in [(sample.height, "sample.height"), (sample.width, "sample.width")] {
             if let size {
                 try require(size > 0 && size % 8 == 0, field, "must be a positive multiple of 8, got \(size)")
