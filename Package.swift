@@ -70,7 +70,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2")
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3")
     ],
     targets: [
         .target(
@@ -108,7 +109,9 @@ let package = Package(
             dependencies: [
                 "Files", "Torch", "TorchNN", "Schedulers", "DiffusionModels", "ImageCodecs", "Rewards",
                 "Pretraining", "RunLogging",
-                .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")
+                .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
+                // SHA-256 of checkpoint files (their manifest).
+                .product(name: "Crypto", package: "swift-crypto")
             ]
         ),
         // The tiny world of coloured shapes: its renderer, recogniser and rewards, and

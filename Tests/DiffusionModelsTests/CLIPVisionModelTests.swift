@@ -116,6 +116,21 @@ final class CLIPVisionModelTests: XCTestCase {
             #"{"hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 2, "num_attention_heads": 4, "image_size": 32, "patch_size": 4, "projection_dim": 768, "hidden_act": "relu"}"#
         )
         XCTAssertTrue(activation.contains("field 'hidden_act'"), activation)
+        // Sizes are bounded before anything is allocated.
+        let valid = "\(complete), \"patch_size\": 4, \"projection_dim\": 768"
+        XCTAssertEqual(message("{\(valid)}"), "no error")
+        XCTAssertEqual(
+            message("{\(valid.replacingOccurrences(of: "\"image_size\": 32", with: "\"image_size\": 1000000"))}"),
+            "\(url.path): field 'image_size': must be at most 4096 pixels, got 1000000")
+        XCTAssertEqual(
+            message(
+                "{\(valid.replacingOccurrences(of: "\"num_hidden_layers\": 2", with: "\"num_hidden_layers\": 1000000000"))}"
+            ),
+            "\(url.path): field 'num_hidden_layers': must be at most 1000, got 1000000000")
+        let wide = valid.replacingOccurrences(of: "\"hidden_size\": 32", with: "\"hidden_size\": 65536")
+        let huge = message(
+            "{\(wide.replacingOccurrences(of: "\"num_hidden_layers\": 2", with: "\"num_hidden_layers\": 1000"))}")
+        XCTAssertTrue(huge.contains("is above the limit of 20 G parameters"), huge)
     }
 
     func testPickleOnlyFolderIsRefused() throws {

@@ -1,26 +1,22 @@
-import Files
+import Crypto
 import Foundation
 
-/// `manifest.json` of a checkpoint: each file's size and CRC-32C, written last into the
+/// `manifest.json` of a checkpoint: each file's size and SHA-256, written last into the
 /// temporary folder (after the files, read back from disk) and before the rename that
 /// makes the checkpoint visible, so a checkpoint with a manifest was complete when
-/// written and any later change to its bytes is found on load.
+/// written and any later change to its bytes is found on load. `sha256sum` on a file
+/// gives the same digest, so a copied run can be checked by hand.
 ///
-/// The checksum is CRC-32C (`Files.CRC32C`), not SHA-256: the package has no SHA-256
-/// and CRC-32C is what the repository already had. It catches accidental damage
-/// (flipped bits, truncation, a partly overwritten file) with probability 1 - 2⁻³²,
-/// which is what a resume needs; it is no protection against deliberate tampering.
-///
-///     {"checksum":"crc32c","files":{"optimizer.safetensors":{"bytes":1234,"crc32c":"1a2b3c4d"},...},"version":1}
+///     {"checksum":"sha256","files":{"optimizer.safetensors":{"bytes":1234,"sha256":"9f86d0…"},...},"version":1}
 struct CheckpointManifest: Codable, Equatable {
     static let fileName = "manifest.json"
     static let currentVersion = 1
-    static let algorithm = "crc32c"
+    static let algorithm = "sha256"
 
     struct Entry: Codable, Equatable {
         var bytes: Int
-        /// Eight lowercase hex digits.
-        var crc32c: String
+        /// 64 lowercase hex digits.
+        var sha256: String
     }
 
     var version = currentVersion
@@ -31,15 +27,33 @@ struct CheckpointManifest: Codable, Equatable {
     static func make(folder: URL, names: [String]) throws -> CheckpointManifest {
         var files: [String: Entry] = [:]
         for name in names {
-            let (crc, bytes) = try CRC32C.checksum(fileAt: folder.appendingPathComponent(name).path)
-            files[name] = Entry(bytes: bytes, crc32c: hex(crc))
+            let path = folder.appendingPathComponent(name).path
+            let (digest, bytes) = try digest(fileAt: path)
+            files[name] = Entry(bytes: bytes, sha256: digest)
         }
         return CheckpointManifest(files: files)
     }
 
-    static func hex(_ crc: UInt32) -> String {
-        let digits = String(crc, radix: 16)
-        return String(repeating: "0", count: 8 - digits.count) + digits
+    /// A file's SHA-256 (lowercase hex) and size, read in 4 MiB pieces.
+    static func digest(fileAt path: String) throws -> (sha256: String, bytes: Int) {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw CheckpointError(path: path, reason: "cannot be read")
+        }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        var bytes = 0
+        while true {
+            let piece: Data?
+            do {
+                piece = try handle.read(upToCount: 4 << 20)
+            } catch {
+                throw CheckpointError(path: path, reason: "cannot be read: \(error.localizedDescription)")
+            }
+            guard let piece, !piece.isEmpty else { break }
+            hasher.update(data: piece)
+            bytes += piece.count
+        }
+        return (hasher.finalize().map { String(format: "%02x", $0) }.joined(), bytes)
     }
 
     /// Reads `folder`'s manifest; nil when it has none (a checkpoint written before
@@ -62,7 +76,7 @@ struct CheckpointManifest: Codable, Equatable {
     }
 
     /// Throws a `CheckpointError` naming the first file of `required` the manifest
-    /// lacks, or of its files that is missing, of another size or with another CRC-32C.
+    /// lacks, or of its files that is missing, of another size or with another SHA-256.
     func verify(folder: URL, required: [String]) throws {
         let manifestPath = folder.appendingPathComponent(Self.fileName).path
         for name in required where files[name] == nil {
@@ -74,24 +88,18 @@ struct CheckpointManifest: Codable, Equatable {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw CheckpointError(path: path, reason: "is missing (\(Self.fileName) lists it)")
             }
-            let crc: UInt32
-            let bytes: Int
-            do {
-                (crc, bytes) = try CRC32C.checksum(fileAt: path)
-            } catch let error as CRC32C.ReadError {
-                throw CheckpointError(path: path, reason: "cannot be read: \(error.reason)")
-            }
+            let (digest, bytes) = try Self.digest(fileAt: path)
             guard bytes == expected.bytes else {
                 throw CheckpointError(
                     path: path,
                     reason: "is damaged: \(bytes) bytes where \(Self.fileName) says \(expected.bytes)"
                         + " (truncated or replaced after the checkpoint was written)")
             }
-            guard Self.hex(crc) == expected.crc32c else {
+            guard digest == expected.sha256 else {
                 throw CheckpointError(
                     path: path,
-                    reason: "is damaged: its CRC-32C is \(Self.hex(crc)) where \(Self.fileName) says "
-                        + "\(expected.crc32c) (its bytes changed after the checkpoint was written)")
+                    reason: "is damaged: its SHA-256 is \(digest) where \(Self.fileName) says "
+                        + "\(expected.sha256) (its bytes changed after the checkpoint was written)")
             }
         }
     }

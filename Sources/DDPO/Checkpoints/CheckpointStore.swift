@@ -65,7 +65,7 @@ public struct ResumePoint {
 /// a temporary folder and then renamed into place, so a crash mid-write leaves the
 /// previous checkpoints valid; only the newest `kept` are kept.
 ///
-/// Each checkpoint has a `manifest.json` with every file's size and CRC-32C
+/// Each checkpoint has a `manifest.json` with every file's size and SHA-256
 /// (`CheckpointManifest`), written before the rename; `load` checks the files against
 /// it and that state.json's epoch is the folder's, and names the file that is wrong.
 /// A checkpoint without a manifest (written before they existed) still loads.

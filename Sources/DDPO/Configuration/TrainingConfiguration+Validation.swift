@@ -79,6 +79,9 @@ extension TrainingConfiguration {
             sample.guidanceScale <= maximumGuidance, "sample.guidance_scale",
             "must be in (0, \(Int(maximumGuidance))], got \(sample.guidanceScale)")
         try atLeastOne(sample.batchSize, "sample.batch_size")
+        // Far above any GPU's batch of latents; what lies beyond is a typo.
+        try require(
+            sample.batchSize <= 65_536, "sample.batch_size", "must be at most 65536, got \(sample.batchSize)")
         try atLeastOne(sample.numBatchesPerEpoch, "sample.num_batches_per_epoch")
         // samplesPerEpoch below would trap on overflow (found by Tests/FuzzTests).
         try require(

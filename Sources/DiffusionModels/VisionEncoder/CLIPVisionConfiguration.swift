@@ -93,6 +93,31 @@ public struct CLIPVisionConfiguration: Codable, Equatable, Sendable {
             try check(value > 0, key, "must be positive, got \(value)")
         }
         try check(layerCount >= 0, .layerCount, "must not be negative, got \(layerCount)")
+        // Upper bounds before anything is allocated (ModelSizeLimits); the aesthetic
+        // reward's ViT-L/14 has width 1024, 24 layers and 224-pixel images.
+        typealias L = ModelSizeLimits
+        for (value, key) in [
+            (hiddenSize, CodingKeys.hiddenSize), (intermediateSize, .intermediateSize),
+            (projectionDimension, .projectionDimension), (attentionHeadCount, .attentionHeadCount)
+        ] {
+            try check(value <= L.maximumWidth, key, "must be at most \(L.maximumWidth), got \(value)")
+        }
+        try check(layerCount <= L.maximumLayers, .layerCount, "must be at most \(L.maximumLayers), got \(layerCount)")
+        try check(
+            channelCount <= L.maximumChannels, .channelCount,
+            "must be at most \(L.maximumChannels), got \(channelCount)")
+        try check(imageSize <= 4_096, .imageSize, "must be at most 4096 pixels, got \(imageSize)")
+        try check(
+            (imageSize / max(patchSize, 1)) <= 1_024, .patchSize,
+            "image_size \(imageSize) / patch_size \(patchSize) gives more than 1024 patches per side")
+        let width = Double(hiddenSize)
+        let parameters =
+            Double(layerCount) * (4 * L.linear(width, width) + 2 * L.linear(width, Double(intermediateSize)))
+            + Double(channelCount * patchSize * patchSize) * width
+        try check(
+            parameters <= L.maximumParameters, .layerCount,
+            "a vision tower of about \(L.describe(parameters: parameters)) is above the limit of "
+                + "\(L.describe(parameters: L.maximumParameters))")
         try check(
             hiddenSize % attentionHeadCount == 0, .attentionHeadCount,
             "hidden_size \(hiddenSize) does not split into \(attentionHeadCount) heads")

@@ -4,7 +4,7 @@ import XCTest
 
 @testable import DDPO
 
-/// Manifests (each file's size and CRC-32C), the state's epoch against the folder's
+/// Manifests (each file's size and SHA-256), the state's epoch against the folder's
 /// name, and the choice of the checkpoint a resume continues from (issue #20: 9, 10).
 final class CheckpointIntegrityTests: XCTestCase {
     private var run: URL!
@@ -42,6 +42,28 @@ final class CheckpointIntegrityTests: XCTestCase {
         XCTAssertNoThrow(try Safetensors.load(file), "still parses: only a checksum can tell")
     }
 
+    /// The digests are standard SHA-256, as `sha256sum` prints them (FIPS 180-2's "abc"
+    /// vector, and a file longer than one 4 MiB read).
+    func testDigestsAreSHA256() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sha-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let abc = folder.appendingPathComponent("abc")
+        try Data("abc".utf8).write(to: abc)
+        let (digest, bytes) = try CheckpointManifest.digest(fileAt: abc.path)
+        XCTAssertEqual(digest, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(bytes, 3)
+        // One million 'a's: the standard's long vector, read in one piece; 5 MiB of them in two.
+        let million = folder.appendingPathComponent("million")
+        try Data(repeating: UInt8(ascii: "a"), count: 1_000_000).write(to: million)
+        XCTAssertEqual(
+            try CheckpointManifest.digest(fileAt: million.path).sha256,
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        let large = folder.appendingPathComponent("large")
+        try Data(repeating: 7, count: 5 << 20).write(to: large)
+        XCTAssertEqual(try CheckpointManifest.digest(fileAt: large.path).bytes, 5 << 20)
+    }
+
     func testSaveWritesAManifestOfEveryFile() throws {
         let url = try store(epochs: 1).checkpoints()[0]
         let manifest = try XCTUnwrap(try CheckpointManifest.read(folder: url))
@@ -49,7 +71,7 @@ final class CheckpointIntegrityTests: XCTestCase {
         for (name, entry) in manifest.files {
             let size = try FileManager.default.attributesOfItem(atPath: url.appendingPathComponent(name).path)[.size]
             XCTAssertEqual(entry.bytes, (size as? NSNumber)?.intValue, name)
-            XCTAssertEqual(entry.crc32c.count, 8, name)
+            XCTAssertEqual(entry.sha256.count, 64, name)
         }
         XCTAssertTrue(try store(epochs: 1).load(url).hasManifest)
     }
@@ -60,7 +82,7 @@ final class CheckpointIntegrityTests: XCTestCase {
         try corruptTensorBytes(newest.appendingPathComponent("trainable.safetensors"))
         XCTAssertThrowsError(try store.load(newest)) { error in
             XCTAssertTrue("\(error)".contains("epoch-000002/trainable.safetensors"), "\(error)")
-            XCTAssertTrue("\(error)".contains("CRC-32C"), "\(error)")
+            XCTAssertTrue("\(error)".contains("SHA-256"), "\(error)")
         }
         XCTAssertThrowsError(try store.resumePoint(fallBackToLastGood: false)) { error in
             let text = "\(error)"

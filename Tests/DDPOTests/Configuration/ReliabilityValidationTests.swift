@@ -19,6 +19,10 @@ final class ReliabilityValidationTests: XCTestCase {
         return error
     }
 
+    func testTheSamplingBatchIsBounded() {
+        assertInvalid("sample.batch_size", "at most 65536") { $0.sample.batchSize = 1_000_000 }
+    }
+
     func testThreadsAndWorkersAreBounded() {
         assertInvalid("threads", "1...512") { $0.threads = 100_000 }
         assertInvalid("threads", "1...512") { $0.threads = 4096 }
