@@ -1,4 +1,5 @@
 import ArgumentParser
+import DDPO
 import Foundation
 import Torch
 
@@ -91,10 +92,9 @@ struct DistributedBench: ParsableCommand {
             ]
             var environment = ProcessInfo.processInfo.environment
             if processes > 1 {
-                environment.merge([
-                    "RANK": "\(rank)", "LOCAL_RANK": "\(rank)", "WORLD_SIZE": "\(processes)",
-                    "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "\(port)"
-                ]) { _, new in new }
+                environment.merge(LaunchEnvironment.localVariables(rank: rank, worldSize: processes, port: port)) {
+                    _, new in new
+                }
             }
             process.environment = environment
             let output = Pipe()

@@ -29,14 +29,9 @@ enum LocalLauncher {
             let child = Process()
             child.executableURL = executable
             child.arguments = arguments
-            var environment = ProcessInfo.processInfo.environment
-            environment["RANK"] = "\(rank)"
-            environment["LOCAL_RANK"] = "\(rank)"
-            environment["WORLD_SIZE"] = "\(processes)"
-            environment["LOCAL_WORLD_SIZE"] = "\(processes)"
-            environment["MASTER_ADDR"] = "127.0.0.1"
-            environment["MASTER_PORT"] = "\(port)"
-            child.environment = environment
+            child.environment = ProcessInfo.processInfo.environment.merging(
+                LaunchEnvironment.localVariables(rank: rank, worldSize: processes, port: port)
+            ) { _, new in new }
             do {
                 try child.run()
             } catch {

@@ -39,14 +39,17 @@ final class DistributedTrainTests: XCTestCase {
     )
         throws -> DDPOExecutable.Result
     {
-        var arguments = ["train", "--config", config]
-        for setting in ["threads=1", "log_dir=\(runs.path)", "run_name=\(name)", "save_freq=1", "checkpoints_kept=5"]
-            + settings
-        {
-            arguments += ["--set", setting]
-        }
+        var arguments = trainArguments(
+            config: config,
+            ["threads=1", "log_dir=\(runs.path)", "run_name=\(name)", "save_freq=1", "checkpoints_kept=5"] + settings)
         if let nproc { arguments += ["--nproc", "\(nproc)"] }
         return try DDPOExecutable.run(arguments, in: packageRoot)
+    }
+
+    /// `ddpo train --config config` with each setting as `--set setting`.
+    private func trainArguments(config: String = "configs/tiny-compressibility.yaml", _ settings: [String]) -> [String]
+    {
+        ["train", "--config", config] + settings.flatMap { ["--set", $0] }
     }
 
     private func metrics(_ name: String) throws -> [[String: Double]] {
@@ -189,13 +192,11 @@ final class DistributedTrainTests: XCTestCase {
     private func harmRankOne(
         _ name: String, timeout: Int, _ harm: (pid_t) -> Void
     ) throws -> (status: Int32?, output: String, seconds: Double) {
-        var arguments = ["train", "--config", "configs/tiny-compressibility.yaml", "--nproc", "2"]
-        for setting in [
-            "threads=1", "log_dir=\(runs.path)", "run_name=\(name)", "save_freq=1", "epochs=1000",
-            "sample.num_steps=4", "distributed_timeout=\(timeout)"
-        ] {
-            arguments += ["--set", setting]
-        }
+        let arguments =
+            trainArguments([
+                "threads=1", "log_dir=\(runs.path)", "run_name=\(name)", "save_freq=1", "epochs=1000",
+                "sample.num_steps=4", "distributed_timeout=\(timeout)"
+            ]) + ["--nproc", "2"]
         let launcher = try RunningProcess(DDPOExecutable.url.path, arguments, in: packageRoot)
         let deadline = Date().addingTimeInterval(120)
         while !FileManager.default.fileExists(atPath: checkpoint(name, epoch: 2).path) && Date() < deadline
@@ -279,10 +280,9 @@ final class DistributedTrainTests: XCTestCase {
     func testTheSlurmWrapperStartsTheRanks() throws {
         let wrapper = packageRoot.appendingPathComponent("scripts/ddpo-slurm").path
         let port = try ProcessGroup.freeLoopbackPort()
-        var arguments = ["train", "--config", "configs/tiny-compressibility.yaml"]
-        for setting in ["log_dir=\(runs.path)", "run_name=slurm", "epochs=1", "sample.num_steps=2", "threads=1"] {
-            arguments += ["--set", setting]
-        }
+        let arguments = trainArguments([
+            "log_dir=\(runs.path)", "run_name=slurm", "epochs=1", "sample.num_steps=2", "threads=1"
+        ])
         let tasks = try (0..<2).map { task in
             try RunningProcess(
                 wrapper, arguments,

@@ -21,6 +21,15 @@ public struct LaunchEnvironment: Equatable, Sendable {
         self.masterPort = masterPort
     }
 
+    /// What a launcher on this machine (`torchrun --standalone`, `ddpo train --nproc`)
+    /// gives rank `rank` of `worldSize`: every rank local, the rendezvous on 127.0.0.1:`port`.
+    public static func localVariables(rank: Int, worldSize: Int, port: Int) -> [String: String] {
+        [
+            "RANK": "\(rank)", "LOCAL_RANK": "\(rank)", "WORLD_SIZE": "\(worldSize)",
+            "LOCAL_WORLD_SIZE": "\(worldSize)", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "\(port)"
+        ]
+    }
+
     /// The variables every launcher sets; with none of them set a run is one process.
     public static let variableNames = ["RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"]
 

@@ -24,6 +24,13 @@ final class LaunchEnvironmentTests: XCTestCase {
         XCTAssertEqual(try LaunchEnvironment.read(withoutLocal)?.localRank, 3, "LOCAL_RANK defaults to RANK")
     }
 
+    /// What `ddpo train --nproc` gives each rank reads back as that rank.
+    func testLocalVariablesReadBackAsTheRank() throws {
+        XCTAssertEqual(
+            try LaunchEnvironment.read(LaunchEnvironment.localVariables(rank: 1, worldSize: 3, port: 1234)),
+            LaunchEnvironment(rank: 1, worldSize: 3, localRank: 1, masterAddress: "127.0.0.1", masterPort: 1234))
+    }
+
     func testAWorldOfOneNeedsNoRendezvous() throws {
         let launch = try XCTUnwrap(try LaunchEnvironment.read(["RANK": "0", "WORLD_SIZE": "1"]))
         XCTAssertEqual(launch.worldSize, 1)
