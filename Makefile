@@ -1,7 +1,7 @@
 # swift-ddpo — every target installs what it needs on a fresh machine.
 #   make demo         the main job on the bundled model (release build)
 #   make test         set-up (libtorch, Debian packages) + build + all tests
-#   make lint         swift-format, the README's module graph, references to docs/
+#   make lint         swift-format, the README's module graph, references to docs/, wording
 #   make fuzz         the parsers' fuzz targets, FUZZ_SECONDS (60) each instead of the tests' 3
 #   make bench        micro-benchmarks, then swift-ddpo side by side with a PyTorch
 #                     reference (bench/: makes bench/.venv, ~5.6 GB, the first time)
@@ -36,13 +36,15 @@ fuzz: setup
 	FUZZ_SECONDS=$(FUZZ_SECONDS) $(SWIFT) test --skip-build --filter FuzzTests
 
 # Every Swift file as .swift-format says; the README's module graph against Package.swift;
-# every docs/ reference in the repository resolved (scripts/lint/).
+# every docs/ reference in the repository resolved; no internal words in what users
+# read (scripts/lint/).
 lint:
 	$(SWIFT) format lint --strict --recursive --parallel Sources Tests Benchmarks Package.swift
 	scripts/lint/check-module-graph
 	scripts/lint/check-references
+	scripts/lint/check-wording
 
-# torch 2.11.0 (the lent GPU machines' version) is fetched into .deps/torch-2.11.0 and the
+# torch 2.11.0 (the version the GPU build targets) is fetched into .deps/torch-2.11.0 and the
 # release build goes to .build-gpu, so the normal .build and .deps/libtorch are untouched.
 gpu-binary:
 	@scripts/build-gpu-binary
@@ -69,7 +71,8 @@ experiments: setup
 	scripts/paper-in-miniature
 
 # Micro-benchmarks, data parallel on this machine (2 processes against 1 process with
-# 1 thread or 2 workers, bench/distributed.json), then the side-by-side comparison with bench/reference.py (5 pairs
+# 1 thread or 2 workers, bench/distributed.json), epochs and the whole demo idle and with
+# one core kept busy (bench/busy_machine.py, bench/busy.json), then the side-by-side comparison with bench/reference.py (5 pairs
 # per thread count and mode, about 9 minutes on 2 cores) and the peak RSS of the demo
 # and of an SD-1.5-size epoch; results in bench/results.json (bench/README.md).
 bench: setup
@@ -77,6 +80,7 @@ bench: setup
 	$(SWIFT) build -c release --product ddpo
 	$(SWIFT) run -c release --skip-build ddpo-bench micro
 	$(SWIFT) run -c release --skip-build ddpo-bench distributed --json bench/distributed.json
+	python3 bench/busy_machine.py --demo
 	bench/make-venv
 	python3 bench/side_by_side.py --memory
 

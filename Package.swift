@@ -127,7 +127,8 @@ let package = Package(
         .executableTarget(
             name: "ddpo",
             dependencies: [
-                "DDPO", "DiffusionModels", "ImageCodecs", "Pretraining", "Reports", "Rewards", "ShapesWorld", "Torch",
+                "DDPO", "DiffusionModels", "ImageCodecs", "Pretraining", "Reports", "Rewards", "RunLogging",
+                "ShapesWorld", "Torch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log")
             ],

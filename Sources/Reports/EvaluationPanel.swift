@@ -16,6 +16,10 @@ struct EvaluationPanel {
     var baseline: Evaluation?
     /// Shown when `evaluation` is nil.
     var missingMessage: String
+    /// config.yaml's `seed` and the task's index (0 for a single task): with them the
+    /// panel names the configured seed rather than the evaluation's derived one.
+    var runSeed: UInt64? = nil
+    var taskIndex = 0
 
     /// Tiles are scaled by a whole factor to about this width: the tiny test
     /// models draw 16–64 px images, which would be unreadable at their own size.
@@ -31,7 +35,7 @@ struct EvaluationPanel {
         var html =
             "<div class=\"panel\"><h3>\(HTMLText.escape(title)) <span class=\"muted\">\(when)"
             + "</span></h3>\n<p>mean reward <b>\(HTMLText.number(evaluation.meanReward))</b>"
-            + " over \(evaluation.prompts.count) prompts, seed \(evaluation.seed)</p>\n"
+            + " over \(evaluation.prompts.count) prompts, \(Self.seedText(evaluation, runSeed: runSeed, taskIndex: taskIndex))</p>\n"
         do {
             let tiles = try tileImages(evaluation)
             let scale = max(1, Self.targetTileWidth / max(1, evaluation.tileWidth))
@@ -55,6 +59,19 @@ struct EvaluationPanel {
                 + "\(HTMLText.escape("\(error)"))</p>\n"
         }
         return html + "</div>"
+    }
+
+    /// "seed 42 (evaluation draw)" when the evaluation's noise seed is the one the trainer
+    /// derives from run seed 42 for its evaluations (`Trainer.evaluationSeed`), with the
+    /// derived number in the tooltip; otherwise that number, which is then all we know
+    /// (an evaluation from another run or another version).
+    static func seedText(_ evaluation: Evaluation, runSeed: UInt64?, taskIndex: Int) -> String {
+        guard let runSeed, evaluation.seed == Trainer.evaluationSeed(runSeed: runSeed, task: taskIndex) else {
+            return "noise seed \(evaluation.seed)"
+        }
+        let draw = taskIndex == 0 ? "evaluation draw" : "task \(taskIndex + 1)'s evaluation draw"
+        return
+            "<span title=\"noise seed \(evaluation.seed), derived from the run seed\">seed \(runSeed) (\(draw))</span>"
     }
 
     /// " (+0.12)" against the baseline's reward for the same prompt, if there is one.

@@ -170,7 +170,7 @@ public struct ExperimentComparison: Codable, Equatable {
         var body = """
             <header><h1>\(HTMLText.escape(title))</h1></header>
             <section>\(chartSVG())</section>
-            <section><table>
+            <section><div class="table-scroll"><table>
             <tr>\(Self.columns.map { "<th>\(HTMLText.escape($0))</th>" }.joined())</tr>
 
             """
@@ -178,13 +178,13 @@ public struct ExperimentComparison: Codable, Equatable {
             body += "<tr>" + Self.cells(group).map { "<td>\(HTMLText.escape($0))</td>" }.joined() + "</tr>\n"
         }
         body += """
-            </table>
+            </table></div>
             <p class="muted">Gains are last minus first epoch of training (fresh prompts and noise each epoch) and
             after minus before on the run's fixed evaluation (same prompts and noise); ± is the standard error over
             runs.</p></section>
             \(monitorSection())
             """
-        return ReportStyle.page(title: title, body: body)
+        return ReportStyle.page(title: title, body: body, wide: true)
     }
 
     /// The monitors' charts and table; empty without monitors.
@@ -193,12 +193,13 @@ public struct ExperimentComparison: Codable, Equatable {
         var html =
             "<section><h2>Over-optimisation monitors <span class=\"muted\">fixed held-out prompts and noise;"
             + " mean over each group's runs</span></h2>\n<div class=\"charts\">\n"
-        html += monitors.chartSVGs().map { $0.svg + "\n" }.joined() + "</div>\n<table>\n<tr>"
+        html +=
+            monitors.chartSVGs().map { $0.svg + "\n" }.joined() + "</div>\n<div class=\"table-scroll\"><table>\n<tr>"
         html += monitors.tableColumns.map { "<th>\(HTMLText.escape($0))</th>" }.joined() + "</tr>\n"
         for row in monitors.tableRows(groups: groups.map(\.name)) {
             html += "<tr>" + row.map { "<td>\(HTMLText.escape($0))</td>" }.joined() + "</tr>\n"
         }
-        return html + "</table>\n<p class=\"muted\">Each cell: the value at the first monitored epoch (before"
+        return html + "</table></div>\n<p class=\"muted\">Each cell: the value at the first monitored epoch (before"
             + " training) → at the last.</p></section>\n"
     }
 

@@ -24,8 +24,9 @@ public struct MonitorComparison: Codable, Equatable {
 
     public var charts: [Chart]
 
-    /// The values charted, in order, with their titles; the chosen extras of the
-    /// reward (`monitor/heldout_<key>`) follow when the runs logged them.
+    /// The values charted, in order, with their titles; the held-out fidelity values
+    /// (`monitor/fidelity*`) and the chosen extras of the reward (`monitor/heldout_<key>`)
+    /// follow when the runs logged them.
     static let fixedCharts = [
         (MonitorReading.heldOutRewardName, "held-out reward (monitors, mean)"),
         (MonitorReading.klToBaseName, "KL to the base model (per step, mean)"),
@@ -39,7 +40,11 @@ public struct MonitorComparison: Codable, Equatable {
         let allRuns = groups.flatMap(\.runs)
         let logged = Set(allRuns.flatMap { $0.monitorReadings.flatMap(\.values.keys) })
         let extras = extras.map { (MonitorReading.prefix + "heldout_" + $0, "held-out \($0) (monitors, mean)") }
-        let wanted = Self.fixedCharts + extras
+        // Every held-out fidelity value logged (`monitor/fidelity`, `monitor/fidelity_<extra>`), by name.
+        let fidelity = Set(logged.map { MonitorSection.splitTask($0).base })
+            .filter { $0.hasPrefix(MonitorReading.fidelityName) }.sorted()
+            .map { ($0, "held-out \($0.dropFirst(MonitorReading.prefix.count)) (monitors, mean)") }
+        let wanted = Self.fixedCharts + fidelity + extras
         let taskPrefix = MonitorReading.heldOutRewardName + "/"
         let tasks = Set(logged.filter { $0.hasPrefix(taskPrefix) }.map { String($0.dropFirst(taskPrefix.count)) })
             .sorted()

@@ -27,16 +27,22 @@ enum MonitorSection {
                 series(task ?? label, MonitorReading.name(key, task: task), colors[index % colors.count])
             }
         }
-        func chart(_ title: String, _ series: [LineChart.Series]) -> String {
-            LineChart(title: title, series: series, xLabel: xLabel, xName: "epochs trained").svg() + "\n"
+        func chart(_ title: String, _ series: [LineChart.Series], yLabel: String) -> String {
+            LineChart(title: title, series: series, xLabel: xLabel, xName: "epochs trained", yLabel: yLabel).svg()
+                + "\n"
         }
         var html =
             "<section><h2>Over-optimisation monitors <span class=\"muted\">fixed held-out prompts and noise,"
             + " from metrics.jsonl</span></h2>\n"
         html += "<p>\(HTMLText.escape(stopSentence(run)))</p>\n<div class=\"charts\">\n"
         html += chart(
-            "held-out reward (mean)", perTask("held-out reward", MonitorReading.heldOutRewardName, color: "#2563eb"))
-        html += chart("diversity", perTask("diversity", MonitorReading.diversityName, color: "#16a34a"))
+            "held-out reward (mean)", perTask("held-out reward", MonitorReading.heldOutRewardName, color: "#2563eb"),
+            yLabel: run.rewardUnit(role: "reward")?.axisLabel ?? "reward")
+        let diversityUnit = run.rewardUnit(role: "monitor.diversity")?.unit ?? ""
+        html += chart(
+            "diversity", perTask("diversity", MonitorReading.diversityName, color: "#16a34a"),
+            yLabel: diversityUnit.isEmpty ? "diversity" : "diversity (\(diversityUnit))")
+        html += fidelityCharts(run, chart: chart)
         // A single task's KL also by thirds of the trajectory (noisiest first), when logged.
         let thirds =
             tasks == [nil]
@@ -45,7 +51,8 @@ enum MonitorSection {
                 .map { index, pair in series(pair.0, pair.1, ["#f59e0b", "#a855f7", "#0f766e"][index]) } : []
         html += chart(
             "KL to the base model (per step, mean)",
-            perTask("KL to base", MonitorReading.klToBaseName, color: "#dc2626") + thirds)
+            perTask("KL to base", MonitorReading.klToBaseName, color: "#dc2626") + thirds,
+            yLabel: "KL per step (nats)")
         // The training reward's per-sample extras (e.g. shapes_alignment's match_all), one chart.
         let extras = extraKeys(readings, tasks: tasks)
         if !extras.isEmpty {
@@ -54,9 +61,64 @@ enum MonitorSection {
                 "held-out reward extras" + (extras.count == 1 ? ": \(extras[0].label)" : ""),
                 extras.enumerated().map {
                     series($0.element.label, $0.element.key, colors[($0.offset + 3) % colors.count])
-                })
+                }, yLabel: "mean over the held-out images")
         }
         return html + "</div>\n</section>\n"
+    }
+
+    /// A `monitor/…` name split into the value and the task of a multi-task run
+    /// (`monitor/fidelity_match_all/shapes` → `monitor/fidelity_match_all`, `shapes`).
+    static func splitTask(_ key: String) -> (base: String, task: String?) {
+        let rest = key.dropFirst(MonitorReading.prefix.count)
+        guard key.hasPrefix(MonitorReading.prefix), let slash = rest.firstIndex(of: "/") else { return (key, nil) }
+        return (MonitorReading.prefix + rest[..<slash], String(rest[rest.index(after: slash)...]))
+    }
+
+    /// The held-out fidelity's charts: `monitor/fidelity` (the `monitor.fidelity`
+    /// reward's mean), then its extras `monitor/fidelity_<extra>`, whatever they are,
+    /// one chart per family of extras (the name up to its first "_": the recogniser's
+    /// `match_all`, `match_shape`, … share one, `p_shape`, … another), a line per
+    /// extra; in a multi-task run a line per task and extra.
+    static func fidelityCharts(
+        _ run: RunFolder, chart: (String, [LineChart.Series], String) -> String
+    ) -> String {
+        let keys = Set(run.monitorReadings.flatMap(\.values.keys)).filter { $0.hasPrefix(MonitorReading.fidelityName) }
+        let extraPrefix = MonitorReading.fidelityName + "_"
+        /// The family of a key: "" for the fidelity itself, else its extra's first word.
+        func family(_ key: String) -> String {
+            let base = splitTask(key).base
+            guard base.hasPrefix(extraPrefix) else { return "" }
+            let extra = base.dropFirst(extraPrefix.count)
+            return String(extra.prefix { $0 != "_" })
+        }
+        func lineName(_ key: String) -> String {
+            let (base, task) = splitTask(key)
+            let extra = base.hasPrefix(extraPrefix) ? String(base.dropFirst(extraPrefix.count)) : "held-out fidelity"
+            return task.map { "\($0) \(extra)" } ?? extra
+        }
+        let families = Dictionary(grouping: keys.sorted(), by: family)
+        let fidelity = run.rewardUnit(role: "monitor.fidelity")
+        var html = ""
+        for name in families.keys.sorted() {
+            let members = families[name]!
+            let series = members.enumerated().map { index, key in
+                LineChart.Series(
+                    name: lineName(key),
+                    points: run.monitorReadings.compactMap { record in
+                        record.values[key].map { LineChart.Point(x: Double(record.epoch), y: $0) }
+                    }, color: colors[(index + 1) % colors.count])
+            }
+            if name.isEmpty {
+                html += chart(
+                    "held-out fidelity (mean)" + (fidelity.map { ": \($0.name)" } ?? ""), series,
+                    fidelity.map { $0.unit.isEmpty ? "fidelity" : "fidelity (\($0.unit))" } ?? "fidelity")
+            } else {
+                let extras = Set(members.map { splitTask($0).base })
+                let title = extras.count == 1 ? lineName(members[0]) : "\(name)_*"
+                html += chart("held-out fidelity: \(title)", series, "mean over the held-out images")
+            }
+        }
+        return html
     }
 
     /// The tasks of a multi-task run's readings (`monitor/heldout_reward/<task>`),

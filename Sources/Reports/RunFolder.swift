@@ -25,6 +25,12 @@ public struct RunFolder {
     /// A multi-task run's evaluations, `evaluations/<task>/epoch-NNNNNN.json` by
     /// epoch, by task name (empty for a single-task run).
     public var taskEvaluations: [String: [Evaluation]] = [:]
+    /// `run.json`: each start of the trainer, oldest first (empty for runs made
+    /// before it existed).
+    public var starts: [RunStart] = []
+    /// When each record was written, seconds since 1970: every metrics.jsonl line
+    /// (replaced ones too) and every evaluation JSON file. The run's wall time ends at the last.
+    public var recordTimes: [Double] = []
     /// What could not be read, one sentence each (shown at the top of the report).
     public var problems: [String] = []
 
@@ -44,6 +50,7 @@ public struct RunFolder {
         }
         var run = RunFolder(directory: directory)
         run.readConfiguration()
+        run.readStarts()
         run.readMetrics()
         run.readEvaluations()
         return run
@@ -64,6 +71,20 @@ public struct RunFolder {
         }
     }
 
+    private mutating func readStarts() {
+        do {
+            starts = try RunStartLog.read(directory: directory)
+        } catch {
+            problems.append("run.json could not be read: \(error)")
+        }
+    }
+
+    /// The reward unit recorded for `role` ("reward", "monitor.diversity", "monitor.fidelity")
+    /// and `task` in the latest start; nil for runs without run.json.
+    public func rewardUnit(role: String, task: String? = nil) -> RunStart.RewardUnit? {
+        starts.last?.rewards?.first { $0.role == role && $0.task == task }
+    }
+
     private mutating func readMetrics() {
         let url = directory.appendingPathComponent("metrics.jsonl")
         guard FileManager.default.fileExists(atPath: url.path) else { return }  // no epoch finished yet
@@ -71,6 +92,7 @@ public struct RunFolder {
             var byEpoch: [Int: MetricsRecord] = [:]
             var monitorByEpoch: [Int: MetricsRecord] = [:]
             for record in try MetricsLog.read(url) {
+                recordTimes.append(record.time)
                 // A monitor line shares its epoch number with a training line: keep both.
                 if record.values.keys.contains(where: { $0.hasPrefix(MonitorReading.prefix) }) {
                     // A multi-task run logs one line per task and check: merged, later values winning.
@@ -94,15 +116,25 @@ public struct RunFolder {
         } catch {
             problems.append("The evaluations could not be read: \(error)")
         }
+        recordTimes += Self.evaluationWriteTimes(in: evaluationDirectory)
         for task in configuration?.tasks ?? [] {
+            let folder = evaluationDirectory.appendingPathComponent(task.name)
             do {
-                taskEvaluations[task.name] = try Evaluation.readAll(
-                    in: evaluationDirectory.appendingPathComponent(task.name)
-                )
-                .sorted { $0.epoch < $1.epoch }
+                taskEvaluations[task.name] = try Evaluation.readAll(in: folder).sorted { $0.epoch < $1.epoch }
             } catch {
                 problems.append("The evaluations of task \(task.name) could not be read: \(error)")
             }
+            recordTimes += Self.evaluationWriteTimes(in: folder)
+        }
+    }
+
+    /// When each `epoch-NNNNNN.json` in `folder` was last written: the final evaluation
+    /// comes after the last metrics line, and belongs to the run's time.
+    private static func evaluationWriteTimes(in folder: URL) -> [Double] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.filter { $0.hasPrefix("epoch-") && $0.hasSuffix(".json") }.compactMap { name in
+            let attributes = try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(name).path)
+            return (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970
         }
     }
 }

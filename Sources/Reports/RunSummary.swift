@@ -22,6 +22,11 @@ public struct RunSummary {
     public var meanTraining: Double?
     /// Seconds of all epochs' phases together (model loading and evaluations excluded).
     public var totalSeconds: Double?
+    /// config.yaml's `seed`.
+    public var configuredSeed: UInt64?
+    /// The clock time from the starts (run.json) to the last records; nil without
+    /// run.json or without a record after a start.
+    var wallTime: RunWallTime?
 
     public init(_ run: RunFolder) {
         completedEpochs = run.epochs.count
@@ -39,6 +44,17 @@ public struct RunSummary {
                 .compactMap { record.values[$0] }.filter(\.isFinite).reduce(0, +)
         }
         totalSeconds = perEpoch.isEmpty ? nil : perEpoch.reduce(0, +)
+        configuredSeed = run.configuration?.seed
+        wallTime = RunWallTime(starts: run.starts.map(\.time.timeIntervalSince1970), recordTimes: run.recordTimes)
+    }
+
+    /// The first and the last monitor reading of `key` (a `monitor/…` name), with
+    /// their epochs; nil when it was never logged.
+    static func monitorChange(_ run: RunFolder, key: String) -> (first: Double, last: Double, epochs: ClosedRange<Int>)?
+    {
+        let readings = run.monitorReadings.compactMap { record in record.values[key].map { (record.epoch, $0) } }
+        guard let first = readings.first, let last = readings.last else { return nil }
+        return (first.1, last.1, first.0...last.0)
     }
 
     /// True once every planned epoch has a record.

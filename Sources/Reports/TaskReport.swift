@@ -48,9 +48,12 @@ enum TaskReport {
                     }
                 }, color: colors[index % colors.count])
         }
+        // One axis for all tasks: its label only when they share a unit.
+        let labels = Set(tasks.map { run.rewardUnit(role: "reward", task: $0.name)?.axisLabel ?? "reward" })
         return LineChart(
             title: "reward mean ± std per task", series: series,
-            xLabel: "epoch (from 0, as in metrics.jsonl)", xName: "epoch"
+            xLabel: "epoch (from 0, as in metrics.jsonl)", xName: "epoch",
+            yLabel: labels.count == 1 ? labels.first! : "reward (each task in its own unit)"
         ).svg() + "\n"
     }
 
@@ -60,7 +63,7 @@ enum TaskReport {
         var html =
             "<section><h2>Evaluation per task <span class=\"muted\">the same prompts and noise before and"
             + " after training, each task with its own prompts and reward</span></h2>\n"
-        for task in tasks {
+        for (index, task) in tasks.enumerated() {
             let directory = run.evaluationDirectory.appendingPathComponent(task.name)
             let (before, after) = beforeAndAfter(run.taskEvaluations[task.name] ?? [])
             html +=
@@ -70,14 +73,16 @@ enum TaskReport {
                 EvaluationPanel(
                     title: "Before training", evaluation: before, directory: directory, baseline: nil,
                     missingMessage: "No evaluation of the base model"
-                        + " (evaluations/\(task.name)/epoch-000000.json)."
+                        + " (evaluations/\(task.name)/epoch-000000.json).",
+                    runSeed: run.configuration?.seed, taskIndex: index
                 ).html() + "\n"
             html +=
                 EvaluationPanel(
                     title: "After training", evaluation: after, directory: directory, baseline: before,
                     missingMessage: isFinished
                         ? "No evaluation after training was found."
-                        : "Not yet: the run evaluates again after its last epoch."
+                        : "Not yet: the run evaluates again after its last epoch.",
+                    runSeed: run.configuration?.seed, taskIndex: index
                 ).html() + "\n"
             html += "</div>\n"
         }

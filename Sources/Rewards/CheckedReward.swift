@@ -14,6 +14,8 @@ public struct CheckedReward: Reward {
 
     public var name: String { base.name }
     public var usesLibtorch: Bool { base.usesLibtorch }
+    public var unit: String { base.unit }
+    public var axisLabel: String { base.axisLabel }
 
     public func score(_ input: RewardInput) async throws -> RewardBatch {
         var batch = try await base.score(input)

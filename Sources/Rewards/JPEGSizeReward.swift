@@ -23,6 +23,12 @@ public struct JPEGSizeReward: Reward {
 
     public var name: String { direction.rawValue }
     public var usesLibtorch: Bool { false }
+    public var unit: String { "kB" }
+    /// Compressibility is minus the size: the axis says so, or a rising curve of
+    /// negative numbers reads as files growing.
+    public var axisLabel: String {
+        direction == .compressibility ? "reward (−JPEG kB)" : "reward (JPEG kB)"
+    }
 
     public func score(_ input: RewardInput) async throws -> RewardBatch {
         RewardBatch(rewards: try rewards(input.images))

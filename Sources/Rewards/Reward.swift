@@ -16,8 +16,21 @@ public protocol Reward: Sendable {
     var name: String { get }
     /// True when `score` runs libtorch ops (then it must not overlap sampling).
     var usesLibtorch: Bool { get }
+    /// The unit of a reward value, short ("kB", "probability"); "" when it has none
+    /// or it is unknown (a remote server's score). A run records it in `run.json`, so
+    /// the report, which reads only the run folder, can label its axes.
+    var unit: String { get }
+    /// What a chart's reward axis should say: the quantity with its unit and sign
+    /// convention, e.g. "reward (−JPEG kB)" for a reward that is minus a size.
+    var axisLabel: String { get }
     /// One reward per image of `input`, in batch order, and per-sample extras for logging.
     func score(_ input: RewardInput) async throws -> RewardBatch
+}
+
+extension Reward {
+    /// No unit unless a reward says so: a new reward need not know about charts.
+    public var unit: String { "" }
+    public var axisLabel: String { unit.isEmpty ? "reward" : "reward (\(unit))" }
 }
 
 /// The images a reward scores, with their prompts and per-sample prompt metadata.

@@ -3,8 +3,9 @@ import ImageCodecs
 
 /// A run folder's logs: `metrics.jsonl` (one line per record) and a TensorBoard event
 /// file, written together so that a program using the trainer gets the same run
-/// folder as the command line. Scalars go to both; histograms and images to
-/// TensorBoard only (metrics.jsonl holds numbers a report can chart).
+/// folder as the command line. Scalars go to both; histograms, images, text and
+/// hyper-parameters to TensorBoard only (metrics.jsonl holds numbers a report can
+/// chart). Which tag uses which step: `TensorBoardWriter`.
 public final class RunLog {
     public static let metricsFileName = "metrics.jsonl"
 
@@ -39,6 +40,28 @@ public final class RunLog {
     public func addImages(_ tag: String, _ images: [RGBImage], columns: Int, step: Int) throws {
         guard !images.isEmpty else { return }
         try tensorBoard.addImage(tag, ImageGrid.tile(images, columns: columns), step: step)
+    }
+
+    /// The images as one grid with each one's prompt and reward drawn under it
+    /// (`CaptionedImageGrid`) at `tag`, and the captions in full as a Markdown table
+    /// at `tag/captions`.
+    public func addCaptionedImages(
+        _ tag: String, _ images: [RGBImage], captions: [SampleCaption], columns: Int, step: Int
+    ) throws {
+        guard !images.isEmpty else { return }
+        try tensorBoard.addImage(
+            tag, CaptionedImageGrid.render(images, captions: captions, columns: columns), step: step)
+        try tensorBoard.addText(tag + "/captions", CaptionedImageGrid.markdownTable(captions), step: step)
+    }
+
+    /// Markdown text for TensorBoard's text tab.
+    public func addText(_ tag: String, _ markdown: String, step: Int) throws {
+        try tensorBoard.addText(tag, markdown, step: step)
+    }
+
+    /// Hyper-parameters and metric list for TensorBoard's HPARAMS tab.
+    public func addHParams(_ hparams: TensorBoardHParams, step: Int) throws {
+        try tensorBoard.addHParams(hparams, step: step)
     }
 
     /// Makes everything logged so far durable.

@@ -8,11 +8,29 @@ import ImageCodecs
 #endif
 
 /// Writes a TensorBoard event file (`events.out.tfevents.<unix time>.<hostname>`) in
-/// a run folder: scalars, histograms and images, readable by `tensorboard --logdir`.
+/// a run folder: scalars, histograms, images, text and hyper-parameters, readable by
+/// `tensorboard --logdir`.
 ///
 /// The file is a sequence of TFRecords (see `TFRecord`), each holding one `Event`
 /// message: first the format version ("brain.Event:2"), then one event per value
 /// with its wall time, step and a one-value `Summary`.
+///
+/// What a DDPO run writes, and what its step means (TensorBoard plots every tag
+/// against its step, and the tags use three different axes):
+///
+/// - epoch (0 for the first epoch, as in metrics.jsonl): the per-epoch scalars
+///   (`reward_mean`, `reward_std`, `loss`, `approx_kl`, `clipfrac`, `grad_norm`,
+///   `kl_penalty`, `pretrain_loss`, `time_*_s`, …, and `…/<task>` per task), the
+///   histograms `rewards` and `advantages`, the image `samples` (the epoch's first
+///   samples with each prompt and reward drawn under it) and the text
+///   `samples/captions` (the same captions as a table);
+/// - epochs trained (0 = before training, N = after N epochs): `eval/reward_mean`,
+///   `eval/reward_std` and `eval/<extra>` of the fixed before/after evaluation, and
+///   the monitors' `monitor/…`;
+/// - optimizer step (counted over the whole run, from 1): `step/loss`,
+///   `step/approx_kl`, `step/clipfrac`, `step/grad_norm`, `step/learning_rate`;
+/// - the epoch a start begins at (0, or the checkpoint's epoch on a resume): the text
+///   `config` (config.yaml as this start read it) and the HPARAMS tab's summaries.
 ///
 /// Durability: every `add...` call writes its whole record with one `write(2)`
 /// before returning, so if the process crashes nothing already added is lost (a
@@ -22,8 +40,11 @@ import ImageCodecs
 ///
 /// Each writer starts a new file, never appends to an old one; a resumed run gets a
 /// second file in the same folder, and TensorBoard reads all of a folder's files in
-/// name order (which is time order). If a step is logged again after a resume,
-/// TensorBoard drops the older points from that step on ("purge orphaned data").
+/// name order (which is time order). If a step is logged again after a resume (the
+/// epochs after the checkpoint are trained again), TensorBoard keeps both points:
+/// with file version 2 it purges orphaned data only at a `SessionLog.START` event,
+/// which this writer does not write, since a purge would cut every tag at one step
+/// number and the tags above do not share one axis.
 ///
 /// Not thread-safe: use a writer from one thread.
 public final class TensorBoardWriter: MetricsSink {
@@ -103,6 +124,23 @@ public final class TensorBoardWriter: MetricsSink {
             throw MetricsFileError(path: fileURL.path, reason: "cannot encode image '\(tag)' as PNG: \(error)")
         }
         try addImage(tag, png: png, width: image.width, height: image.height, step: step)
+    }
+
+    /// A text summary (TensorBoard's TEXT tab), rendered as Markdown: tables and
+    /// fenced code blocks work.
+    public func addText(_ tag: String, _ markdown: String, step: Int) throws {
+        try add(tag, .text(markdown), step: step)
+    }
+
+    /// The run's hyper-parameters and metric list for the HPARAMS tab: two events,
+    /// `_hparams_/experiment` and `_hparams_/session_start_info`.
+    public func addHParams(_ hparams: TensorBoardHParams, step: Int) throws {
+        try add(
+            TensorBoardHParams.experimentTag,
+            .pluginContent(plugin: TensorBoardHParams.pluginName, content: hparams.experimentContent), step: step)
+        try add(
+            TensorBoardHParams.sessionStartTag,
+            .pluginContent(plugin: TensorBoardHParams.pluginName, content: hparams.sessionStartContent), step: step)
     }
 
     /// `MetricsSink`: one scalar per value, tags in sorted order. The epoch is not

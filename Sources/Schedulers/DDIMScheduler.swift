@@ -21,7 +21,11 @@ public struct DDIMStep {
 /// - timesteps are a [B] tensor, so every sample may sit at a different step;
 /// - a given previous sample can be re-scored instead of drawing one;
 /// - the step returns the Gaussian log-probability of x_{t-1} (docs/algorithm.md §2).
-/// Limitations: no dynamic thresholding; eta must be positive for a log-probability.
+/// At eta 0 the step is deterministic DDIM (for drawing images, not for DDPO): x_{t-1}
+/// is the mean, no noise is drawn (diffusers draws none either, so the generator's
+/// stream stays diffusers'), and the log-probability, which a point mass does not
+/// have, is NaN, so that no policy gradient can be computed from it unnoticed.
+/// Limitations: no dynamic thresholding.
 public struct DDIMScheduler {
     public let schedule: NoiseSchedule
     public var configuration: SchedulerConfiguration { schedule.configuration }
@@ -115,14 +119,14 @@ public struct DDIMScheduler {
     ///   - modelOutput: the (guided) network output for `sample`.
     ///   - timesteps: int64 [B], the current timestep of each sample.
     ///   - sample: x_t.
-    ///   - eta: the DDIM noise scale; must be > 0.
+    ///   - eta: the DDIM noise scale, in [0, 1]; 0 is deterministic (see the type's note).
     ///   - previousSample: when given, x_{t-1} is not drawn; its log-probability is computed (no gradient flows through it).
     ///   - generator: the generator the noise is drawn from (the device default when nil).
     public func step(
         modelOutput: Tensor, timesteps: Tensor, sample: Tensor, inferenceSteps: Int, eta: Double,
         previousSample: Tensor? = nil, generator: Generator? = nil
     ) -> DDIMStep {
-        precondition(eta > 0, "DDIMScheduler.step: eta must be positive for a log-probability, got \(eta)")
+        precondition(eta >= 0 && eta.isFinite, "DDIMScheduler.step: eta must be finite and >= 0, got \(eta)")
         let rank = sample.rank
         let t = timesteps.to(device: sample.device)
         let prevT = t - stepSize(inferenceSteps: inferenceSteps)
@@ -159,6 +163,8 @@ public struct DDIMScheduler {
         let previous: Tensor
         if let previousSample {
             previous = previousSample
+        } else if eta == 0 {
+            previous = mean
         } else {
             // Drawn on the generator's device, then moved: a CPU generator gives the same
             // noise whatever device the model runs on (diffusers' randn_tensor does the same).
@@ -168,9 +174,13 @@ public struct DDIMScheduler {
             ).to(device: modelOutput.device)
             previous = mean + standardDeviation * noise
         }
-        let logProbability = Self.gaussianLogProbability(
-            of: previous.detached(), mean: mean,
-            standardDeviation: standardDeviation)
+        // At eta 0 the density would divide by sigma = 0: NaN says "undefined" outright.
+        let logProbability =
+            eta == 0
+            ? Tensor.full([sample.size(0)], value: .nan, dtype: mean.dtype, device: mean.device)
+            : Self.gaussianLogProbability(
+                of: previous.detached(), mean: mean,
+                standardDeviation: standardDeviation)
         return DDIMStep(
             previousSample: previous, logProbability: logProbability, mean: mean,
             standardDeviation: standardDeviation, predictedOriginal: predictedOriginal)

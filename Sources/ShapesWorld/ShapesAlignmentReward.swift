@@ -33,6 +33,8 @@ public final class ShapesAlignmentReward: Reward, @unchecked Sendable {
     }
 
     public var name: String { Self.registryName }
+    public var unit: String { "probability" }
+    public var axisLabel: String { "reward (probability all four attributes right, 0–1)" }
     public var usesLibtorch: Bool { true }
 
     /// Adds `shapes_alignment` with the option `recogniser` (a folder path); when

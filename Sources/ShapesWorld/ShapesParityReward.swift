@@ -51,6 +51,8 @@ public final class ShapesParityReward: Reward, @unchecked Sendable {
     }
 
     public var name: String { Self.registryName }
+    public var unit: String { "normalised entropy (0–1)" }
+    public var axisLabel: String { "reward (parity credit, normalised entropy)" }
     public var usesLibtorch: Bool { true }
 
     /// Adds `parity` with the options `recogniser` (defaulting to `defaultRecogniser`

@@ -10,6 +10,8 @@ struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
         abstract: "Compare run folders: reward curves, gains and over-optimisation monitors.",
+        // The parser would list every option on one line, past the help's width.
+        usage: "ddpo compare <runs> ... --out <out> [<options>]",
         discussion: """
             Writes <out>/comparison.html (the training reward against reward queries, the gains table and, \
             when the runs have monitors, the held-out reward, KL to the base model and diversity against \
@@ -64,7 +66,8 @@ struct CompareCommand: ParsableCommand {
             do {
                 folders.append(try RunFolder.read(URL(fileURLWithPath: path)))
             } catch {
-                throw ValidationError("cannot read the run folder '\(path)': \(error)")
+                // Not a usage problem: the folder is named right but cannot be read.
+                throw CommandError("cannot read the run folder '\(path)': \(error)")
             }
         }
         let groupName: (RunFolder) -> String =

@@ -9,10 +9,53 @@ struct DDPOCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ddpo",
         abstract: "Fine-tune text-to-image diffusion models with reinforcement learning (DDPO).",
+        // Shown by the help's --version line; `main` prints the full report itself.
+        version: Version.swiftDDPO,
         subcommands: [
             SampleCommand.self, TrainCommand.self, EvaluateCommand.self, ReportCommand.self,
-            PretrainCommand.self, ExperimentCommand.self, CompareCommand.self, ExportCommand.self
+            PretrainCommand.self, ExperimentCommand.self, CompareCommand.self, ExportCommand.self,
+            ConfigCommand.self
         ])
+
+    /// The argument parser's `main`, with three things before it: `--version` reports
+    /// libtorch and the devices as well, a misspelt command or option is named with
+    /// the likely one, and `DDPO_PARSE_ONLY=1` stops after parsing and checking.
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments == ["--version"] {
+            print(Version.report())
+            return
+        }
+        let commands = configuration.subcommands.map { $0._commandName } + ["help"]
+        if let message = UnknownCommand.message(arguments, commands: commands) {
+            failUsage(message, help: "ddpo --help")
+        }
+        if let name = arguments.first,
+            let command = configuration.subcommands.first(where: { $0._commandName == name }),
+            let message = UnknownOption.message(arguments, command: command)
+        {
+            failUsage(message, help: "ddpo \(name) --help")
+        }
+        guard ParseOnlyMode.isRequested else {
+            await main(nil)
+            return
+        }
+        do {
+            let command = try await asyncParseAsRoot(arguments)
+            let checked = try ParseOnlyMode.check(command)
+            FileHandle.standardError.write(Data("\(ParseOnlyMode.variable): \(checked) valid; not run\n".utf8))
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    /// A misspelt name, as the argument parser reports usage errors (status 64,
+    /// EX_USAGE) but pointing at the help of the command concerned, not at the top
+    /// level's usage line.
+    private static func failUsage(_ message: String, help: String) -> Never {
+        FileHandle.standardError.write(Data("Error: \(message)\n  See '\(help)' for more information.\n".utf8))
+        Foundation.exit(ExitCode.validationFailure.rawValue)
+    }
 }
 
 /// Options every command that runs a model shares.
@@ -51,7 +94,7 @@ struct RuntimeOptions: ParsableArguments {
     func prepare() throws -> (Device, DType) {
         if let threads { Runtime.threadCount = threads }
         let target = Device(device)!
-        do { try target.checkAvailable() } catch { throw ValidationError("--device \(device): \(error)") }
+        do { try target.checkAvailable() } catch { throw CommandError("--device \(device): \(error)") }
         return (target, parsedDType!)
     }
 }
@@ -60,10 +103,10 @@ struct RuntimeOptions: ParsableArguments {
 enum Logs {
     static let bootstrap: Void = {
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel =
-                ProcessInfo.processInfo.environment["DDPO_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
-            return handler
+            ConsoleLogHandler(
+                label: label,
+                logLevel: ProcessInfo.processInfo.environment["DDPO_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) }
+                    ?? .info)
         }
     }()
 

@@ -10,25 +10,31 @@ struct EvaluateCommand: AsyncParsableCommand {
         commandName: "evaluate",
         abstract: "Score a model on a file of prompts: one image per prompt from a fixed seed, mean reward.",
         discussion: """
-            The same seed and settings draw the same noise, so evaluating a base model and the same
-            model with a trained LoRA on prompts it never saw compares them sample for sample.
-            Prints each prompt's reward and the mean on stdout, and the mean of every per-sample
-            extra the reward reports (for shapes_alignment, match_all is the recogniser's accuracy:
-            the fraction of images whose shape, colour, count and background all match the prompt);
-            writes evaluation.png (the grid) and evaluation.json (prompts, rewards, means, seed, grid
-            layout, and the epoch of the run's newest checkpoint with --run or --lora RUN; 0 for a
-            base model) into --out.
+            The same seed and settings draw the same noise, so evaluating a base model and the same model \
+            with its trained weights (--run RUN_DIR, or --lora) on prompts it never saw compares them sample \
+            for sample.
+
+            Prints each prompt's reward and the mean on stdout, and the mean of every per-sample extra the \
+            reward reports (for shapes_alignment, match_all is the recogniser's accuracy: the fraction of \
+            images whose shape, colour, count and background all match the prompt). Writes evaluation.png \
+            (the grid) and evaluation.json (prompts, rewards, means, seed, grid layout, and the epoch of the \
+            run's newest checkpoint with --run or --lora RUN_DIR; 0 for a base model) into --out.
             """)
 
-    @Option(help: "A diffusers pipeline folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/).")
-    var model: String
-
-    @Option(help: "A run folder (its lora/ is used) or a folder with pytorch_lora_weights.safetensors.")
-    var lora: String?
+    @Option(
+        help: """
+            A diffusers pipeline folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/); \
+            default with --run: the run's model.
+            """)
+    var model: String?
 
     @Option(
-        help: "A run folder that fine-tuned the whole UNet (use_lora: false): its newest checkpoint's weights are used."
+        help:
+            "A run folder that trained LoRA adapters (its lora/ is used) or a folder with pytorch_lora_weights.safetensors."
     )
+    var lora: String?
+
+    @Option(help: "A run folder: its newest checkpoint's weights are used, LoRA or the whole UNet.")
     var run: String?
 
     @Option(
@@ -66,41 +72,43 @@ struct EvaluateCommand: AsyncParsableCommand {
 
     @OptionGroup var runtime: RuntimeOptions
 
+    /// The rewards and prompt sets the names refer to (the model folder only sets
+    /// where the shapes world's recogniser is looked for, not which names exist).
+    private var catalogue: Catalogue { .withShapesWorld(model: model ?? "") }
+
     func validate() throws {
         guard columns > 0 else { throw ValidationError("--columns must be positive") }
         if lora != nil && run != nil { throw ValidationError("give --lora or --run, not both") }
+        if model == nil && run == nil {
+            throw ValidationError("give --model MODEL_DIR, or --run RUN_DIR (whose config.yaml names its model)")
+        }
         guard imagesPerPrompt > 0 else { throw ValidationError("--images-per-prompt must be positive") }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         for option in rewardOptions where !option.contains("=") {
             throw ValidationError("--reward-option must be KEY=VALUE, got '\(option)'")
         }
+        let rewards = catalogue.rewards.names
+        guard rewards.contains(reward) else {
+            throw ValidationError("--reward: " + Suggestion.unknownName("reward", reward, valid: rewards))
+        }
+        if !FileManager.default.fileExists(atPath: prompts) && catalogue.promptSets.list(named: prompts) == nil {
+            let sets = listPromptSetNames
+            throw ValidationError(
+                "--prompts '\(prompts)' is neither a file nor a prompt set"
+                    + Suggestion.didYouMean(prompts, among: sets) + " (prompt sets: \(sets.joined(separator: ", ")))")
+        }
     }
 
-    /// The newest checkpoint of a full fine-tuning run, loaded strictly into the UNet; returns its epoch.
-    func loadFineTunedUNet(run: String, into pipeline: StableDiffusion) throws -> Int {
-        let store = CheckpointStore(runDirectory: URL(fileURLWithPath: run), kept: 1)
-        guard let checkpoint = try store.latest() else {
-            throw ValidationError("--run \(run): no checkpoint in \(store.directory.path)")
-        }
-        guard checkpoint.state.trainable == "full" else {
-            throw ValidationError(
-                "--run \(run): the run trained \(checkpoint.state.trainable) weights; use --lora \(run)")
-        }
-        do {
-            try pipeline.unet.load(parameters: checkpoint.trainableWeights)
-        } catch {
-            throw ValidationError(
-                "--run \(run): \(checkpoint.directory.path): the weights do not fit the model: \(error)")
-        }
-        pipeline.unet.eval()
-        return checkpoint.state.epoch
+    /// The prompt sets `--prompts` can name: the plain lists (the generated kinds,
+    /// such as counting, have no fixed prompts to evaluate on).
+    private var listPromptSetNames: [String] {
+        let promptSets = catalogue.promptSets
+        return promptSets.names.filter { promptSets.list(named: $0) != nil }
     }
 
     /// The file's lines, or the named set's list when no such file exists.
     func promptsToEvaluate() throws -> [String] {
-        if !FileManager.default.fileExists(atPath: prompts),
-            let list = Catalogue.withShapesWorld(model: model).promptSets.list(named: prompts)
-        {
+        if !FileManager.default.fileExists(atPath: prompts), let list = catalogue.promptSets.list(named: prompts) {
             return list
         }
         return try PromptFile.lines(of: prompts, field: "--prompts")
@@ -116,31 +124,29 @@ struct EvaluateCommand: AsyncParsableCommand {
             let parts = option.split(separator: "=", maxSplits: 1)
             options[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
         }
-        let scorer = try Catalogue.withShapesWorld(model: model).rewards.make(
-            RewardConfiguration(name: reward, options: options))
         // Resolve every path before the (slow) model load, so a typo fails at once.
-        let loraDirectory = try lora.map { try LoRAExport.directory(forRunOrLoRA: $0) }
+        if let lora { _ = try RunWeights.loraDirectory(lora, flag: "--lora") }
+        // validate() made sure that one of the two is given.
+        let modelPath = try model ?? RunWeights.baseModel(ofRun: run ?? "")
+        // The model folder decides where the shapes world's recogniser is looked for.
+        let scorer = try Catalogue.withShapesWorld(model: modelPath).rewards.make(
+            RewardConfiguration(name: reward, options: options))
         let outURL = URL(fileURLWithPath: out ?? "evaluations/\(TrainingConfiguration.timestampRunName())")
 
         let pipeline = try StableDiffusion.load(
-            directory: URL(fileURLWithPath: model), dtype: dtype, device: device,
+            directory: URL(fileURLWithPath: modelPath), dtype: dtype, device: device,
             variant: sampling.variant)
         // The epoch the weights are from: the run's newest checkpoint (a run's lora/ export is
         // written with each checkpoint); 0 for the base model or a LoRA folder outside a run.
         var epoch = 0
-        if let loraDirectory {
-            if let lora,
-                let latest = try CheckpointStore(runDirectory: URL(fileURLWithPath: lora), kept: 1).latestEpoch()
-            {
-                epoch = latest
-            }
-            try LoRAExport.load(into: pipeline.unet, from: loraDirectory)
-            pipeline.unet.eval()
-            logger.info("LoRA applied", metadata: ["folder": "\(loraDirectory.path)"])
+        if let lora {
+            epoch = try RunWeights.apply(lora: lora, to: pipeline).epoch
+            logger.info("LoRA applied", metadata: ["folder": "\(lora)"])
         }
         if let run {
-            epoch = try loadFineTunedUNet(run: run, into: pipeline)
-            logger.info("fine-tuned UNet loaded", metadata: ["run": "\(run)"])
+            let applied = try RunWeights.apply(run: run, to: pipeline)
+            epoch = applied.epoch
+            logger.info("run's weights loaded", metadata: ["run": "\(run)", "trainable": "\(applied.trainable)"])
         }
         logger.info(
             "sampling",

@@ -10,6 +10,8 @@ struct ExperimentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "experiment",
         abstract: "Train one configuration with several algorithms and seeds, then compare them.",
+        // The parser would list every option on one line, past the help's width.
+        usage: "ddpo experiment --config <config> [<options>]",
         discussion: """
             Each (algorithm, seed) is an ordinary run in <log_dir>/<name>/<algorithm>-seed<seed>/ with the \
             same samples per epoch and epochs, so every method queries the reward equally often. Finished \

@@ -6,6 +6,8 @@ struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write a run's checkpoint as a diffusers pipeline folder (the base model with the trained UNet).",
+        // The parser would list every option on one line, past the help's width.
+        usage: "ddpo export <run-directory> --out <out> [<options>]",
         discussion: """
             The base model's folder (the run's `model`, or --model) with the UNet's weights replaced by the \
             run's: a full fine-tune's weights, or the base weights with the LoRA adapters fused in. diffusers' \

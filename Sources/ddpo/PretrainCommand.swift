@@ -9,10 +9,12 @@ struct PretrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pretrain",
         abstract: "Pretrain a tiny Stable Diffusion (VAE, then text encoder + UNet) on a procedural world.",
+        // The parser would list all eight options on one line, past the help's width.
+        usage: "ddpo pretrain [<options>]",
         discussion: """
-            Trains on the procedural shapes world and writes a diffusers StableDiffusionPipeline
-            folder that 'ddpo sample' and 'ddpo train' load, plus <out>/recogniser, the CNN the
-            shapes_alignment reward uses.
+            Trains on the procedural shapes world and writes a diffusers StableDiffusionPipeline folder \
+            that 'ddpo sample' and 'ddpo train' load, plus <out>/recogniser, the CNN the shapes_alignment \
+            reward uses.
             """)
 
     @Option(help: "Output diffusers folder (replaced atomically when done).")

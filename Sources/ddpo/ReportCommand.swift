@@ -8,10 +8,10 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Write RUN_DIR/report.html: a self-contained HTML page about a training run.",
         discussion: """
-            Summary, reward / approx_kl / clipfrac / loss charts per epoch, the before and after
-            evaluation grids with each prompt and reward, seconds per phase and config.yaml, in one
-            file with its images embedded (no network needed to open it). ddpo train writes it at the
-            end of a run; this rebuilds it, e.g. for a run still in progress.
+            Summary, reward / approx_kl / clipfrac / loss charts per epoch, the before and after evaluation \
+            grids with each prompt and reward, seconds per phase and config.yaml, in one file with its images \
+            embedded (no network needed to open it). ddpo train writes it at the end of a run; this rebuilds \
+            it, e.g. for a run still in progress.
             """)
 
     @Argument(help: "The run folder, e.g. runs/tiny-compressibility.")

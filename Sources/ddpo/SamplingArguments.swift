@@ -9,7 +9,10 @@ struct SamplingArguments: ParsableArguments {
     @Option(help: "Classifier-free guidance weight (1 turns guidance off).")
     var guidance: Double = 5.0
 
-    @Option(help: "DDIM eta (noise scale), > 0.")
+    @Option(
+        help:
+            "DDIM eta, the noise scale in [0, 1]: 1 is DDPM-like, 0 deterministic DDIM (the initial noise alone decides the image)."
+    )
     var eta: Double = 1.0
 
     @Option(help: "Seed of the CPU generator that draws all noise.")
@@ -19,7 +22,8 @@ struct SamplingArguments: ParsableArguments {
     var variant: String?
 
     func validate() throws {
-        guard eta > 0 else { throw ValidationError("--eta must be positive (DDPO's policy is stochastic)") }
+        // Unlike training, drawing images needs no log-probability: eta 0 is allowed here
+        // (SamplingOptions.validate refuses what is outside [0, 1]).
         do {
             try options.validate()
         } catch let error as SamplingOptionsError {

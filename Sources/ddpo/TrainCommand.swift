@@ -9,15 +9,15 @@ struct TrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Fine-tune a diffusion model with DDPO (or RWR) against a reward.",
+        usage: "ddpo train (--config <config> | --resume <resume>) [<options>]",
         discussion: """
-            Writes runs/<run_name>/: config.yaml, metrics.jsonl, TensorBoard events, checkpoints/,
-            lora/pytorch_lora_weights.safetensors (diffusers' load_lora_weights format), evaluations/
-            (fixed prompts before and after training) and, when it stops, report.html.
-            Resume an interrupted run with --resume runs/<run_name>.
+            Writes runs/<run_name>/: config.yaml, run.json, metrics.jsonl, TensorBoard events, checkpoints/, \
+            lora/pytorch_lora_weights.safetensors (diffusers' load_lora_weights format), evaluations/ (fixed \
+            prompts before and after training) and, when it stops, report.html. Resume an interrupted run with \
+            --resume runs/<run_name>. ddpo config --check FILE checks a configuration without training.
 
-            Data parallel: --nproc N starts N processes on this machine; under torchrun,
-            Slurm or Kubernetes each process reads RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR
-            and MASTER_PORT (docs/distributed.md).
+            Data parallel: --nproc N starts N processes on this machine; under torchrun, Slurm or Kubernetes \
+            each process reads RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT (docs/distributed.md).
             """)
 
     @Option(help: "YAML configuration file (see configs/).")
@@ -120,30 +120,13 @@ struct TrainCommand: AsyncParsableCommand {
             "run",
             metadata: [
                 "directory": "\(directory.path)", "start_epoch": "\(trainer.epoch)",
-                "epochs": "\(trainer.configuration.epochs)"
+                "epochs": "\(trainer.configuration.epochs)", "workers": "\(trainer.threading.workers)",
+                "threads": "\(trainer.threading.threads.map(String.init) ?? "libtorch's")"
             ])
-        var phase: (title: String, done: Int, bar: ProgressBar)?
-        let progress: (String, Int, Int) -> Void = { title, done, total in
-            // A new bar per phase; "training" recurs every epoch and restarts from 1.
-            if phase?.title != title || done <= phase!.done {
-                phase = (title, 0, ProgressBar(title: title, total: total, logger: logger))
-            }
-            phase!.done = done
-            phase!.bar.update(done)
-        }
-        try await trainer.run(progress: progress) { report in
-            var metadata: Logger.Metadata = [
-                "epoch": "\(report.epoch + 1)/\(trainer.configuration.epochs)",
-                "reward_mean": "\(String(format: "%.5f", report.rewardMean))",
-                "reward_std": "\(String(format: "%.5f", report.rewardStd))",
-                "approx_kl": "\(String(format: "%.3g", report.update.approxKL))",
-                "clipfrac": "\(String(format: "%.3f", report.update.clipFraction))"
-            ]
-            for task in report.tasks {
-                metadata["reward_mean/\(task.name)"] = "\(String(format: "%.5f", task.rewardMean))"
-            }
-            logger.info("epoch", metadata: metadata)
-        }
+        let progress = RunProgress(
+            startEpoch: trainer.epoch, plannedEpochs: trainer.configuration.epochs, logger: logger)
+        try await trainer.run(progress: progress.phaseProgress, onEpoch: progress.epochFinished)
+        for line in RunProgress.summaryLines(runDirectory: directory) { logger.info("\(line)") }
     }
 
     /// A report that cannot be written is logged, not fatal: the run's own files are saved.

@@ -87,7 +87,8 @@ final class BadInputTests: XCTestCase {
         try assertCleanFailure(sample(tiny, ["--guidance", "nan"]), ["--guidance", "finite", "got nan"])
         try assertCleanFailure(sample(tiny, ["--guidance", "inf"]), ["--guidance", "finite", "got inf"])
         try assertCleanFailure(sample(tiny, ["--guidance", "1e9"]), ["--guidance", "0...1000"])
-        try assertCleanFailure(sample(tiny, ["--eta", "inf"]), ["--eta", "(0, 1]"])
+        try assertCleanFailure(sample(tiny, ["--eta", "inf"]), ["--eta", "[0, 1]"])
+        try assertCleanFailure(sample(tiny, ["--eta=-0.5"]), ["--eta", "[0, 1]"])
     }
 
     func testSampleThreadsAreBounded() throws {

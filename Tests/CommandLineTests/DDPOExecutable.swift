@@ -22,12 +22,18 @@ enum DDPOExecutable {
         var description: String { "ddpo executable not built at \(DDPOExecutable.url.path) (make test builds it)" }
     }
 
-    static func run(_ arguments: [String], in directory: URL? = nil) throws -> Result {
+    /// `environment` is added to this process's own (e.g. DDPO_PARSE_ONLY, COLUMNS).
+    static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws
+        -> Result
+    {
         guard FileManager.default.isExecutableFile(atPath: url.path) else { throw NotBuilt() }
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         // stderr goes to a file: two pipes read one after the other can deadlock the child.
         let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("ddpo-stderr-\(UUID())")
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)

@@ -52,12 +52,13 @@ final class DistributedTrainTests: XCTestCase {
         ["train", "--config", config] + settings.flatMap { ["--set", $0] }
     }
 
+    /// The epoch records of a run's metrics.jsonl (monitor readings, lines of their own, left out).
     private func metrics(_ name: String) throws -> [[String: Double]] {
         let text = try String(contentsOf: runs.appendingPathComponent("\(name)/metrics.jsonl"), encoding: .utf8)
         return try text.split(separator: "\n").map { line in
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] ?? [:]
             return object.compactMapValues { $0 as? Double }
-        }
+        }.filter { $0["reward_mean"] != nil }
     }
 
     private func checkpoint(_ name: String, epoch: Int) -> URL {
@@ -205,8 +206,8 @@ final class DistributedTrainTests: XCTestCase {
             Thread.sleep(forTimeInterval: 0.05)
         }
         XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint(name, epoch: 2).path), launcher.output)
-        // "launched master=127.0.0.1:PORT pids=[RANK0, RANK1] ranks=2"
-        let pids = try XCTUnwrap(launcher.output.components(separatedBy: "pids=[").dropFirst().first, launcher.output)
+        // "launched master=127.0.0.1:PORT pids="[RANK0, RANK1]" ranks=2"
+        let pids = try XCTUnwrap(launcher.output.components(separatedBy: "pids=\"[").dropFirst().first, launcher.output)
         let rankOne = try XCTUnwrap(
             pid_t(pids.prefix { $0 != "]" }.split(separator: ",").last?.trimmingCharacters(in: .whitespaces) ?? ""),
             launcher.output)

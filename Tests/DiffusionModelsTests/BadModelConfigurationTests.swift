@@ -148,6 +148,7 @@ final class BadModelConfigurationTests: XCTestCase {
     func testSamplingOptionsAreCheckedAgainstTheModel() throws {
         let model = try StableDiffusion.load(directory: Fixtures.pipeline("tiny-sd1"))
         XCTAssertNoThrow(try model.check(SamplingOptions(steps: 999)))
+        XCTAssertNoThrow(try model.check(SamplingOptions(eta: 0)), "eta 0 is deterministic DDIM")
         for (options, field, text) in [
             (SamplingOptions(steps: 1000), "steps", "1...999"),
             (SamplingOptions(steps: 1001), "steps", "1...999"),
@@ -155,8 +156,9 @@ final class BadModelConfigurationTests: XCTestCase {
             (SamplingOptions(guidanceScale: .nan), "guidance_scale", "finite"),
             (SamplingOptions(guidanceScale: .infinity), "guidance_scale", "finite"),
             (SamplingOptions(guidanceScale: 1e6), "guidance_scale", "0...1000"),
-            (SamplingOptions(eta: .infinity), "eta", "(0, 1]"),
-            (SamplingOptions(eta: 1.5), "eta", "(0, 1]"),
+            (SamplingOptions(eta: .infinity), "eta", "[0, 1]"),
+            (SamplingOptions(eta: 1.5), "eta", "[0, 1]"),
+            (SamplingOptions(eta: -0.1), "eta", "[0, 1]"),
             (SamplingOptions(height: 1_000_000), "height", "pixels")
         ] {
             XCTAssertThrowsError(try model.check(options), "\(options)") { error in

@@ -34,7 +34,7 @@ final class RegularisationChartsTests: XCTestCase {
         }
         try log.close()
         let html = try String(contentsOf: RunReport.write(runDirectory: run.directory), encoding: .utf8)
-        XCTAssertEqual(html.components(separatedBy: "<svg class=\"chart\"").count - 1, 7)
+        XCTAssertEqual(html.components(separatedBy: "<svg class=\"chart\"").count - 1, 8)
         XCTAssertTrue(html.contains("aria-label=\"kl_penalty (before weighting)\""))
         XCTAssertTrue(html.contains("aria-label=\"pretrain_loss (before weighting)\""))
     }

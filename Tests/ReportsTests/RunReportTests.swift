@@ -58,7 +58,8 @@ final class RunReportTests: XCTestCase {
 
     func testChartsAreInlineSVGAndNaNIsShownNotDrawn() throws {
         let html = try report(SyntheticRun(in: parent))
-        XCTAssertEqual(html.components(separatedBy: "<svg class=\"chart\"").count - 1, 5)
+        // Reward, approx_kl, clipfrac, loss, grad_norm and the seconds per epoch.
+        XCTAssertEqual(html.components(separatedBy: "<svg class=\"chart\"").count - 1, 6)
         for title in ["reward mean ± std", "approx_kl", "clipfrac", "loss"] {
             XCTAssertTrue(html.contains("aria-label=\"\(title)\""), title)
         }

@@ -70,7 +70,8 @@ struct SyntheticRun {
 
     static func evaluation(epoch: Int, rewards: [Double]) -> Evaluation {
         Evaluation(
-            prompts: prompts, rewards: rewards, seed: 99, epoch: epoch,
+            // The seed the trainer derives for its evaluations from config.yaml's seed 7.
+            prompts: prompts, rewards: rewards, seed: Trainer.evaluationSeed(runSeed: 7, task: 0), epoch: epoch,
             grid: String(format: "epoch-%06d.png", epoch), columns: 3, tileWidth: 8, tileHeight: 6, padding: 2)
     }
 

@@ -47,6 +47,44 @@ final class TensorBoardFixtureTests: XCTestCase {
         }
     }
 
+    /// Text and hparams summaries against the ones TensorBoard's own plugin functions
+    /// make (`text_pb`, `hparams_config_pb`'s experiment, `hparams_pb`), same inputs.
+    func testPluginSummaryBytesEqualTensorBoardsPythonPlugins() throws {
+        let fixture = try XCTUnwrap(
+            Bundle.module.url(forResource: "reference-plugins", withExtension: "tfevents", subdirectory: "Fixtures"))
+        let url = try temporaryDirectory().appendingPathComponent("events.out.tfevents.plugins")
+        var k = 0.0
+        let writer = try TensorBoardWriter(fileURL: url) {
+            defer { k += 1 }
+            return 1_700_000_000.5 + k / 4
+        }
+        try writer.addText("config", "```yaml\nseed: 42\nreward: jpeg_compressibility\n```\n", step: 0)
+        try writer.addText(
+            "samples/captions", "| # | prompt | reward |\n|---:|---|---:|\n| 1 | a “red” circle \\| two | −1.79 |\n",
+            step: 3)
+        try writer.addHParams(
+            TensorBoardHParams(
+                values: [
+                    "seed": .string("42"), "train.learning_rate": .number(0.0003), "use_lora": .bool(true),
+                    "use_ema": .bool(false)
+                ],
+                descriptions: ["train.learning_rate": "AdamW's step size"],
+                metrics: [
+                    .init(tag: "reward_mean", displayName: "reward, last epoch", description: "training reward"),
+                    .init(tag: "eval/reward_mean", displayName: "evaluation reward", description: "fixed prompts")
+                ],
+                groupName: "demo", startTime: 1_700_000_000.5),
+            step: 2)
+        try writer.close()
+
+        let ours = Array(try Data(contentsOf: url))
+        let reference = Array(try Data(contentsOf: fixture))
+        XCTAssertEqual(ours.count, reference.count)
+        if let first = (0..<min(ours.count, reference.count)).first(where: { ours[$0] != reference[$0] }) {
+            XCTFail("first differing byte at offset \(first)")
+        }
+    }
+
     private func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("tb-fixture-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)

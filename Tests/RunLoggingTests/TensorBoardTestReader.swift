@@ -5,7 +5,8 @@ import XCTest
 
 /// A small, independent reader of what `TensorBoardWriter` writes: TFRecord framing
 /// with both checksums verified, and just enough protobuf decoding to pull out the
-/// Event, Summary.Value, HistogramProto and Summary.Image fields.
+/// Event, Summary.Value, HistogramProto, Summary.Image, TensorProto and
+/// SummaryMetadata fields.
 enum TensorBoardTestReader {
     struct ReadError: Error, CustomStringConvertible {
         var description: String
@@ -30,6 +31,13 @@ enum TensorBoardTestReader {
         var encoded: [UInt8] = []
     }
 
+    /// A TensorProto: its dtype, dimensions (nil: no shape written) and string values.
+    struct Tensor {
+        var dtype = 0
+        var shape: [Int]?
+        var strings: [String] = []
+    }
+
     struct Event {
         var wallTime = 0.0
         var step = 0
@@ -38,6 +46,10 @@ enum TensorBoardTestReader {
         var scalar: Float?
         var histogram: Histogram?
         var image: Image?
+        var tensor: Tensor?
+        /// SummaryMetadata.plugin_data's plugin name and content.
+        var pluginName: String?
+        var pluginContent: [UInt8]?
     }
 
     static func events(in url: URL) throws -> [Event] {
@@ -155,9 +167,40 @@ enum TensorBoardTestReader {
                     }
                 }
                 event.histogram = histogram
+            case 8: event.tensor = try tensor(field.bytes)
+            case 9:
+                for part in try fields(field.bytes) {
+                    guard part.fieldNumber == 1 else {
+                        throw ReadError(description: "unexpected SummaryMetadata field \(part.fieldNumber)")
+                    }
+                    for data in try fields(part.bytes) {
+                        switch data.fieldNumber {
+                        case 1: event.pluginName = String(decoding: data.bytes, as: UTF8.self)
+                        case 2: event.pluginContent = data.bytes
+                        default: throw ReadError(description: "unexpected PluginData field \(data.fieldNumber)")
+                        }
+                    }
+                }
+                event.pluginName = event.pluginName ?? ""
             default: throw ReadError(description: "unexpected Summary.Value field \(field.fieldNumber)")
             }
         }
+    }
+
+    private static func tensor(_ data: [UInt8]) throws -> Tensor {
+        var tensor = Tensor()
+        for field in try fields(data) {
+            switch field.fieldNumber {
+            case 1: tensor.dtype = Int(field.number)
+            case 2:
+                tensor.shape = try fields(field.bytes).filter { $0.fieldNumber == 2 }.map { dimension in
+                    Int(try fields(dimension.bytes).first { $0.fieldNumber == 1 }?.number ?? 0)
+                }
+            case 8: tensor.strings.append(String(decoding: field.bytes, as: UTF8.self))
+            default: throw ReadError(description: "unexpected TensorProto field \(field.fieldNumber)")
+            }
+        }
+        return tensor
     }
 
     private static func doubles(_ packed: [UInt8]) -> [Double] {

@@ -1,4 +1,4 @@
-"""GPU benchmark, to run when a GPU machine is lent: one DDPO-IS epoch on a random
+"""GPU benchmark, to run on a GPU machine: one DDPO-IS epoch on a random
 SD-1.5-architecture pipeline at 512x512, batch 4 (sampling, then one optimizer step
 over every timestep), swift-ddpo (dist/ddpo-gpu, `make gpu-binary`) against the
 diffusers reference (bench/reference.py) on the same GPU, alternating the two.

@@ -37,7 +37,12 @@ struct ConfigurationOverride {
     private func checkPath() throws {
         typealias Keys = TrainingConfiguration.CodingKeys
         func unknown() -> ConfigurationError {
-            ConfigurationError(field: dottedPath, message: "override '\(text)' names an unknown setting")
+            let suggestion = Self.closestSetting(to: dottedPath)
+            return ConfigurationError(
+                field: dottedPath,
+                message: "unknown setting in override '\(text)'"
+                    + (suggestion.map { "; did you mean '\($0)'?" }
+                        ?? " (ddpo config --defaults lists every setting)"))
         }
         guard let first = path.first, !path.contains(where: \.isEmpty),
             let top = Keys(rawValue: first)
@@ -45,7 +50,7 @@ struct ConfigurationOverride {
         if path.count == 1 { return }
         switch top {
         case .sample, .train, .advantages, .lora, .monitor:
-            // monitor.prompts and monitor.diversity are set whole (`monitor.prompts=shapes_held_out`).
+            // monitor.prompts, monitor.diversity and monitor.fidelity are set whole (`monitor.prompts=shapes_held_out`).
             guard path.count == 2, TrainingConfiguration.sectionKeys[first]!.contains(path[1]) else { throw unknown() }
         case .prompt:
             guard path.count == 2, TrainingConfiguration.Prompt.CodingKeys(rawValue: path[1]) != nil else {
@@ -71,6 +76,36 @@ struct ConfigurationOverride {
         default:
             throw unknown()
         }
+    }
+
+    /// Every path an override may name, down to one key of a section (deeper paths,
+    /// such as one reward option or one task's key, continue from these).
+    static var knownPaths: [String] {
+        typealias Configuration = TrainingConfiguration
+        var paths: [String] = []
+        for key in Configuration.CodingKeys.allCases.map(\.stringValue) {
+            paths.append(key)
+            if let sectionKeys = Configuration.sectionKeys[key] {
+                paths += sectionKeys.map { "\(key).\($0)" }
+            }
+        }
+        paths += Configuration.Prompt.CodingKeys.allCases.map { "prompt.\($0.stringValue)" }
+        paths += Configuration.Reward.CodingKeys.allCases.map { "reward.\($0.stringValue)" }
+        return paths
+    }
+
+    /// The known path a misspelt one most likely meant: the whole path compared
+    /// ("trian.learning_rate" → "train.learning_rate"), then, for a longer path, its
+    /// first two keys (a misspelt section key under a reward option is still found).
+    static func closestSetting(to dottedPath: String) -> String? {
+        let known = knownPaths
+        if let whole = Suggestion.closest(to: dottedPath, among: known) { return whole }
+        let parts = dottedPath.split(separator: ".", omittingEmptySubsequences: false)
+        // A task's keys follow its index or name, which no list of paths holds.
+        guard parts.count > 2, parts[0] != "tasks" else { return nil }
+        let head = parts.prefix(2).joined(separator: ".")
+        guard !known.contains(head), let closeHead = Suggestion.closest(to: head, among: known) else { return nil }
+        return ([closeHead] + parts.dropFirst(2).map(String.init)).joined(separator: ".")
     }
 
     /// reward.name, reward.options, or one option: reward.options.<name> (`path` from the key after "reward").

@@ -20,6 +20,14 @@ extension TrainingConfiguration {
         /// logged as their diversity; in the form of the top-level `reward:`.
         /// Default "diversity".
         public var diversity: Reward
+        /// `fidelity`: a second reward scored on the monitor's images, in the form
+        /// of the top-level `reward:`; its mean is logged as `monitor/fidelity` and
+        /// each per-sample extra as `monitor/fidelity_<key>`. It measures what the
+        /// training reward does not: for the shapes world `shapes_alignment`, whose
+        /// `match_all` is the share of images the recogniser finds fully true to their
+        /// caption, so a run that trains on JPEG size shows what it costs in prompt
+        /// fidelity. null: none. Default null.
+        public var fidelity: Reward?
         /// `stop_after_falls`: K; the run stops (checkpoint, final evaluation, normal
         /// end) once the held-out reward has fallen K monitor evaluations in a row.
         /// 0 never stops. Default 0.
@@ -27,12 +35,13 @@ extension TrainingConfiguration {
 
         public init(
             every: Int = 0, prompts: Prompt? = nil, images: Int = 16,
-            diversity: Reward = Reward(name: "diversity"), stopAfterFalls: Int = 0
+            diversity: Reward = Reward(name: "diversity"), fidelity: Reward? = nil, stopAfterFalls: Int = 0
         ) {
             self.every = every
             self.prompts = prompts
             self.images = images
             self.diversity = diversity
+            self.fidelity = fidelity
             self.stopAfterFalls = stopAfterFalls
         }
 
@@ -64,8 +73,12 @@ extension TrainingConfiguration {
             guard knownRewards.contains(diversity.name) else {
                 throw ConfigurationError(
                     field: "monitor.diversity",
-                    message:
-                        "unknown reward '\(diversity.name)' (valid: \(knownRewards.sorted().joined(separator: ", ")))")
+                    message: Suggestion.unknownName("reward", diversity.name, valid: knownRewards.sorted()))
+            }
+            if let fidelity, !knownRewards.contains(fidelity.name) {
+                throw ConfigurationError(
+                    field: "monitor.fidelity",
+                    message: Suggestion.unknownName("reward", fidelity.name, valid: knownRewards.sorted()))
             }
             if let prompts {
                 do {
@@ -86,6 +99,7 @@ extension TrainingConfiguration.Monitor: Codable {
         case prompts
         case images
         case diversity
+        case fidelity
         case stopAfterFalls = "stop_after_falls"
     }
 
@@ -96,16 +110,18 @@ extension TrainingConfiguration.Monitor: Codable {
         prompts = try c.optionalValue(.prompts)
         images = try c.value(.images, default: d.images)
         diversity = try c.value(.diversity, default: d.diversity)
+        fidelity = try c.optionalValue(.fidelity)
         stopAfterFalls = try c.value(.stopAfterFalls, default: d.stopAfterFalls)
     }
 
-    // By hand so that `prompts: null` is written: the saved file shows the setting.
+    // By hand so that `prompts: null` and `fidelity: null` are written: the saved file shows the setting.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(every, forKey: .every)
         try c.encode(prompts, forKey: .prompts)
         try c.encode(images, forKey: .images)
         try c.encode(diversity, forKey: .diversity)
+        try c.encode(fidelity, forKey: .fidelity)
         try c.encode(stopAfterFalls, forKey: .stopAfterFalls)
     }
 }

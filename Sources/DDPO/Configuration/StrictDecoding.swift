@@ -61,6 +61,7 @@ extension Decoder {
                 field: dottedPath(codingPath + [AnyCodingKey(stringValue: first)]),
                 message: "unknown key\(unknown.count > 1 ? "s" : "") \(names)"
                     + " in \(section.isEmpty ? "the top level" : section)"
+                    + Suggestion.didYouMean(first, among: known)
                     + " (known keys: \(known.joined(separator: ", ")))")
         }
         return try container(keyedBy: keys)
@@ -93,7 +94,7 @@ extension KeyedDecodingContainer {
         guard let choice = T(rawValue: name) else {
             throw ConfigurationError(
                 field: dottedPath(codingPath + [key]),
-                message: "unknown value '\(name)' (valid: \(T.validNames.joined(separator: ", ")))")
+                message: Suggestion.unknownName("value", name, valid: T.validNames))
         }
         return choice
     }

@@ -131,9 +131,7 @@ extension TrainingConfiguration {
             guard knownRewards.contains(task.reward.name) else {
                 throw ConfigurationError(
                     field: "\(field).reward",
-                    message:
-                        "unknown reward '\(task.reward.name)' (valid: \(knownRewards.sorted().joined(separator: ", ")))"
-                )
+                    message: Suggestion.unknownName("reward", task.reward.name, valid: knownRewards.sorted()))
             }
         }
     }

@@ -55,7 +55,7 @@ extension TrainingConfiguration: Codable, ConfigurationSection {
         dtype = try c.value(.dtype, default: d.dtype)
         mixedPrecision = try c.choice(.mixedPrecision, default: d.mixedPrecision)
         threads = try c.optionalValue(.threads)
-        workers = try c.value(.workers, default: d.workers)
+        workers = try c.optionalValue(.workers)
         distributedTimeout = try c.value(.distributedTimeout, default: d.distributedTimeout)
         useLoRA = try c.value(.useLoRA, default: d.useLoRA)
         prompt = try c.value(.prompt, default: d.prompt)
@@ -79,7 +79,7 @@ extension TrainingConfiguration: Codable, ConfigurationSection {
         monitor = try c.value(.monitor, default: d.monitor)
     }
 
-    // Written by hand so that null fields (resume, threads) are saved as null
+    // Written by hand so that null fields (resume, threads, workers) are saved as null
     // rather than left out: the saved file shows every setting the run used.
     // Exceptions: without `tasks` the multi-task keys are left out (a single-task
     // run's config.yaml stays as it was), and with `tasks` the unused top-level

@@ -46,18 +46,20 @@ extension TrainingConfiguration {
             try require(
                 (1...maximumThreads).contains(threads), "threads", "must be in 1...\(maximumThreads), got \(threads)")
         }
-        try require(
-            (1...maximumThreads).contains(workers), "workers", "must be in 1...\(maximumThreads), got \(workers)")
+        if let workers {
+            try require(
+                (1...maximumThreads).contains(workers), "workers", "must be in 1...\(maximumThreads), got \(workers)")
+            try require(
+                workers == 1 || (try torchDevice()) == .cpu, "workers",
+                "\(workers) workers need device cpu (on a GPU the kernels of one stream run one after another); got device '\(device)'"
+            )
+        }
         try positive(distributedTimeout, "distributed_timeout")
-        try require(
-            workers == 1 || (try torchDevice()) == .cpu, "workers",
-            "\(workers) workers need device cpu (on a GPU the kernels of one stream run one after another); got device '\(device)'"
-        )
         if tasks == nil {
             try catalogue.promptSets.checkArguments(prompt)
             try require(
                 knownRewards.contains(reward.name), "reward",
-                "unknown reward '\(reward.name)' (valid: \(knownRewards.sorted().joined(separator: ", ")))")
+                Suggestion.unknownName("reward", reward.name, valid: knownRewards.sorted()))
         }
         try validateTasks(knownRewards: knownRewards, promptSets: catalogue.promptSets)
 
@@ -69,7 +71,10 @@ extension TrainingConfiguration {
                 + "got \(sample.numSteps)"
         )
         try checkStepsAgainstModelScheduler()
-        try positive(sample.eta, "sample.eta")
+        try require(
+            sample.eta > 0 && sample.eta.isFinite, "sample.eta",
+            "must be > 0 for training, got \(sample.eta) (every DDIM step needs a log-probability; "
+                + "eta 0, deterministic DDIM, is for ddpo sample and evaluate)")
         try require(
             sample.eta <= 1, "sample.eta",
             "must be in (0, 1], got \(sample.eta) (above 1 the DDIM step's variance exceeds 1 - alpha-bar: NaN)")

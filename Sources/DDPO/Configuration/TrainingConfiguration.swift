@@ -41,16 +41,21 @@ public struct TrainingConfiguration: Equatable, Sendable {
     /// the trainable weights stay in `dtype`, which should then be "float32").
     /// Default "no".
     public var mixedPrecision: MixedPrecision
-    /// `threads`: libtorch intra-op threads; null keeps libtorch's choice (one per
-    /// core). Default null.
+    /// `threads`: libtorch intra-op threads per worker; null chooses
+    /// (`ThreadingPlan`): on the CPU the cores divided among the workers, so that
+    /// with the default workers each worker runs its ops on one thread, and no
+    /// thread pool spin-waits against other programs on the machine; on a GPU
+    /// libtorch's own choice. Default null.
     public var threads: Int?
     /// `workers`: threads that sample an epoch's batches and compute the micro-batches
     /// of an accumulation window side by side (`OrderedWork`), each op of each using
     /// `threads` intra-op threads: `workers: 2, threads: 1` uses two cores. Results
     /// do not depend on it (batches have their own noise; gradients are summed in the
     /// sequential order). Each worker past the first holds one more set of the
-    /// trainable weights' gradients and its own activations. CPU only. Default 1.
-    public var workers: Int
+    /// trainable weights' gradients and its own activations. More than 1 needs the
+    /// CPU. null chooses (`ThreadingPlan`): one per core on the CPU (shared among
+    /// the data-parallel processes of one machine), 1 on a GPU. Default null.
+    public var workers: Int?
     /// `distributed_timeout`: seconds a data-parallel run's collectives (and the
     /// rendezvous) may wait for the other ranks before the run stops with an error
     /// naming the collective; a rank that dies is noticed at once. Unused by a single
@@ -91,7 +96,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
         evaluationImages: Int = 8,
         resume: String? = nil, model: String = "", device: String = "cpu", dtype: String = "float32",
         mixedPrecision: MixedPrecision = .no,
-        threads: Int? = nil, workers: Int = 1, distributedTimeout: Double = 1800, useLoRA: Bool = true,
+        threads: Int? = nil, workers: Int? = nil, distributedTimeout: Double = 1800, useLoRA: Bool = true,
         prompt: Prompt = Prompt(), reward: Reward = Reward(),
         tasks: [TaskEntry]? = nil, multiTaskUpdate: MultiTaskUpdate = .sequential,
         nanRewards: NaNRewardPolicy = .error, sample: Sample = Sample(), train: Train = Train(),

@@ -21,18 +21,24 @@ public struct MonitorReading: Equatable, Sendable {
     public var klToBaseByThird: [Double] = []
     /// Mean of each per-sample extra of the training reward (e.g. `match_all`).
     public var infoMeans: [String: Double]
+    /// The fidelity reward's (`monitor.fidelity`) mean over the monitor's images
+    /// (finite values only); nil without one.
+    public var fidelity: Double?
+    /// Mean of each per-sample extra of the fidelity reward (e.g. `match_all`).
+    public var fidelityInfoMeans: [String: Double] = [:]
     /// The task measured in a multi-task run (its name suffixes the scalars); nil otherwise.
     public var task: String?
 
     public init(
         epoch: Int, heldOutReward: Double, diversity: Double, klToBase: Double,
-        infoMeans: [String: Double] = [:], task: String? = nil
+        infoMeans: [String: Double] = [:], fidelity: Double? = nil, task: String? = nil
     ) {
         self.epoch = epoch
         self.heldOutReward = heldOutReward
         self.diversity = diversity
         self.klToBase = klToBase
         self.infoMeans = infoMeans
+        self.fidelity = fidelity
         self.task = task
     }
 
@@ -41,6 +47,8 @@ public struct MonitorReading: Equatable, Sendable {
     public static let heldOutRewardName = "monitor/heldout_reward"
     public static let diversityName = "monitor/diversity"
     public static let klToBaseName = "monitor/kl_to_base"
+    /// `monitor/fidelity`, and `monitor/fidelity_<key>` for each of its extras.
+    public static let fidelityName = "monitor/fidelity"
     /// `monitor/kl_to_base_early`, `_middle`, `_late`: `klToBaseByThird`.
     public static let klToBaseThirdNames = ["early", "middle", "late"].map { "monitor/kl_to_base_\($0)" }
 
@@ -51,13 +59,15 @@ public struct MonitorReading: Equatable, Sendable {
     }
 
     /// The scalars for metrics.jsonl and TensorBoard; each info mean as
-    /// `monitor/heldout_<key>`; every name suffixed with `/<task>` for a task's reading.
+    /// `monitor/heldout_<key>`, the fidelity reward's as `monitor/fidelity_<key>`; every name suffixed with `/<task>` for a task's reading.
     public var scalars: [String: Double] {
         var scalars = [
             Self.heldOutRewardName: heldOutReward, Self.diversityName: diversity,
             Self.klToBaseName: klToBase
         ]
         for (key, value) in infoMeans { scalars[Self.prefix + "heldout_" + key] = value }
+        if let fidelity { scalars[Self.fidelityName] = fidelity }
+        for (key, value) in fidelityInfoMeans { scalars[Self.fidelityName + "_" + key] = value }
         for (name, value) in zip(Self.klToBaseThirdNames, klToBaseByThird) { scalars[name] = value }
         return Dictionary(uniqueKeysWithValues: scalars.map { (Self.name($0.key, task: task), $0.value) })
     }
@@ -71,6 +81,8 @@ public struct MonitorReading: Equatable, Sendable {
 ///   reward on the training prompts shows it as a gap, then a fall);
 /// - the diversity: the batch value of a distribution-level reward (collapse onto
 ///   one image shows as a fall);
+/// - the fidelity (optional): the mean of a second reward that watches what the
+///   training reward ignores, such as prompt alignment under a compressibility reward;
 /// - the KL to the base model: for each sample and DDIM step the closed-form KL
 ///   between the policy's Gaussian step and the base model's at the same state
 ///   (`KLPenalty.divergence`, guided at the sampling scale as the sampler was),
@@ -84,6 +96,8 @@ public struct OverOptimisationMonitor {
     public let reward: any Reward
     /// A distribution-level reward: its `batchValue` is the diversity.
     public let diversity: any Reward
+    /// A second reward whose mean is logged as the fidelity (`monitor.fidelity`); nil: none.
+    public let fidelity: (any Reward)?
     /// The fixed held-out prompts, one image each.
     public let prompts: [String]
     /// Seeds the initial noise and every step's noise, the same at every call.
@@ -100,7 +114,8 @@ public struct OverOptimisationMonitor {
     public let workers: Int
 
     public init(
-        sampler: TrajectorySampler, reward: any Reward, diversity: any Reward, prompts: [String],
+        sampler: TrajectorySampler, reward: any Reward, diversity: any Reward, fidelity: (any Reward)? = nil,
+        prompts: [String],
         seed: UInt64, options: SamplingOptions, batchSize: Int, klReference: KLReference,
         task: String? = nil, workers: Int = 1
     ) {
@@ -108,6 +123,7 @@ public struct OverOptimisationMonitor {
         self.sampler = sampler
         self.reward = reward
         self.diversity = diversity
+        self.fidelity = fidelity
         self.prompts = prompts
         self.seed = seed
         self.options = options
@@ -134,8 +150,7 @@ public struct OverOptimisationMonitor {
         let klPerStep = klSums.map { $0 / Double(prompts.count) }
         let input = RewardInput(images: images, prompts: prompts)
         let scored = try await reward.score(input)
-        let finite = scored.rewards.filter(\.isFinite)
-        let heldOut = finite.isEmpty ? .nan : finite.reduce(0, +) / Double(finite.count)
+        let heldOut = Self.finiteMean(scored.rewards)
         guard let diversityValue = try await diversity.score(input).batchValue else {
             throw ConfigurationError(
                 field: "monitor.diversity",
@@ -147,7 +162,18 @@ public struct OverOptimisationMonitor {
             klToBase: klPerStep.reduce(0, +) / Double(klPerStep.count),
             infoMeans: Evaluation.means(of: scored.info) ?? [:], task: task)
         reading.klToBaseByThird = Self.thirds(klPerStep)
+        if let fidelity {
+            let fidelityScores = try await fidelity.score(input)
+            reading.fidelity = Self.finiteMean(fidelityScores.rewards)
+            reading.fidelityInfoMeans = Evaluation.means(of: fidelityScores.info) ?? [:]
+        }
         return reading
+    }
+
+    /// The mean of the finite values; NaN when there is none.
+    static func finiteMean(_ values: [Double]) -> Double {
+        let finite = values.filter(\.isFinite)
+        return finite.isEmpty ? .nan : finite.reduce(0, +) / Double(finite.count)
     }
 
     /// The means of the first, middle and last third of `values` (thirds as even as

@@ -74,8 +74,7 @@ public struct PromptSetRegistry: Sendable {
         guard lists[name] != nil || BuiltIn(rawValue: name) != nil else {
             throw ConfigurationError(
                 field: "prompt",
-                message:
-                    "unknown prompt set '\(name)' (valid: \(names.joined(separator: ", ")))")
+                message: Suggestion.unknownName("prompt set", name, valid: names))
         }
         let kind = BuiltIn(rawValue: name)
         let takesFile: Set<BuiltIn> = [.file, .nounsActivities, .counting]

@@ -1,4 +1,5 @@
 import ImageCodecs
+import RunLogging
 
 /// What one epoch did, for logs, metrics and reports.
 public struct EpochReport: Sendable {
@@ -19,12 +20,29 @@ public struct EpochReport: Sendable {
     public var gradientAllReduceSeconds: Double? = nil
     /// The first few decoded samples, for image logs.
     public var images: [RGBImage]
+    /// The prompt and reward of each of `images`, in order (NaN where a reward was
+    /// dropped); nil when the trainer did not record them (see `imageCaptions`).
+    public var imagePrompts: [String]? = nil
+    public var imageRewards: [Double]? = nil
     /// The mean over sampling batches of a distribution-level reward's batch value
     /// V(B) (`RewardBatch.batchValue`, e.g. the batch's diversity); nil for per-image rewards.
     public var rewardBatchValue: Double? = nil
     /// Each task's part of a multi-task run (`tasks:`), in the order listed; empty
     /// for a single-task run, whose metrics stay unsuffixed.
     public var tasks: [TaskEpochReport] = []
+
+    /// The prompt and reward under each of `images`. Without `imagePrompts` and
+    /// `imageRewards` they are taken from `prompts` and `rewards`, which list the same
+    /// samples in the same order only when nothing was dropped and there is one task
+    /// (the images are this process's first samples, rank 0's coming first); nil otherwise.
+    public var imageCaptions: [SampleCaption]? {
+        if let imagePrompts, let imageRewards, imagePrompts.count == images.count, imageRewards.count == images.count {
+            return zip(imagePrompts, imageRewards).map { SampleCaption(prompt: $0, reward: $1) }
+        }
+        guard droppedSamples == 0, tasks.count <= 1, prompts.count >= images.count, rewards.count >= images.count
+        else { return nil }
+        return images.indices.map { SampleCaption(prompt: prompts[$0], reward: rewards[$0]) }
+    }
 
     /// Over all tasks' samples.
     public var rewardMean: Double { Self.mean(rewards) }

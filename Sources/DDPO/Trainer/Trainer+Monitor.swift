@@ -2,6 +2,7 @@ import DiffusionModels
 import Foundation
 import Logging
 import Rewards
+import RunLogging
 
 /// The trainer's side of the over-optimisation monitors: it builds one
 /// `OverOptimisationMonitor` per task from `monitor:` and calls them at epoch 0 and
@@ -18,7 +19,7 @@ extension Trainer {
     /// run's readings carry the task's name.
     static func makeMonitors(
         configuration: TrainingConfiguration, sampler: TrajectorySampler, tasks: [TrainingTask],
-        catalogue: Catalogue, klReference: KLReference?
+        catalogue: Catalogue, klReference: KLReference?, workers: Int
     ) throws -> [OverOptimisationMonitor] {
         let settings = configuration.monitor
         guard settings.isOn, let klReference else { return [] }
@@ -36,12 +37,21 @@ extension Trainer {
             } catch {
                 throw ConfigurationError(field: "monitor.diversity", message: "\(error)")
             }
+            var fidelity: (any Reward)?
+            if let settings = settings.fidelity {
+                do {
+                    fidelity = try catalogue.rewards.make(
+                        RewardConfiguration(name: settings.name, options: settings.options))
+                } catch {
+                    throw ConfigurationError(field: "monitor.fidelity", message: "\(error)")
+                }
+            }
             return OverOptimisationMonitor(
-                sampler: sampler, reward: task.reward, diversity: diversity, prompts: prompts,
+                sampler: sampler, reward: task.reward, diversity: diversity, fidelity: fidelity, prompts: prompts,
                 seed: RunSeeds.seed(task.seed, epoch: monitorEpoch, purpose: .monitoring),
                 options: sample.samplingOptions,
                 batchSize: sample.batchSize, klReference: klReference,
-                task: configuration.isMultiTask ? task.name : nil, workers: configuration.workers)
+                task: configuration.isMultiTask ? task.name : nil, workers: workers)
         }
     }
 
@@ -84,9 +94,11 @@ extension Trainer {
             try log(reading)
             try onMonitor?(reading)
             var metadata: Logger.Metadata = [
-                "epoch": "\(epoch)", "heldout_reward": "\(reading.heldOutReward)",
-                "diversity": "\(reading.diversity)", "kl_to_base": "\(reading.klToBase)"
+                "epoch": "\(epoch)", "heldout_reward": "\(LogNumber.text(reading.heldOutReward))",
+                "diversity": "\(LogNumber.text(reading.diversity))", "kl_to_base": "\(LogNumber.text(reading.klToBase))"
             ]
+            if let fidelity = reading.fidelity { metadata["fidelity"] = "\(LogNumber.text(fidelity))" }
+            for (key, value) in reading.fidelityInfoMeans { metadata["fidelity_\(key)"] = "\(LogNumber.text(value))" }
             if let task = reading.task { metadata["task"] = "\(task)" }
             logger.info("monitor", metadata: metadata)
         }

@@ -54,7 +54,7 @@ extension Trainer {
         }
         return PolicyUpdate(
             sampler: sampler, optimizer: optimizer, train: train, sampling: configuration.sample,
-            workers: configuration.workers, klReference: klReference, pretraining: pretraining,
+            workers: threading.workers, klReference: klReference, pretraining: pretraining,
             dataParallel: dataParallel, label: "epoch \(epoch), \(label)")
     }
 }

@@ -41,6 +41,9 @@ public final class Trainer {
     let runLog: RunLog?
     /// This process's place in a data-parallel run (`DataParallel.single`: alone).
     public let dataParallel: DataParallel
+    /// The workers and intra-op threads this run uses on this machine (`workers` and
+    /// `threads` of the configuration, null ones chosen by `ThreadingPlan`).
+    public let threading: ThreadingPlan
     let logger: Logger
     /// Rank 0's lock of the run folder (`<run>/.lock`), from `init` until `run` ends
     /// (or the trainer goes); nil on the other ranks.
@@ -75,14 +78,16 @@ public final class Trainer {
         self.configuration = configuration
         self.dataParallel = dataParallel
         self.logger = logger
-        if let threads = configuration.threads { Runtime.threadCount = threads }
-        Self.warnIfOversubscribed(workers: configuration.workers, logger: logger)
         runDirectory = configuration.resume.map { URL(fileURLWithPath: $0) } ?? configuration.runDirectory
         tasks = try TrainingTask.make(configuration: configuration, catalogue: catalogue)
 
         model = try StableDiffusion.load(
             directory: URL(fileURLWithPath: configuration.model),
             dtype: try configuration.torchDType(), device: try configuration.torchDevice())
+        // Chosen for the UNet's size (`ThreadingPlan`), before anything heavy runs.
+        threading = try configuration.threadingPlan(modelParameters: model.unet.parameterCount())
+        if let threads = threading.threads { Runtime.threadCount = threads }
+        Self.warnIfOversubscribed(workers: threading.workers, logger: logger)
         model.textEncoder.freeze()
         model.vae.freeze()
         if configuration.useLoRA {
@@ -100,7 +105,7 @@ public final class Trainer {
             ? try Self.klReference(for: model, configuration: configuration) : nil
         monitors = try Self.makeMonitors(
             configuration: configuration, sampler: sampler, tasks: tasks,
-            catalogue: catalogue, klReference: klReference)
+            catalogue: catalogue, klReference: klReference, workers: threading.workers)
         monitorHistories = monitors.map { _ in MonitorHistory() }
         pretrainingDataset =
             train.pretrainLossWeight > 0
@@ -124,6 +129,7 @@ public final class Trainer {
                 resumePoint = point
             }
             runLog = try RunLog(directory: runDirectory)
+            try recordRunStart(epoch: resumePoint?.checkpoint?.state.epoch ?? 0)
             if configuration.resume == nil {
                 try AtomicFile.write(
                     path: runDirectory.appendingPathComponent("config.yaml").path,
@@ -327,8 +333,9 @@ public final class Trainer {
                 "evaluation",
                 metadata: [
                     "epoch": "\(epoch)", "task": "\(task.name)",
-                    "mean_reward": "\(evaluation.meanReward)"
+                    "mean_reward": "\(LogNumber.text(evaluation.meanReward))"
                 ])
+            try log(evaluation, task: configuration.isMultiTask ? task.name : nil)
             evaluations.append(evaluation)
         }
         return evaluations
@@ -348,7 +355,7 @@ public final class Trainer {
             var taskEpoch = try await tasks[index].sampleEpoch(
                 epoch: epoch, sampler: sampler, options: options, batchSize: sample.batchSize,
                 batches: sample.numBatchesPerEpoch, firstBatch: dataParallel.rank * sample.numBatchesPerEpoch,
-                workers: configuration.workers, label: label, progress: progress)
+                workers: threading.workers, label: label, progress: progress)
             try tasks[index].estimateAdvantages(&taskEpoch, across: dataParallel)
             epochs.append(taskEpoch)
         }
@@ -365,6 +372,9 @@ public final class Trainer {
             rewardWaitSeconds: epochs.map(\.rewardWaitSeconds).reduce(0, +),
             trainingSeconds: Date().timeIntervalSince(trainingStart), images: Array(epochs.flatMap(\.images).prefix(16))
         )
+        // Each image's own prompt and reward, for the captioned sample grid.
+        report.imagePrompts = Array(epochs.flatMap(\.scoredPrompts).prefix(report.images.count))
+        report.imageRewards = Array(epochs.flatMap(\.scoredRewards).prefix(report.images.count))
         if dataParallel.isDistributed {
             report.collectiveSeconds = dataParallel.collectiveSeconds - collectivesBefore.0
             report.gradientAllReduceSeconds = dataParallel.gradientAllReduceSeconds - collectivesBefore.1

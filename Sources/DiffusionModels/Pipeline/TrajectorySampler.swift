@@ -8,7 +8,8 @@ public struct SamplingOptions: Equatable, Sendable {
     public var steps: Int = 50
     /// Classifier-free guidance weight w (eps = eps_u + w (eps_c - eps_u)); 1 or less turns guidance off.
     public var guidanceScale: Double = 5.0
-    /// DDIM noise scale; must be > 0 (the policy must be stochastic to have a log-probability).
+    /// DDIM noise scale in [0, 1]: DDPO's policy needs > 0 (a stochastic step has a
+    /// log-probability); 0 is deterministic DDIM, for drawing images only.
     public var eta: Double = 1.0
     /// Image height and width in pixels; nil for the model's default.
     public var height: Int? = nil
@@ -45,7 +46,8 @@ extension SamplingOptions {
 
     /// The checks that need no model: guidance finite in 0...maximumGuidanceScale (NaN
     /// would silently turn guidance off, infinity gives a black image); eta finite in
-    /// (0, 1] (above 1 the DDIM variance exceeds 1 - alpha-bar and the step is NaN);
+    /// [0, 1] (above 1 the DDIM variance exceeds 1 - alpha-bar and the step is NaN; 0 is
+    /// deterministic DDIM, whose log-probabilities are NaN: a trainer checks eta > 0 itself);
     /// steps in 1...`SchedulerConfiguration.maximumTrainTimesteps`; height and width positive when given.
     public func validate() throws {
         func fail(_ field: String, _ message: String) -> SamplingOptionsError {
@@ -57,10 +59,10 @@ extension SamplingOptions {
                 "guidance_scale",
                 "must be a finite number in 0...\(Int(maximumGuidance)) (1 or less: no guidance), got \(guidanceScale)")
         }
-        guard eta.isFinite && eta > 0 && eta <= 1 else {
+        guard eta.isFinite && eta >= 0 && eta <= 1 else {
             throw fail(
                 "eta",
-                "must be in (0, 1], got \(eta) (0 has no log-probability; above 1 the DDIM step's variance "
+                "must be in [0, 1], got \(eta) (0: deterministic DDIM; above 1 the DDIM step's variance "
                     + "exceeds 1 - alpha-bar and gives NaN)")
         }
         let maximumSteps = SchedulerConfiguration.maximumTrainTimesteps
@@ -112,7 +114,7 @@ public struct Trajectory {
     public var latents: Tensor
     /// The timestep of each step, int64 [steps].
     public var timesteps: Tensor
-    /// log p(x_{t-1} | x_t) of each step, [B, steps].
+    /// log p(x_{t-1} | x_t) of each step, [B, steps]; NaN when sampled at eta 0 (deterministic).
     public var logProbabilities: Tensor
     /// Decoded x_0 in [0, 1], float32 [B, 3, H, W].
     public var images: Tensor
@@ -198,7 +200,7 @@ public struct TrajectorySampler {
         progress: ((Int, Int) -> Void)? = nil
     ) -> Trajectory {
         precondition(!prompts.isEmpty, "TrajectorySampler.sample: no prompts")
-        precondition(options.eta > 0, "TrajectorySampler.sample: eta must be positive")
+        precondition(options.eta >= 0, "TrajectorySampler.sample: eta must not be negative")
         return withNoGrad {
             let device = model.device
             let scale = model.vaeScaleFactor

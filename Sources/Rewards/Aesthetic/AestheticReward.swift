@@ -81,6 +81,9 @@ public final class AestheticReward: Reward, @unchecked Sendable {
     }
 
     public var name: String { Self.registryName }
+    /// The LAION predictor was trained on ratings from 1 to 10 (its outputs can leave that range).
+    public var unit: String { "score (1–10)" }
+    public var axisLabel: String { "reward (aesthetic score, 1–10)" }
     public var usesLibtorch: Bool { true }
 
     public func score(_ input: RewardInput) async throws -> RewardBatch {

@@ -33,6 +33,9 @@ public struct DiversityReward: Reward {
     }
 
     public var name: String { Self.registryName }
+    public var unit: String { "cosine distance" }
+    /// Per image the credit, not V(B) itself: the label names what it is a credit of.
+    public var axisLabel: String { "reward (diversity credit, cosine distance)" }
     public var usesLibtorch: Bool { embedder.usesLibtorch }
 
     /// Adds `diversity` with the built-in features `pixels` and `clip` plus `extraFeatures`

@@ -15,15 +15,32 @@ final class MonitorConfigurationTests: XCTestCase {
         XCTAssertEqual(monitor.images, 16)
         XCTAssertEqual(monitor.diversity, TrainingConfiguration.Reward(name: "diversity"))
         XCTAssertEqual(monitor.stopAfterFalls, 0)
+        XCTAssertNil(monitor.fidelity)
         let yaml = TrainingConfiguration(runName: "r").yamlString()
         for line in [
             "monitor:\n", "  every: 0\n", "  prompts: null\n", "  images: 16\n", "  diversity: diversity\n",
-            "  stop_after_falls: 0\n"
+            "  fidelity: null\n", "  stop_after_falls: 0\n"
         ] {
             XCTAssertTrue(yaml.contains(line), "missing '\(line)' in\n\(yaml)")
         }
         // Off, the unknown default reward name is not checked.
         XCTAssertNoThrow(try validConfiguration().validate(knownRewards: testRewardNames.subtracting(["diversity"])))
+    }
+
+    func testFidelityNamesAKnownRewardAndRoundTrips() throws {
+        let decoded = try TrainingConfiguration.decode(
+            yaml: "monitor: {every: 2, fidelity: {name: remote, options: {url: \"http://127.0.0.1:9\"}}}")
+        XCTAssertEqual(decoded.monitor.fidelity, .init(name: "remote", options: ["url": "http://127.0.0.1:9"]))
+        XCTAssertEqual(try TrainingConfiguration.decode(yaml: decoded.yamlString()), decoded)
+        let overridden = try TrainingConfiguration.decode(yaml: "", overrides: ["monitor.fidelity=remote"])
+        XCTAssertEqual(overridden.monitor.fidelity, .init(name: "remote"))
+        var configuration = validConfiguration()
+        configuration.monitor = .init(every: 2, fidelity: .init(name: "shapes_alinment"))
+        let error = assertConfigurationError(field: "monitor.fidelity") {
+            try configuration.validate(knownRewards: rewardNames)
+        }
+        XCTAssertTrue(
+            error?.message.contains("shapes_alignment") == true, "valid names listed: \(String(describing: error))")
     }
 
     func testSectionDecodesRoundTripsAndTakesOverrides() throws {

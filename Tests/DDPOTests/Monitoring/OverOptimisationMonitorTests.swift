@@ -9,14 +9,14 @@ import XCTest
 final class OverOptimisationMonitorTests: XCTestCase {
     private func monitor(
         diversity: any Reward = MonitorTestRewards.BrightnessSpread(),
-        workers: Int = 1
+        fidelity: (any Reward)? = nil, workers: Int = 1
     ) throws -> OverOptimisationMonitor {
         Runtime.threadCount = 1
         let model = try StableDiffusion.load(directory: PolicyUpdateTests.tinySD1)
         try applyLoRA(to: model.unet, rank: 4, alpha: 4, generator: Generator(seed: 3))
         return OverOptimisationMonitor(
             sampler: TrajectorySampler(model: model), reward: MonitorTestRewards.Brightness(), diversity: diversity,
-            prompts: ["a red circle", "a blue square", "two cats"], seed: 11,
+            fidelity: fidelity, prompts: ["a red circle", "a blue square", "two cats"], seed: 11,
             options: SamplingOptions(steps: 3, guidanceScale: 3, eta: 1), batchSize: 2, klReference: .adaptersOff,
             workers: workers)
     }
@@ -63,6 +63,22 @@ final class OverOptimisationMonitorTests: XCTestCase {
                 "monitor/heldout_dark", "monitor/kl_to_base_early",
                 "monitor/kl_to_base_middle", "monitor/kl_to_base_late"
             ])
+    }
+
+    /// The fidelity reward scores the same images as the training reward: here the
+    /// same stand-in, so its mean and extras equal the held-out reward's, under their own names.
+    func testAFidelityRewardIsScoredOnTheSameImagesUnderItsOwnNames() async throws {
+        let plain = try await monitor().measure(epoch: 0)
+        XCTAssertNil(plain.fidelity)
+        XCTAssertNil(plain.scalars[MonitorReading.fidelityName])
+        let reading = try await monitor(fidelity: MonitorTestRewards.Brightness()).measure(epoch: 0)
+        XCTAssertEqual(reading.fidelity, reading.heldOutReward)
+        XCTAssertEqual(reading.fidelityInfoMeans, reading.infoMeans)
+        XCTAssertEqual(reading.scalars["monitor/fidelity"], reading.heldOutReward)
+        XCTAssertEqual(reading.scalars["monitor/fidelity_dark"], reading.infoMeans["dark"])
+        // The fidelity reward leaves everything else as it was.
+        XCTAssertEqual(reading.heldOutReward, plain.heldOutReward)
+        XCTAssertEqual(reading.klToBase, plain.klToBase)
     }
 
     func testAPerImageRewardAsDiversityIsAConfigurationError() async throws {
