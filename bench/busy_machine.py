@@ -102,7 +102,7 @@ def demo_epochs(args, setting, cores, busy, runs):
             record = json.loads(line)
             if "time_sampling_s" in record:
                 epochs.append(record["time_sampling_s"] + record["time_reward_wait_s"] + record["time_training_s"])
-    return statistics.median(epochs)
+    return statistics.median(epochs), None
 
 
 def bench_epoch(args, setting, cores, busy, model, extra):
@@ -114,7 +114,7 @@ def bench_epoch(args, setting, cores, busy, model, extra):
     if completed.returncode != 0:
         sys.exit(f"{' '.join(command)} failed:\n{completed.stderr[-3000:]}")
     result = json.loads(completed.stdout.strip().splitlines()[-1])
-    return result["epoch_s"]
+    return result["epoch_s"], result["peak_rss_mib"]
 
 
 def whole_demo(args, busy, runs):
@@ -135,14 +135,15 @@ def markdown(results):
         f"Measured {results['date']} on {results['cores']} cores; seconds (median epoch, or the whole run); "
         "busy = another process spinning on one core.",
         "",
-        "| workload | threads | idle (s) | busy (s) | busy / idle |",
-        "|---|---|---|---|---|",
+        "| workload | threads | idle (s) | busy (s) | busy / idle | peak RSS idle (MiB) |",
+        "|---|---|---|---|---|---|",
     ]
     for row in results["rows"]:
         chosen = " (default)" if row.get("default") else ""
+        rss = f"{row['idle_peak_rss_mib']:.0f}" if row.get("idle_peak_rss_mib") else "–"
         lines.append(
             f"| {row['workload']} | {row['setting']}{chosen} | {row['idle_s']:.2f} | {row['busy_s']:.2f} | "
-            f"**{row['busy_s'] / row['idle_s']:.2f}×** |")
+            f"**{row['busy_s'] / row['idle_s']:.2f}×** | {rss} |")
     return "\n".join(lines)
 
 
@@ -172,10 +173,10 @@ def main():
         for workload, measure in workloads:
             default = "pool" if workload == "sd15-epoch" else "workers"
             for setting in ["pool", "workers"]:
-                idle = measure(setting, False)
-                busy = measure(setting, True)
+                idle, rss = measure(setting, False)
+                busy, _ = measure(setting, True)
                 rows.append({"workload": workload, "setting": setting, "default": setting == default,
-                             "idle_s": idle, "busy_s": busy})
+                             "idle_s": idle, "busy_s": busy, "idle_peak_rss_mib": rss})
                 print(f"{workload:12} {setting:7} idle {idle:8.2f} s  busy {busy:8.2f} s  "
                       f"busy/idle {busy / idle:5.2f}x", flush=True)
         if args.demo:

@@ -86,8 +86,18 @@ final class RunProgress {
         return Double(max(0, epochsLeft)) * median + (epochsLeft >= 0 ? finalEvaluation : 0)
     }
 
+    /// The monitor values the summary shows, with their labels; the report has the rest.
+    /// `fidelity_match_all` is the shapes recogniser's share of images fully true to their caption.
+    static let monitorSummaryValues = [
+        (MonitorReading.heldOutRewardName, "held-out reward"),
+        (MonitorReading.fidelityName, "held-out fidelity"),
+        (MonitorReading.fidelityName + "_match_all", "held-out fidelity match_all"),
+        (MonitorReading.diversityName, "held-out diversity"),
+        (MonitorReading.klToBaseName, "KL to base")
+    ]
+
     /// The run's outcome from its folder: evaluation reward before → after and each
-    /// monitor value (fidelity, diversity, KL to base) first → last reading.
+    /// main monitor value (`monitorSummaryValues`) first → last reading.
     static func summaryLines(runDirectory: URL) -> [String] {
         guard let run = try? RunFolder.read(runDirectory) else { return [] }
         var lines: [String] = []
@@ -100,15 +110,11 @@ final class RunProgress {
         }
         let readings = run.monitorReadings
         if let first = readings.first, let last = readings.last, last.epoch > first.epoch {
-            let keys = Set(first.values.keys).intersection(last.values.keys).sorted()
-            for key in keys
-            where key.hasPrefix(MonitorReading.fidelityName) || key.hasPrefix("monitor/diversity")
-                || key == MonitorReading.klToBaseName || key.hasPrefix(MonitorReading.heldOutRewardName)
-            {
-                let name = key.dropFirst(MonitorReading.prefix.count)
+            for (key, label) in monitorSummaryValues {
+                guard let before = first.values[key], let after = last.values[key] else { continue }
                 lines.append(
-                    "held-out \(name) (monitor, epoch \(first.epoch) → \(last.epoch)): "
-                        + "\(LogNumber.text(first.values[key]!)) → \(LogNumber.text(last.values[key]!))")
+                    "\(label) (monitor, epoch \(first.epoch) → \(last.epoch)): "
+                        + "\(LogNumber.text(before)) → \(LogNumber.text(after))")
             }
         }
         return lines

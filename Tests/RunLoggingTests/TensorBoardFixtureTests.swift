@@ -39,12 +39,7 @@ final class TensorBoardFixtureTests: XCTestCase {
         try writer.addImage("samples", png: Self.png, width: 2, height: 3, step: 5)
         try writer.close()
 
-        let ours = Array(try Data(contentsOf: url))
-        let reference = Array(try Data(contentsOf: fixture))
-        XCTAssertEqual(ours.count, reference.count)
-        if let first = (0..<min(ours.count, reference.count)).first(where: { ours[$0] != reference[$0] }) {
-            XCTFail("first differing byte at offset \(first)")
-        }
+        try assertSameBytes(url, fixture)
     }
 
     /// Text and hparams summaries against the ones TensorBoard's own plugin functions
@@ -77,12 +72,7 @@ final class TensorBoardFixtureTests: XCTestCase {
             step: 2)
         try writer.close()
 
-        let ours = Array(try Data(contentsOf: url))
-        let reference = Array(try Data(contentsOf: fixture))
-        XCTAssertEqual(ours.count, reference.count)
-        if let first = (0..<min(ours.count, reference.count)).first(where: { ours[$0] != reference[$0] }) {
-            XCTFail("first differing byte at offset \(first)")
-        }
+        try assertSameBytes(url, fixture)
     }
 
     private func temporaryDirectory() throws -> URL {
@@ -90,5 +80,15 @@ final class TensorBoardFixtureTests: XCTestCase {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(at: url) }
         return url
+    }
+
+    /// The file we wrote equals the fixture TensorBoard's Python code wrote, byte for byte.
+    private func assertSameBytes(_ url: URL, _ fixture: URL, line: UInt = #line) throws {
+        let ours = Array(try Data(contentsOf: url))
+        let reference = Array(try Data(contentsOf: fixture))
+        XCTAssertEqual(ours.count, reference.count, line: line)
+        if let first = (0..<min(ours.count, reference.count)).first(where: { ours[$0] != reference[$0] }) {
+            XCTFail("first differing byte at offset \(first)", line: line)
+        }
     }
 }
