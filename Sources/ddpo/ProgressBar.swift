@@ -1,12 +1,13 @@
 import Foundation
 import Logging
+import RunLogging
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// Progress of one phase of long work: a redrawn bar on a terminal
-/// (`epoch 4  sampling [#####-----] 160/320 steps  41.2 steps/s  ETA 4 s`),
+/// (`epoch 4  sampling [#####-----] 160/320 steps  41.2 steps/s  ETA 4.0 s`),
 /// structured log lines (at most one per `logInterval`) otherwise.
 final class ProgressBar {
     let title: String
@@ -45,7 +46,7 @@ final class ProgressBar {
             let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
             var parts = [context, title, "[\(bar)]", "\(done)/\(total)" + (unit.isEmpty ? "" : " \(unit)")]
             parts.append(String(format: "%.1f", rate) + (unit.isEmpty ? "/s" : " \(unit)/s"))
-            if let remaining, done < total { parts.append("ETA " + DurationText.text(remaining)) }
+            if let remaining, done < total { parts.append("ETA " + ReadableNumber.duration(remaining)) }
             if !detail.isEmpty { parts.append(detail) }
             // Clear to the end of the line: a shorter redraw must not leave old characters.
             let line = "\r" + parts.filter { !$0.isEmpty }.joined(separator: "  ") + "\u{1B}[K"
@@ -62,16 +63,5 @@ final class ProgressBar {
             if !detail.isEmpty { metadata["detail"] = "\(detail)" }
             logger.info("\(title)", metadata: metadata)
         }
-    }
-}
-
-/// Durations as people read them: "42 s", "3 min 05 s", "1 h 02 min".
-enum DurationText {
-    static func text(_ seconds: Double) -> String {
-        guard seconds.isFinite, seconds >= 0 else { return "?" }
-        let total = Int(seconds.rounded())
-        if total < 60 { return "\(total) s" }
-        if total < 3600 { return String(format: "%d min %02d s", total / 60, total % 60) }
-        return String(format: "%d h %02d min", total / 3600, (total % 3600) / 60)
     }
 }

@@ -59,18 +59,18 @@ final class RunProgress {
         currentEpoch = report.epoch + 1
         var metadata: Logger.Metadata = [
             "epoch": "\(report.epoch)", "done": "\(report.epoch + 1)/\(plannedEpochs)",
-            "reward_mean": "\(LogNumber.text(report.rewardMean))",
-            "reward_std": "\(LogNumber.text(report.rewardStd))",
-            "approx_kl": "\(LogNumber.text(report.update.approxKL))",
-            "clipfrac": "\(LogNumber.text(report.update.clipFraction))",
-            "epoch_time": "\(DurationText.text(epochSeconds.last!))",
-            "elapsed": "\(DurationText.text(now.timeIntervalSince(runStart)))"
+            "reward_mean": "\(ReadableNumber.text(report.rewardMean))",
+            "reward_std": "\(ReadableNumber.text(report.rewardStd))",
+            "approx_kl": "\(ReadableNumber.text(report.update.approxKL))",
+            "clipfrac": "\(ReadableNumber.text(report.update.clipFraction))",
+            "epoch_time": "\(ReadableNumber.duration(epochSeconds.last!))",
+            "elapsed": "\(ReadableNumber.duration(now.timeIntervalSince(runStart)))"
         ]
         if let eta = estimatedRemainingSeconds(epochsLeft: plannedEpochs - report.epoch - 1) {
-            metadata["eta"] = "\(DurationText.text(eta))"
+            metadata["eta"] = "\(ReadableNumber.duration(eta))"
         }
         for task in report.tasks {
-            metadata["reward_mean/\(task.name)"] = "\(LogNumber.text(task.rewardMean))"
+            metadata["reward_mean/\(task.name)"] = "\(ReadableNumber.text(task.rewardMean))"
         }
         logger.info("epoch", metadata: metadata)
     }
@@ -104,8 +104,8 @@ final class RunProgress {
         let summary = RunSummary(run)
         if let before = summary.before, let after = summary.after {
             lines.append(
-                "evaluation reward (\(after.prompts.count) fixed samples): \(LogNumber.text(before.meanReward)) → "
-                    + "\(LogNumber.text(after.meanReward)) (\(LogNumber.signed(after.meanReward - before.meanReward)))"
+                "evaluation reward (\(after.prompts.count) fixed samples): \(ReadableNumber.text(before.meanReward)) → "
+                    + "\(ReadableNumber.text(after.meanReward)) (\(ReadableNumber.signed(after.meanReward - before.meanReward)))"
             )
         }
         let readings = run.monitorReadings
@@ -114,7 +114,7 @@ final class RunProgress {
                 guard let before = first.values[key], let after = last.values[key] else { continue }
                 lines.append(
                     "\(label) (monitor, epoch \(first.epoch) → \(last.epoch)): "
-                        + "\(LogNumber.text(before)) → \(LogNumber.text(after))")
+                        + "\(ReadableNumber.text(before)) → \(ReadableNumber.text(after))")
             }
         }
         return lines

@@ -7,17 +7,6 @@ import XCTest
 /// metrics.jsonl with a count, elapsed time and ETA, numbers rounded, and a summary
 /// of reward and fidelity at the end.
 final class TrainProgressOutputTests: XCTestCase {
-    private var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("ddpo-progress-\(UUID())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
-    }
-
     /// logfmt's key=value pairs of one line (values may be double-quoted).
     private func fields(_ line: Substring) -> [String: String] {
         var fields: [String: String] = [:]
@@ -33,6 +22,7 @@ final class TrainProgressOutputTests: XCTestCase {
     }
 
     func testTrainLogsStructuredEpochLinesWithCountsETAAndASummary() throws {
+        let folder = try Fixtures.temporaryDirectory(self, prefix: "ddpo-progress")
         let result = try DDPOExecutable.run([
             "train", "--config", "configs/tiny-compressibility.yaml",
             "--set", "log_dir=\(folder.path)", "--set", "run_name=progress", "--set", "epochs=2",

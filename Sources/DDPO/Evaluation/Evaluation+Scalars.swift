@@ -5,11 +5,9 @@ extension Evaluation {
     /// of a multi-task run. Logged at the epochs trained (0 = before training), the
     /// step the monitors use, so the two line up.
     public func scalars(task: String?) -> [String: Double] {
-        let finite = rewards.filter(\.isFinite)
-        let mean = meanReward
-        let variance =
-            finite.isEmpty ? Double.nan : finite.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(finite.count)
-        var scalars = ["reward_mean": mean, "reward_std": variance.squareRoot()]
+        var scalars = [
+            "reward_mean": meanReward, "reward_std": EpochReport.standardDeviation(rewards.filter(\.isFinite))
+        ]
         for (key, value) in infoMeans ?? [:] where scalars[key] == nil { scalars[key] = value }
         let suffix = task.map { "/\($0)" } ?? ""
         return Dictionary(uniqueKeysWithValues: scalars.map { ("eval/\($0.key)\(suffix)", $0.value) })

@@ -25,10 +25,8 @@ public struct Evaluation: Codable, Equatable, Sendable {
     /// written before it existed.
     public var infoMeans: [String: Double]?
 
-    public var meanReward: Double {
-        let finite = rewards.filter(\.isFinite)
-        return finite.isEmpty ? .nan : finite.reduce(0, +) / Double(finite.count)
-    }
+    /// The mean of the finite rewards (NaN when none is).
+    public var meanReward: Double { EpochReport.mean(rewards.filter(\.isFinite)) }
 
     /// Samples `prompts` (one image each, noise from `seed`), scores them, and returns
     /// the evaluation with its images. With `batchSize`, the prompts are sampled in

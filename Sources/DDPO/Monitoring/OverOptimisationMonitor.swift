@@ -150,7 +150,7 @@ public struct OverOptimisationMonitor {
         let klPerStep = klSums.map { $0 / Double(prompts.count) }
         let input = RewardInput(images: images, prompts: prompts)
         let scored = try await reward.score(input)
-        let heldOut = Self.finiteMean(scored.rewards)
+        let heldOut = EpochReport.mean(scored.rewards.filter(\.isFinite))
         guard let diversityValue = try await diversity.score(input).batchValue else {
             throw ConfigurationError(
                 field: "monitor.diversity",
@@ -164,16 +164,10 @@ public struct OverOptimisationMonitor {
         reading.klToBaseByThird = Self.thirds(klPerStep)
         if let fidelity {
             let fidelityScores = try await fidelity.score(input)
-            reading.fidelity = Self.finiteMean(fidelityScores.rewards)
+            reading.fidelity = EpochReport.mean(fidelityScores.rewards.filter(\.isFinite))
             reading.fidelityInfoMeans = Evaluation.means(of: fidelityScores.info) ?? [:]
         }
         return reading
-    }
-
-    /// The mean of the finite values; NaN when there is none.
-    static func finiteMean(_ values: [Double]) -> Double {
-        let finite = values.filter(\.isFinite)
-        return finite.isEmpty ? .nan : finite.reduce(0, +) / Double(finite.count)
     }
 
     /// The means of the first, middle and last third of `values` (thirds as even as

@@ -94,11 +94,14 @@ extension Trainer {
             try log(reading)
             try onMonitor?(reading)
             var metadata: Logger.Metadata = [
-                "epoch": "\(epoch)", "heldout_reward": "\(LogNumber.text(reading.heldOutReward))",
-                "diversity": "\(LogNumber.text(reading.diversity))", "kl_to_base": "\(LogNumber.text(reading.klToBase))"
+                "epoch": "\(epoch)", "heldout_reward": "\(ReadableNumber.text(reading.heldOutReward))",
+                "diversity": "\(ReadableNumber.text(reading.diversity))",
+                "kl_to_base": "\(ReadableNumber.text(reading.klToBase))"
             ]
-            if let fidelity = reading.fidelity { metadata["fidelity"] = "\(LogNumber.text(fidelity))" }
-            for (key, value) in reading.fidelityInfoMeans { metadata["fidelity_\(key)"] = "\(LogNumber.text(value))" }
+            if let fidelity = reading.fidelity { metadata["fidelity"] = "\(ReadableNumber.text(fidelity))" }
+            for (key, value) in reading.fidelityInfoMeans {
+                metadata["fidelity_\(key)"] = "\(ReadableNumber.text(value))"
+            }
             if let task = reading.task { metadata["task"] = "\(task)" }
             logger.info("monitor", metadata: metadata)
         }

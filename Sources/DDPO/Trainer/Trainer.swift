@@ -333,7 +333,7 @@ public final class Trainer {
                 "evaluation",
                 metadata: [
                     "epoch": "\(epoch)", "task": "\(task.name)",
-                    "mean_reward": "\(LogNumber.text(evaluation.meanReward))"
+                    "mean_reward": "\(ReadableNumber.text(evaluation.meanReward))"
                 ])
             try log(evaluation, task: configuration.isMultiTask ? task.name : nil)
             evaluations.append(evaluation)
