@@ -24,9 +24,15 @@ setup:
 build: setup
 	$(SWIFT) build
 
+# A crash prints a backtrace symbolicated from the symbol table only (reading the debug test
+# binary's line tables can take many minutes on 2 cores); a run that hangs is stopped after
+# TEST_TIMEOUT (the whole suite takes about 6 minutes on 2 cores) instead of running until
+# whatever runs it gives up.
+TEST_TIMEOUT ?= 40m
 test: setup
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	SWIFT_BACKTRACE=enable=yes,symbolicate=fast timeout --kill-after=30s $(TEST_TIMEOUT) $(SWIFT) test --skip-build \
+		|| { status=$$?; [ $$status -ne 124 ] || echo "make test: stopped after $(TEST_TIMEOUT) (TEST_TIMEOUT)" >&2; exit $$status; }
 
 # Tests/FuzzTests for FUZZ_SECONDS per target (`make test` gives each 3 s), seed FUZZ_SEED (fixed by
 # default; a crash leaves its case and the seed and iteration that replay it in $TMPDIR/fuzz-<target>-current).

@@ -71,7 +71,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3")
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2")
     ],
     targets: [
         .target(
@@ -97,7 +99,17 @@ let package = Package(
         ),
         .target(name: "ImageCodecs", dependencies: ["CImageCodecs", "Files", "Torch"]),
         .target(name: "DiffusionModels", dependencies: ["Files", "Torch", "TorchNN", "Schedulers"]),
-        .target(name: "Rewards", dependencies: ["Files", "Torch", "TorchNN", "ImageCodecs", "DiffusionModels"]),
+        .target(
+            name: "Rewards",
+            dependencies: [
+                "Files", "Torch", "TorchNN", "ImageCodecs", "DiffusionModels",
+                // The reward server's client (FoundationNetworking's URLSession crashed
+                // when a task was cancelled as its body arrived).
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio")
+            ]),
         .target(name: "Pretraining", dependencies: ["Files", "Torch", "TorchNN", "Schedulers", "DiffusionModels"]),
         // metrics.jsonl, TensorBoard events and image grids: what a run folder logs.
         .target(name: "RunLogging", dependencies: ["Files", "ImageCodecs"]),

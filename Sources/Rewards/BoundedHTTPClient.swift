@@ -1,19 +1,16 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOPosix
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
-/// HTTP requests whose responses may not exceed a byte limit, and which never
-/// follow redirects. `URLSession.data(for:)` alone reads any body whole (a server
-/// declaring 2 GiB drove the trainer to 6 GB before the JSON error), and a
-/// redirected POST is re-sent by Foundation without its body.
+/// POSTs whose responses may not exceed a byte limit and which never follow
+/// redirects: a server declaring 2 GiB must not drive the trainer to 6 GB before
+/// the JSON error, and a redirected POST would be re-sent without its body.
 ///
-/// One session for all requests, its delegate this object; each request's bytes and
-/// continuation are kept by task identifier until it completes.
-final class BoundedHTTPClient: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-    // @unchecked: `pending` is guarded by `lock`; the session is thread-safe.
-
+/// One AsyncHTTPClient for the process (its connection pool is shared by every
+/// remote reward and never shut down, as a static it lives as long as the process).
+enum BoundedHTTPClient {
     /// Why a response was refused before it was complete.
     enum Refusal: Error, Equatable {
         /// The body is longer than `limit` bytes (`declared`: what Content-Length said, if it said).
@@ -22,94 +19,45 @@ final class BoundedHTTPClient: NSObject, URLSessionDataDelegate, @unchecked Send
         case redirect(status: Int, location: String?)
     }
 
-    private struct Pending {
-        let limit: Int
-        var data = Data()
-        let continuation: CheckedContinuation<(Data, URLResponse), Error>
+    /// A complete response.
+    struct Response {
+        var status: Int
+        var body: Data
     }
 
-    private let lock = NSLock()
-    private var pending: [Int: Pending] = [:]
-    private var session: URLSession!
+    private static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        // A refused connection fails the request at once instead of being retried by
+        // the pool until the deadline; the remote reward retries with its own backoff.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.decompression = .disabled
+        return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+    }()
 
-    init(configuration: URLSessionConfiguration) {
-        super.init()
-        // The session keeps its delegate until `invalidate`.
-        session = URLSession(configuration: configuration, delegate: self, delegateQueue: nil)
-    }
-
-    /// Ends the session (the session holds this object as its delegate until then).
-    func invalidate() {
-        session.invalidateAndCancel()
-    }
-
-    /// The response to `request`, at most `limit` bytes of body. Throws `Refusal`,
-    /// the transport's `URLError`, or `CancellationError` when the task is cancelled.
-    func data(for request: URLRequest, limit: Int) async throws -> (Data, URLResponse) {
-        let task = session.dataTask(with: request)
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                lock.withLock { pending[task.taskIdentifier] = Pending(limit: limit, continuation: continuation) }
-                task.resume()
+    /// POSTs `body` as JSON to `url` and reads at most `limit` bytes of response,
+    /// all before `deadline`. Throws `Refusal`, AsyncHTTPClient's and NIO's errors, or
+    /// `CancellationError` when the task is cancelled.
+    static func postJSON(_ body: Data, to url: URL, limit: Int, timeout: Double) async throws -> Response {
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(data: body))
+        let response = try await client.execute(request, timeout: .nanoseconds(Int64(timeout * 1e9)))
+        let status = Int(response.status.code)
+        if (300..<400).contains(status) {
+            throw Refusal.redirect(status: status, location: response.headers.first(name: "Location"))
+        }
+        if let declared = response.headers.first(name: "Content-Length").flatMap(Int64.init), declared > limit {
+            throw Refusal.tooLarge(limit: limit, declared: declared)
+        }
+        // Leaving the loop early drops the body stream, which closes the connection.
+        var collected = ByteBuffer()
+        for try await chunk in response.body {
+            guard collected.readableBytes + chunk.readableBytes <= limit else {
+                throw Refusal.tooLarge(limit: limit, declared: nil)
             }
-        } onCancel: {
-            task.cancel()
+            collected.writeImmutableBuffer(chunk)
         }
-    }
-
-    /// Resumes the request's caller once; later calls for the same task do nothing.
-    private func finish(_ task: URLSessionTask, _ result: Result<(Data, URLResponse), Error>) {
-        let entry = lock.withLock { pending.removeValue(forKey: task.taskIdentifier) }
-        entry?.continuation.resume(with: result)
-    }
-
-    func urlSession(
-        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-        completionHandler: @escaping (URLSession.ResponseDisposition) -> Void
-    ) {
-        let limit = lock.withLock { pending[dataTask.taskIdentifier]?.limit } ?? 0
-        if response.expectedContentLength > Int64(limit) {
-            finish(dataTask, .failure(Refusal.tooLarge(limit: limit, declared: response.expectedContentLength)))
-            completionHandler(.cancel)
-        } else {
-            completionHandler(.allow)
-        }
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        let overflow: Int? = lock.withLock {
-            guard var entry = pending[dataTask.taskIdentifier] else { return nil }
-            guard entry.data.count + data.count <= entry.limit else { return entry.limit }
-            entry.data.append(data)
-            pending[dataTask.taskIdentifier] = entry
-            return nil
-        }
-        if let limit = overflow {
-            finish(dataTask, .failure(Refusal.tooLarge(limit: limit, declared: nil)))
-            dataTask.cancel()
-        }
-    }
-
-    func urlSession(
-        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void
-    ) {
-        let location = response.value(forHTTPHeaderField: "Location") ?? request.url?.absoluteString
-        finish(task, .failure(Refusal.redirect(status: response.statusCode, location: location)))
-        completionHandler(nil)
-        task.cancel()
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
-        if let error {
-            finish(task, .failure(error))
-            return
-        }
-        guard let response = task.response else {
-            finish(task, .failure(URLError(.badServerResponse)))
-            return
-        }
-        let data = lock.withLock { pending[task.taskIdentifier]?.data } ?? Data()
-        finish(task, .success((data, response)))
+        return Response(status: status, body: Data(buffer: collected))
     }
 }

@@ -1,8 +1,7 @@
+import AsyncHTTPClient
 import Foundation
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
+import NIOCore
+import NIOPosix
 
 /// Scores images on a reward server over HTTP/JSON (docs/reward-server.md), so
 /// reward models that exist only in Python (LLaVA + BERTScore, ImageReward,
@@ -12,27 +11,13 @@ import Foundation
 /// exponential backoff; after the last one, `RemoteRewardError` names the URL and
 /// the last failure. Uses no libtorch (images are encoded with libpng / libjpeg),
 /// so it can run concurrently with sampling.
-public final class RemoteReward: Reward, @unchecked Sendable {
-    // @unchecked: every stored property is immutable and the client is thread-safe.
+public final class RemoteReward: Reward, Sendable {
     public static let registryName = "remote"
 
     public let settings: RemoteRewardSettings
-    private let client: BoundedHTTPClient
 
     public init(settings: RemoteRewardSettings) {
         self.settings = settings
-        let configuration = URLSessionConfiguration.ephemeral
-        // The attempt's timeout is enforced by `send`. URLSession's own timeouts are
-        // only a backstop set beyond it: on Linux they are truncated to whole seconds
-        // (0.3 s fires at once), and the request timeout restarts with every byte.
-        configuration.timeoutIntervalForRequest = (settings.timeout + 1).rounded(.up)
-        configuration.timeoutIntervalForResource = (settings.timeout + 1).rounded(.up)
-        client = BoundedHTTPClient(configuration: configuration)
-    }
-
-    deinit {
-        // Without this, a URLSession and its delegate are never freed.
-        client.invalidate()
     }
 
     public var name: String { Self.registryName }
@@ -57,14 +42,9 @@ public final class RemoteReward: Reward, @unchecked Sendable {
 
     /// One attempt; throws `RemoteRewardFailure`, or `CancellationError` when the task is cancelled.
     private func post(_ body: Data, expectedCount: Int, limit: Int) async throws -> RewardBatch {
-        var request = URLRequest(url: settings.url, timeoutInterval: (settings.timeout + 1).rounded(.up))
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = body
-        let data: Data
-        let response: URLResponse
+        let response: BoundedHTTPClient.Response
         do {
-            (data, response) = try await send(request, limit: limit)
+            response = try await send(body, limit: limit)
         } catch let refusal as BoundedHTTPClient.Refusal {
             switch refusal {
             case .tooLarge(let limit, let declared):
@@ -72,25 +52,29 @@ public final class RemoteReward: Reward, @unchecked Sendable {
             case .redirect(let status, let location):
                 throw RemoteRewardFailure.redirect(status: status, location: location ?? "")
             }
-        } catch let error as URLError {
-            if error.code == .cancelled, Task.isCancelled { throw CancellationError() }
+        } catch let failure as RemoteRewardFailure {
+            throw failure
+        } catch {
+            if Task.isCancelled { throw CancellationError() }
             throw failure(error)
         }
-        guard let status = (response as? HTTPURLResponse)?.statusCode else {
-            throw RemoteRewardFailure.malformedResponse("not an HTTP response")
+        guard response.status == 200 else {
+            let text = String(decoding: response.body.prefix(300), as: UTF8.self)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            throw RemoteRewardFailure.httpStatus(response.status, body: text)
         }
-        guard status == 200 else {
-            let text = String(decoding: data.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw RemoteRewardFailure.httpStatus(status, body: text)
-        }
-        return try RemoteRewardResponse.parse(data, expectedCount: expectedCount)
+        return try RemoteRewardResponse.parse(response.body, expectedCount: expectedCount)
     }
 
     /// The response, or `RemoteRewardFailure.timeout` when none is complete within
     /// `settings.timeout`: whichever comes first wins and the other is cancelled.
-    private func send(_ request: URLRequest, limit: Int) async throws -> (Data, URLResponse) {
-        try await withThrowingTaskGroup(of: (Data, URLResponse)?.self) { group in
-            group.addTask { try await self.client.data(for: request, limit: limit) }
+    /// (The client's own deadline, a second later, is only a backstop.)
+    private func send(_ body: Data, limit: Int) async throws -> BoundedHTTPClient.Response {
+        try await withThrowingTaskGroup(of: BoundedHTTPClient.Response?.self) { group in
+            group.addTask {
+                try await BoundedHTTPClient.postJSON(
+                    body, to: self.settings.url, limit: limit, timeout: self.settings.timeout + 1)
+            }
             group.addTask {
                 try await Task.sleep(nanoseconds: UInt64(self.settings.timeout * 1e9))
                 return nil
@@ -103,19 +87,31 @@ public final class RemoteReward: Reward, @unchecked Sendable {
         }
     }
 
-    private func failure(_ error: URLError) -> RemoteRewardFailure {
-        let detail = error.localizedDescription
-        switch error.code {
-        case .timedOut:
-            return .timeout(settings.timeout)
-        case .cannotConnectToHost:
-            return .connection("connection refused (\(detail))")
-        case .networkConnectionLost, .badServerResponse, .zeroByteResource:
-            return .connection("connection closed before a complete response (\(detail))")
-        case .cannotFindHost, .dnsLookupFailed:
-            return .connection("host not found (\(detail))")
-        default:
-            return .connection(detail)
+    private func failure(_ error: Error) -> RemoteRewardFailure {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout:
+                return .timeout(settings.timeout)
+            case .remoteConnectionClosed:
+                return .connection("connection closed before a complete response")
+            default:
+                return .connection("\(error)")
+            }
         }
+        if Self.isConnectionRefused(error) {
+            return .connection("connection refused (\(error))")
+        }
+        if let error = error as? NIOConnectionError, error.dnsAError != nil || error.dnsAAAAError != nil {
+            return .connection("host not found (\(error))")
+        }
+        return .connection("\(error)")
+    }
+
+    private static func isConnectionRefused(_ error: Error) -> Bool {
+        if let error = error as? IOError { return error.errnoCode == ECONNREFUSED }
+        if let error = error as? NIOConnectionError {
+            return error.connectionErrors.contains { isConnectionRefused($0.error) }
+        }
+        return false
     }
 }

@@ -28,7 +28,7 @@ public enum RemoteRewardFailure: Error, CustomStringConvertible, Equatable {
     /// A body longer than `max_response_bytes` (`declared`: its Content-Length, when
     /// it gave one); refused before it was read whole.
     case responseTooLarge(limit: Int, declared: Int64?)
-    /// A 3xx status: redirects are not followed (Foundation would re-send the POST
+    /// A 3xx status: redirects are not followed (a client that followed it would re-send the POST
     /// without its body); the URL to configure instead is `location`.
     case redirect(status: Int, location: String)
 

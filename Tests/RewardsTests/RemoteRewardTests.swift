@@ -133,7 +133,7 @@ final class RemoteRewardTests: XCTestCase {
         let remote = try XCTUnwrap(error as? RemoteRewardError, "\(String(describing: error))")
         XCTAssertEqual(remote.lastFailure, .timeout(0.3))
         XCTAssertEqual(remote.attempts, 1)
-        // Not Linux URLSession's whole-second truncation (0.3 s would fire at once).
+        // The configured 0.3 s, not rounded to whole seconds.
         XCTAssertGreaterThanOrEqual(elapsed, 0.29)
         XCTAssertLessThan(elapsed, 5)
         XCTAssertTrue("\(remote)".contains("timeout"), "\(remote)")
