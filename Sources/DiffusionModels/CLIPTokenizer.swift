@@ -2,7 +2,8 @@ import Foundation
 import Torch
 
 /// CLIP's byte-level BPE tokenizer, reading a diffusers `tokenizer/` folder
-/// (vocab.json, merges.txt, special_tokens_map.json, tokenizer_config.json).
+/// (vocab.json and merges.txt or tokenizer.json, special_tokens_map.json,
+/// tokenizer_config.json).
 ///
 /// It reproduces transformers' CLIPTokenizer (tokenizers backend): special and
 /// added tokens (start, end, padding, unknown) matched verbatim in the raw text
@@ -71,33 +72,11 @@ public struct CLIPTokenizer: Sendable {
             .sorted { ($0.scalars.count, $1.id) > ($1.scalars.count, $0.id) }
     }
 
-    /// Reads a diffusers/transformers tokenizer folder.
+    /// Reads a diffusers/transformers tokenizer folder: vocab.json and merges.txt,
+    /// or tokenizer.json alone (as transformers 5 saves it), with
+    /// tokenizer_config.json / special_tokens_map.json.
     public init(directory: URL) throws {
-        let vocabURL = directory.appendingPathComponent("vocab.json")
-        let mergesURL = directory.appendingPathComponent("merges.txt")
-        let vocabulary: [String: Int]
-        do {
-            vocabulary = try JSONDecoder().decode([String: Int].self, from: Data(contentsOf: vocabURL))
-        } catch {
-            throw TokenizerError(
-                message: "\(vocabURL.path): cannot read the vocabulary (\(error.localizedDescription))")
-        }
-        let mergesText: String
-        do {
-            mergesText = try String(contentsOf: mergesURL, encoding: .utf8)
-        } catch {
-            throw TokenizerError(message: "\(mergesURL.path): cannot read the merges (\(error.localizedDescription))")
-        }
-        var merges: [(String, String)] = []
-        for (number, line) in mergesText.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            if line.hasPrefix("#version") || line.isEmpty { continue }
-            let parts = line.split(separator: " ", omittingEmptySubsequences: false)
-            guard parts.count == 2 else {
-                throw TokenizerError(
-                    message: "\(mergesURL.path): line \(number + 1) is not a pair of symbols: '\(line)'")
-            }
-            merges.append((String(parts[0]), String(parts[1])))
-        }
+        let file = try CLIPTokenizerFile.read(directory: directory)
         let settings = try CLIPTokenizerSettings.read(directory: directory)
         // Shorter than the start and end tokens, every padded prompt would trap (found by Tests/FuzzTests).
         if let length = settings.maxLength, length < 2 {
@@ -107,12 +86,12 @@ public struct CLIPTokenizer: Sendable {
             )
         }
         try self.init(
-            vocabulary: vocabulary, merges: merges,
+            vocabulary: file.vocabulary, merges: file.merges,
             startToken: settings.startToken ?? "<|startoftext|>",
             endToken: settings.endToken ?? "<|endoftext|>",
             paddingToken: settings.paddingToken ?? "<|endoftext|>",
             unknownToken: settings.unknownToken ?? "<|endoftext|>",
-            addedTokens: settings.addedTokens,
+            addedTokens: file.addedTokens.merging(settings.addedTokens) { $1 },
             maxLength: settings.maxLength.map { Swift.min($0, 77) } ?? 77)
     }
 

@@ -19,7 +19,8 @@ public struct RewardRegistry: Sendable {
     /// An empty registry; `standard` has the built-in rewards.
     public init() {}
 
-    /// jpeg_compressibility, jpeg_incompressibility, remote, aesthetic and diversity.
+    /// jpeg_compressibility, jpeg_incompressibility, remote, aesthetic, pickscore,
+    /// clip_score, hpsv2 and diversity.
     public static var standard: RewardRegistry { standard(diversityFeatures: [:]) }
 
     /// The standard rewards, with `diversity` also taking the `features` in
@@ -35,6 +36,11 @@ public struct RewardRegistry: Sendable {
         }
         registry.register(AestheticReward.registryName, options: AestheticReward.optionNames) { options in
             try AestheticReward(options: options)
+        }
+        for kind in CLIPPreferenceKind.allCases {
+            registry.register(kind.rawValue, options: CLIPPreferenceReward.optionNames) { options in
+                try CLIPPreferenceReward(kind: kind, options: options)
+            }
         }
         DiversityReward.register(in: &registry, extraFeatures: diversityFeatures)
         return registry

@@ -110,6 +110,77 @@ final class CLIPTokenizerTests: XCTestCase {
         }
     }
 
+    /// A copy of a fixture tokenizer folder with only the files in `keeping`.
+    private func tokenizerCopy(_ pipeline: String, keeping files: [String]) throws -> URL {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("clip-tokenizer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let source = fixtures.appendingPathComponent(pipeline).appendingPathComponent("tokenizer")
+        for file in files {
+            try FileManager.default.copyItem(
+                at: source.appendingPathComponent(file), to: directory.appendingPathComponent(file))
+        }
+        return directory
+    }
+
+    /// transformers 5 saves a CLIP tokenizer as tokenizer.json alone: the same ids
+    /// as vocab.json + merges.txt for every golden case of both pipelines.
+    func testTokenizerJSONAloneGivesTheGoldenIDs() throws {
+        let cases = try TokenizerCases.load()
+        for (pipeline, golden) in [("tiny-sd1", cases.cases), ("tiny-sd2", cases.casesSD2)] {
+            let directory = try tokenizerCopy(
+                pipeline, keeping: ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"])
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let fromJSON = try CLIPTokenizer(directory: directory)
+            let legacy = try tokenizer(pipeline)
+            XCTAssertEqual(fromJSON.vocabulary, legacy.vocabulary, pipeline)
+            XCTAssertEqual(
+                [fromJSON.startTokenID, fromJSON.endTokenID, fromJSON.paddingTokenID, fromJSON.maxLength],
+                [legacy.startTokenID, legacy.endTokenID, legacy.paddingTokenID, legacy.maxLength], pipeline)
+            assertMatches(fromJSON, golden)
+        }
+    }
+
+    /// Merges written as "a b" strings (tokenizers before 0.20) read like pairs; a
+    /// model that is not CLIP's BPE is refused naming the field.
+    func testTokenizerJSONVariantsAndForeignModels() throws {
+        let directory = try tokenizerCopy("tiny-sd1", keeping: ["tokenizer.json", "tokenizer_config.json"])
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("tokenizer.json")
+        let original = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        func write(_ change: (inout [String: Any]) -> Void) throws {
+            var model = try XCTUnwrap(original["model"] as? [String: Any])
+            change(&model)
+            var root = original
+            root["model"] = model
+            try JSONSerialization.data(withJSONObject: root).write(to: url)
+        }
+        let legacy = try tokenizer("tiny-sd1")
+        try write { model in
+            model["merges"] = (model["merges"] as? [[String]])?.map { $0.joined(separator: " ") }
+        }
+        let fromStrings = try CLIPTokenizer(directory: directory)
+        XCTAssertEqual(
+            fromStrings.encodePadded("a red circle, left of two squares"),
+            legacy.encodePadded("a red circle, left of two squares"))
+        try write { model in model["type"] = "Unigram" }
+        XCTAssertThrowsError(try CLIPTokenizer(directory: directory)) { error in
+            XCTAssertTrue("\(error)".contains("model.type") && "\(error)".contains("tokenizer.json"), "\(error)")
+        }
+        try write { model in model["end_of_word_suffix"] = NSNull() }
+        XCTAssertThrowsError(try CLIPTokenizer(directory: directory)) { error in
+            XCTAssertTrue("\(error)".contains("end_of_word_suffix"), "\(error)")
+        }
+        try write { model in model["merges"] = [["a", "b", "c"]] }
+        XCTAssertThrowsError(try CLIPTokenizer(directory: directory)) { error in
+            XCTAssertTrue("\(error)".contains("'model.merges' entry 0"), "\(error)")
+        }
+        try Data("{not json".utf8).write(to: url)
+        XCTAssertThrowsError(try CLIPTokenizer(directory: directory)) { error in
+            XCTAssertTrue("\(error)".contains("tokenizer.json"), "\(error)")
+        }
+    }
+
     func testMissingVocabularyIsNamed() throws {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("clip-tokenizer-\(UUID().uuidString)")

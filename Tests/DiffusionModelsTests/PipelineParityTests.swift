@@ -15,9 +15,9 @@ final class PipelineParityTests: XCTestCase {
         (a.to(dtype: .float64) - b.to(dtype: .float64)).abs().max().item()
     }
 
-    private func run(_ name: String) throws -> (Trajectory, [String: Tensor], URL) {
+    private func run(_ name: String, from folder: URL? = nil) throws -> (Trajectory, [String: Tensor], URL) {
         let directory = Self.fixtures.appendingPathComponent(name)
-        let model = try StableDiffusion.load(directory: directory)
+        let model = try StableDiffusion.load(directory: folder ?? directory)
         let trajectory = TrajectorySampler(model: model).sample(
             prompts: ["a red circle", "two green squares"],
             options: SamplingOptions(steps: 10, guidanceScale: 5, eta: 1, height: 16, width: 16),
@@ -58,6 +58,23 @@ final class PipelineParityTests: XCTestCase {
             let worst = zip(ours.pixels, theirs.pixels).map { abs(Int($0) - Int($1)) }.max() ?? 0
             XCTAssertLessThanOrEqual(worst, 1, "image \(index): largest 8-bit difference \(worst)")
         }
+    }
+
+    /// A pipeline folder whose tokenizer is tokenizer.json and tokenizer_config.json
+    /// alone, as transformers 5 saves it, samples the same trajectory as the legacy layout.
+    func testAPipelineWithTokenizerJSONOnlySamplesTheSame() throws {
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("tiny-sd1-json-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("tiny-sd1"), to: copy)
+        defer { try? FileManager.default.removeItem(at: copy) }
+        for file in ["vocab.json", "merges.txt", "special_tokens_map.json"] {
+            try FileManager.default.removeItem(
+                at: copy.appendingPathComponent("tokenizer").appendingPathComponent(file))
+        }
+        let (trajectory, reference, _) = try run("tiny-sd1", from: copy)
+        let expected = try XCTUnwrap(reference["traj_latents"])
+        let scale = max(expected[10].abs().max().item(), 1)
+        XCTAssertLessThan(maxAbs(trajectory.latents.select(dim: 1, index: 10), expected[10]) / scale, 1e-4)
+        XCTAssertLessThan(maxAbs(trajectory.images, try XCTUnwrap(reference["traj_image"])), 1e-4)
     }
 
     func testModelIndexErrorsNameTheFileAndComponent() throws {

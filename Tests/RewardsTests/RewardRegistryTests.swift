@@ -6,7 +6,10 @@ final class RewardRegistryTests: XCTestCase {
     func testStandardNames() {
         XCTAssertEqual(
             RewardRegistry.standard.names,
-            ["aesthetic", "diversity", "jpeg_compressibility", "jpeg_incompressibility", "remote"])
+            [
+                "aesthetic", "clip_score", "diversity", "hpsv2", "jpeg_compressibility", "jpeg_incompressibility",
+                "pickscore", "remote"
+            ])
     }
 
     func testLookupByName() throws {
@@ -23,7 +26,8 @@ final class RewardRegistryTests: XCTestCase {
             XCTAssertEqual(
                 "\(error)",
                 "unknown reward \"aesthetic_typo\"; known rewards: "
-                    + "aesthetic, diversity, jpeg_compressibility, jpeg_incompressibility, remote")
+                    + "aesthetic, clip_score, diversity, hpsv2, jpeg_compressibility, jpeg_incompressibility, "
+                    + "pickscore, remote")
         }
     }
 

@@ -33,7 +33,9 @@ import numpy as np
 import torch
 from PIL import Image
 from safetensors.torch import load_file, save_file
-from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
+# The PIL backend explicitly: with torchvision installed, CLIPImageProcessor would use
+# torchvision, whose resize differs from PIL by up to one level.
+from transformers import CLIPImageProcessorPil as CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
 
 torch.set_num_threads(1)
 ROOT = pathlib.Path(__file__).resolve().parents[2]

@@ -81,7 +81,7 @@ public enum ConfigurationReference {
         Entry("prompt.prompts", "the list the fixed prompt set draws from", default: "null"),
         Entry(
             "reward",
-            "the reward: a name (jpeg_compressibility, jpeg_incompressibility, aesthetic, remote, shapes_alignment, diversity, parity) or a mapping {name, options}"
+            "the reward: a name (jpeg_compressibility, jpeg_incompressibility, aesthetic, pickscore, clip_score, hpsv2, remote, shapes_alignment, diversity, parity) or a mapping {name, options}"
         ),
         Entry(
             "reward.options", "the reward's own settings, name: value (e.g. reward.options.url for remote)",

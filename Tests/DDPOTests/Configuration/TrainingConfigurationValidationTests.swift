@@ -41,7 +41,8 @@ final class TrainingConfigurationValidationTests: XCTestCase {
         assertInvalid("train.learning_rate") { $0.train.learningRate = .nan }
         let reward = assertInvalid("reward") { $0.reward.name = "jpeg" }
         XCTAssertTrue(
-            reward?.message.contains("aesthetic_score, diversity, jpeg_compressibility, jpeg_incompressibility")
+            reward?.message.contains(
+                "aesthetic_score, clip_score, diversity, hpsv2, jpeg_compressibility, jpeg_incompressibility")
                 ?? false)
         let prompt = assertInvalid("prompt") { $0.prompt.name = "animals" }
         XCTAssertTrue(prompt?.message.contains("simple_animals, imagenet_animals") ?? false)
