@@ -35,17 +35,28 @@ final class CLIPPreferenceRewardTests: XCTestCase {
         zip(ours, reference.to(dtype: .float64).toArray(Double.self)).map { abs($0 - $1) }.max() ?? .infinity
     }
 
+    /// The model's embeddings of the reference's token ids and pixel values (`<prefix>.input_ids`,
+    /// `<prefix>.pixel_values`) against the reference's (`textKey`, `imageKey`), to 1e-5.
+    private func assertEmbeddingsMatch(
+        _ model: CLIPModel, _ prefix: String, text textKey: String, image imageKey: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
+        let ids = try reference("\(prefix).input_ids")
+        let pixels = try reference("\(prefix).pixel_values")
+        let text = withNoGrad { model.textEmbeddings(ids) }
+        let image = withNoGrad { model.imageEmbeddings(pixels) }
+        let textError = maxAbsDifference(text, try reference(textKey))
+        let imageError = maxAbsDifference(image, try reference(imageKey))
+        print("\(prefix) model: text embeddings max abs error \(textError), image \(imageError)")
+        XCTAssertLessThan(textError, 1e-5, file: file, line: line)
+        XCTAssertLessThan(imageError, 1e-5, file: file, line: line)
+    }
+
     /// The CLIPModel's embeddings from transformers' own token ids and pixel values.
     func testCLIPModelEmbeddingsMatchTransformers() throws {
         let model = try CLIPModel.load(directory: Self.clip)
         XCTAssertEqual(model.logitScale, log(100), accuracy: 1e-5)
-        let text = withNoGrad { model.textEmbeddings(try! reference("clip.input_ids")) }
-        let image = withNoGrad { model.imageEmbeddings(try! reference("clip.pixel_values")) }
-        let textError = maxAbsDifference(text, try reference("clip.text_embeds"))
-        let imageError = maxAbsDifference(image, try reference("clip.image_embeds"))
-        print("clip model: text embeddings max abs error \(textError), image \(imageError)")
-        XCTAssertLessThan(textError, 1e-5)
-        XCTAssertLessThan(imageError, 1e-5)
+        try assertEmbeddingsMatch(model, "clip", text: "clip.text_embeds", image: "clip.image_embeds")
     }
 
     /// Our tokenizer and CLIPImageProcessor emulation give transformers' inputs.
@@ -91,13 +102,7 @@ final class CLIPPreferenceRewardTests: XCTestCase {
     func testConvertedOpenCLIPModelMatchesOpenCLIP() throws {
         let model = try CLIPModel.load(directory: Self.openCLIP)
         XCTAssertEqual(model.configuration.text.activation, .gelu)
-        let text = withNoGrad { model.textEmbeddings(try! reference("hps.input_ids")) }
-        let image = withNoGrad { model.imageEmbeddings(try! reference("hps.pixel_values")) }
-        let textError = maxAbsDifference(text, try reference("hps.text_features"))
-        let imageError = maxAbsDifference(image, try reference("hps.image_features"))
-        print("hpsv2 model: text features max abs error \(textError), image \(imageError)")
-        XCTAssertLessThan(textError, 1e-5)
-        XCTAssertLessThan(imageError, 1e-5)
+        try assertEmbeddingsMatch(model, "hps", text: "hps.text_features", image: "hps.image_features")
     }
 
     /// HPS v2's longest-side float resize and black padding.

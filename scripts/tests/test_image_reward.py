@@ -18,7 +18,6 @@ the server loads; the rewards it serves must equal the package's own
 ImageReward.score(prompt, image) and inference_rank on that model.
 """
 
-import base64
 import collections
 import io
 import json
@@ -28,12 +27,12 @@ import subprocess
 import sys
 import tempfile
 import unittest
-import urllib.request
 from unittest import mock
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPTS = os.path.dirname(HERE)
 sys.path.insert(0, SCRIPTS)
+sys.path.insert(0, HERE)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -41,6 +40,7 @@ import transformers  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
 import vlm_reward  # noqa: E402
+from server_process import post_pngs, start_reward_server  # noqa: E402
 
 TEXT_WIDTH = 32
 VIT = {"img_size": 224, "patch_size": 16, "embed_dim": 32, "depth": 2, "num_heads": 4}
@@ -156,23 +156,10 @@ class ImageRewardTests(unittest.TestCase):
     # The server process ----------------------------------------------------------
 
     def start(self, *argv):
-        process = subprocess.Popen([sys.executable, os.path.join(SCRIPTS, "reward_server.py"), "--port", "0", *argv],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.addCleanup(process.stderr.close)
-        self.addCleanup(process.stdout.close)
-        self.addCleanup(process.wait)
-        self.addCleanup(process.kill)
-        line = process.stdout.readline()
-        if not line.strip().isdigit():
-            self.fail(f"server did not start: {process.stderr.read()}")
-        return f"http://127.0.0.1:{int(line)}/"
+        return start_reward_server(self, *argv)
 
     def post(self, url, images, prompts):
-        body = json.dumps({"images": [base64.b64encode(png(i)).decode() for i in images], "format": "png",
-                           "prompts": prompts, "metadata": [{} for _ in images]}).encode()
-        request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return json.loads(response.read())
+        return post_pngs(url, [png(i) for i in images], prompts)
 
     def run_to_exit(self, *argv):
         env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")

