@@ -102,9 +102,11 @@ public enum ConfigurationReference {
         Entry("sample.num_batches_per_epoch", "sampling batches per epoch: batch_size × this samples per device"),
         Entry("sample.height", "image height in pixels, a multiple of 8; null takes the model's default"),
         Entry("sample.width", "image width in pixels, a multiple of 8; null takes the model's default"),
+        Entry("sample.pair_shared_noise", "p3o: the two samples of a pair start from one initial noise x_T"),
         Entry(
             "train.algorithm",
-            "ddpo_is (PPO-style clipped importance sampling), ddpo_sf (score function), rwr or rwr_sparse"),
+            "ddpo_is (PPO-style clipped importance sampling), ddpo_sf (score function), rwr, rwr_sparse, "
+                + "or p3o (pairs of samples per prompt, trained on their reward difference)"),
         Entry("train.batch_size", "samples per training minibatch, per device"),
         Entry("train.learning_rate", "AdamW step size (for LoRA; about 1e-5 suits a full fine-tune of SD)"),
         Entry("train.adam_beta1", "AdamW first-moment decay"),
@@ -120,6 +122,9 @@ public enum ConfigurationReference {
         Entry("train.timestep_fraction", "fraction in (0, 1] of each trajectory's steps trained on"),
         Entry("train.rwr_beta", "inverse temperature of RWR's softmax weights"),
         Entry("train.rwr_percentile", "rwr_sparse trains on the samples at or above this reward percentile (0 to 100)"),
+        Entry(
+            "train.p3o_clipping",
+            "p3o: separate (each trajectory's ratio clipped, as ddpo_is) or joint (the ratio of the pair's ratios)"),
         Entry("train.kl_weight", "weight of the per-step KL penalty toward the frozen base model (0: off)"),
         Entry(
             "train.pretrain_loss_weight",

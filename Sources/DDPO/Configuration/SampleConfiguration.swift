@@ -22,11 +22,15 @@ extension TrainingConfiguration {
         /// `width`: image width in pixels, a multiple of 8; null takes the model's
         /// default. Default null.
         public var width: Int?
+        /// `pair_shared_noise`: p3o's pairs start from one initial noise x_T (as
+        /// D3PO's do), so the two images differ only by the denoising steps' noise.
+        /// Default false.
+        public var pairSharedNoise: Bool
 
         public init(
             numSteps: Int = 50, eta: Double = 1.0, guidanceScale: Double = 5.0,
             batchSize: Int = 1, numBatchesPerEpoch: Int = 2,
-            height: Int? = nil, width: Int? = nil
+            height: Int? = nil, width: Int? = nil, pairSharedNoise: Bool = false
         ) {
             self.numSteps = numSteps
             self.eta = eta
@@ -35,6 +39,7 @@ extension TrainingConfiguration {
             self.numBatchesPerEpoch = numBatchesPerEpoch
             self.height = height
             self.width = width
+            self.pairSharedNoise = pairSharedNoise
         }
 
         /// Samples drawn per epoch on one device: batch_size × num_batches_per_epoch.
@@ -51,6 +56,7 @@ extension TrainingConfiguration.Sample: Codable {
         case numBatchesPerEpoch = "num_batches_per_epoch"
         case height
         case width
+        case pairSharedNoise = "pair_shared_noise"
     }
 
     public init(from decoder: Decoder) throws {
@@ -63,6 +69,7 @@ extension TrainingConfiguration.Sample: Codable {
         numBatchesPerEpoch = try c.value(.numBatchesPerEpoch, default: d.numBatchesPerEpoch)
         height = try c.optionalValue(.height)
         width = try c.optionalValue(.width)
+        pairSharedNoise = try c.value(.pairSharedNoise, default: d.pairSharedNoise)
     }
 
     // Written by hand so that null sizes appear in the saved configuration
@@ -76,6 +83,7 @@ extension TrainingConfiguration.Sample: Codable {
         try c.encode(numBatchesPerEpoch, forKey: .numBatchesPerEpoch)
         try c.encode(height, forKey: .height)
         try c.encode(width, forKey: .width)
+        try c.encode(pairSharedNoise, forKey: .pairSharedNoise)
     }
 }
 
@@ -84,5 +92,14 @@ extension TrainingConfiguration.Sample {
     /// guidance, this eta, at this size.
     var samplingOptions: SamplingOptions {
         SamplingOptions(steps: numSteps, guidanceScale: guidanceScale, eta: eta, height: height, width: width)
+    }
+
+    /// How the epochs' training samples are drawn: `samplingOptions`, with each pair
+    /// starting from one x_T under `pair_shared_noise` (evaluations and monitors keep
+    /// one x_T per image).
+    var trainingSamplingOptions: SamplingOptions {
+        var options = samplingOptions
+        options.samplesPerInitialNoise = pairSharedNoise ? 2 : 1
+        return options
     }
 }

@@ -44,6 +44,8 @@ extension ConfigurationChoice {
 
 extension AdvantageStrategy: ConfigurationChoice {}
 
+extension P3OObjective.Clipping: ConfigurationChoice {}
+
 extension Decoder {
     /// The keyed container of a section, after checking that every key it holds is
     /// one of `Keys`: a misspelt key ("learnig_rate") must not silently leave the

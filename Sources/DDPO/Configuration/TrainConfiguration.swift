@@ -1,7 +1,7 @@
 extension TrainingConfiguration {
     /// `train:` the optimisation of each epoch's samples (docs/algorithm.md §7, step 3).
     public struct Train: Equatable, Sendable, ConfigurationSection {
-        /// `algorithm`: "ddpo_is" | "ddpo_sf" | "rwr" | "rwr_sparse". Default "ddpo_is".
+        /// `algorithm`: "ddpo_is" | "ddpo_sf" | "rwr" | "rwr_sparse" | "p3o". Default "ddpo_is".
         public var algorithm: TrainingAlgorithm
         /// `batch_size`: samples per training minibatch, per device. Default 1.
         public var batchSize: Int
@@ -42,6 +42,9 @@ extension TrainingConfiguration {
         /// `rwr_percentile`: in 0...100, the reward percentile above which
         /// rwr_sparse trains on a sample. Default 90.
         public var rwrPercentile: Double
+        /// `p3o_clipping`: "separate" (each trajectory's ratio) | "joint" (the ratio
+        /// of the pair's ratios), for p3o. Default "separate".
+        public var p3oClipping: P3OObjective.Clipping
         /// `kl_weight`: weight of the per-step KL penalty ‖μ_θ − μ_ref‖² / (2σ_t²)
         /// (summed over latent elements, `KLPenalty`) toward the frozen pretrained
         /// model, added to every objective's loss; >= 0. Default 0 (off).
@@ -67,7 +70,7 @@ extension TrainingConfiguration {
             rwrBeta: Double = RewardWeightedRegression.defaultBeta,
             rwrPercentile: Double = SparseRewardWeightedRegression.defaultPercentile, klWeight: Double = 0,
             pretrainLossWeight: Double = 0, pretrainData: String = "shapes_world",
-            pretrainBatchSize: Int = 8
+            pretrainBatchSize: Int = 8, p3oClipping: P3OObjective.Clipping = .separate
         ) {
             self.algorithm = algorithm
             self.batchSize = batchSize
@@ -85,6 +88,7 @@ extension TrainingConfiguration {
             self.timestepFraction = timestepFraction
             self.rwrBeta = rwrBeta
             self.rwrPercentile = rwrPercentile
+            self.p3oClipping = p3oClipping
             self.klWeight = klWeight
             self.pretrainLossWeight = pretrainLossWeight
             self.pretrainData = pretrainData
@@ -117,6 +121,7 @@ extension TrainingConfiguration.Train: Codable {
         case timestepFraction = "timestep_fraction"
         case rwrBeta = "rwr_beta"
         case rwrPercentile = "rwr_percentile"
+        case p3oClipping = "p3o_clipping"
         case klWeight = "kl_weight"
         case pretrainLossWeight = "pretrain_loss_weight"
         case pretrainData = "pretrain_data"
@@ -142,6 +147,7 @@ extension TrainingConfiguration.Train: Codable {
         timestepFraction = try c.value(.timestepFraction, default: d.timestepFraction)
         rwrBeta = try c.value(.rwrBeta, default: d.rwrBeta)
         rwrPercentile = try c.value(.rwrPercentile, default: d.rwrPercentile)
+        p3oClipping = try c.choice(.p3oClipping, default: d.p3oClipping)
         klWeight = try c.value(.klWeight, default: d.klWeight)
         pretrainLossWeight = try c.value(.pretrainLossWeight, default: d.pretrainLossWeight)
         pretrainData = try c.value(.pretrainData, default: d.pretrainData)

@@ -12,9 +12,15 @@ public enum TrainingAlgorithm: String, CaseIterable, Codable, Sendable {
     /// Sparse RWR: plain denoising loss on the samples at or above the
     /// `train.rwr_percentile` reward percentile (`SparseRewardWeightedRegression`).
     case rwrSparse = "rwr_sparse"
+    /// P3O: pairwise proximal policy optimisation (`P3OObjective`): two samples of
+    /// each prompt, trained on the difference of their rewards.
+    case p3o = "p3o"
 
     /// True for the policy-gradient methods, which take advantages.
-    public var usesAdvantages: Bool { self == .ddpoIS || self == .ddpoSF }
+    public var usesAdvantages: Bool { self == .ddpoIS || self == .ddpoSF || self == .p3o }
+
+    /// Whether samples come and train in pairs of one prompt (samples 2k and 2k + 1).
+    public var trainsOnPairs: Bool { self == .p3o }
 
     /// Whether the objective re-scores the recorded trajectory (DDPO) or regresses
     /// on the final samples x_0 (RWR).

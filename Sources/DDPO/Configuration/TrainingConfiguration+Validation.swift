@@ -156,7 +156,21 @@ extension TrainingConfiguration {
             advantages.perPromptMinCount <= advantages.perPromptBufferSize, "advantages.per_prompt_min_count",
             "must not exceed per_prompt_buffer_size (\(advantages.perPromptBufferSize)),"
                 + " got \(advantages.perPromptMinCount): the buffer would never be used")
-        if advantages.strategy == .group {
+        if train.algorithm.trainsOnPairs {
+            // A pair is samples 2k and 2k + 1 of one sampling batch (so of one rank),
+            // and trains in one micro-batch.
+            try require(
+                sample.batchSize % 2 == 0, "sample.batch_size",
+                "must be even for \(train.algorithm.rawValue), which samples pairs, got \(sample.batchSize)")
+            try require(
+                train.batchSize % 2 == 0, "train.batch_size",
+                "must be even for \(train.algorithm.rawValue), which trains on pairs, got \(train.batchSize)")
+        } else {
+            try require(
+                !sample.pairSharedNoise, "sample.pair_shared_noise",
+                "is for p3o's pairs; train.algorithm is \(train.algorithm.rawValue)")
+        }
+        if !train.algorithm.trainsOnPairs, advantages.strategy == .group {
             try require(
                 advantages.groupSize >= 2, "advantages.group_size",
                 "must be at least 2 for the group strategy, got \(advantages.groupSize)")

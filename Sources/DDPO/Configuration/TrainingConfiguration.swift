@@ -144,6 +144,10 @@ public struct TrainingConfiguration: Equatable, Sendable {
         URL(fileURLWithPath: logDir, isDirectory: true).appendingPathComponent(runName, isDirectory: true)
     }
 
+    /// Consecutive samples drawn with one prompt: 2 (a pair) for p3o, group_size
+    /// under the group advantage strategy, else 1.
+    public var samplesPerPrompt: Int { train.algorithm.trainsOnPairs ? 2 : advantages.samplesPerPrompt }
+
     /// Samples per epoch on one device (sample.batch_size × num_batches_per_epoch).
     public var samplesPerEpoch: Int { sample.samplesPerEpoch }
 

@@ -15,6 +15,9 @@ struct MicroBatch {
 /// it visits its steps; train batches of `batchSize` in shuffled order, and for each
 /// the first `trainedSteps` of every sample's step order, one micro-batch per step.
 ///
+/// With `pairs` (p3o) the units shuffled are pairs of samples (2k, 2k + 1), which stay
+/// together in one micro-batch at one step: `batchSize` then counts samples, two a pair.
+///
 /// The generator is drawn exactly as a loop over them would draw it: at the start
 /// of each inner epoch one permutation of the samples and one of the steps per
 /// sample, then (RWR) each micro-batch's noise in turn. The micro-batches can so be
@@ -30,6 +33,8 @@ struct MicroBatchPlan {
     let noiseShape: [Int]?
     let noiseDType: DType
     let generator: Generator
+    /// Samples per shuffled unit: 2 with pairs, else 1.
+    let unitSize: Int
 
     private var innerEpoch = 0
     private var batchIndex = 0
@@ -39,15 +44,20 @@ struct MicroBatchPlan {
 
     init(
         sampleCount: Int, stepCount: Int, batchSize: Int, trainedSteps: Int, innerEpochs: Int,
-        noiseShape: [Int]?, noiseDType: DType, generator: Generator
+        noiseShape: [Int]?, noiseDType: DType, generator: Generator, pairs: Bool = false
     ) {
         precondition(
             sampleCount >= 0 && stepCount > 0 && batchSize > 0 && trainedSteps > 0,
             "MicroBatchPlan: steps, batch size and trained steps must be positive")
-        self.sampleCount = sampleCount
+        unitSize = pairs ? 2 : 1
+        precondition(
+            sampleCount % unitSize == 0 && batchSize % unitSize == 0,
+            "MicroBatchPlan: pairs need even sample counts and batch sizes, got \(sampleCount) and \(batchSize)")
+        // Counted in units (samples, or pairs) from here on.
+        self.sampleCount = sampleCount / unitSize
         self.stepCount = stepCount
         // No samples (every reward of the epoch dropped as non-finite): no micro-batches.
-        self.batchSize = max(1, min(batchSize, sampleCount))
+        self.batchSize = max(1, min(batchSize / unitSize, sampleCount / unitSize))
         self.trainedSteps = trainedSteps
         self.innerEpochs = innerEpochs
         self.noiseShape = noiseShape
@@ -78,11 +88,13 @@ struct MicroBatchPlan {
         }
         let start = batchIndex * batchSize
         let rows = Array(start..<min(start + batchSize, sampleCount))
+        let members = 0..<unitSize
         var microBatch = MicroBatch(
-            sampleIndices: rows.map { order[$0] }, stepIndices: rows.map { stepOrders[$0][step] })
+            sampleIndices: rows.flatMap { row in members.map { order[row] * unitSize + $0 } },
+            stepIndices: rows.flatMap { row in members.map { _ in stepOrders[row][step] } })
         if let noiseShape {
             microBatch.noise = Tensor.randn(
-                [rows.count] + noiseShape, dtype: noiseDType, device: generator.device,
+                [rows.count * unitSize] + noiseShape, dtype: noiseDType, device: generator.device,
                 generator: generator)
         }
         step += 1

@@ -79,6 +79,25 @@ extension PolicyUpdate {
                     loss: ScoreFunctionObjective().loss(logProbs: newLogProbs, advantages: advantages),
                     approxKL: kl)
             }
+        case .p3o:
+            // The micro-batch holds whole pairs, each pair's two samples at one step.
+            let step = reScore(state)
+            policyStep = step
+            let pairCount = sampleIndices.count / 2
+            let oldLogProbs = Tensor.stack(
+                zip(sampleIndices, microBatch.stepIndices).map {
+                    samples.logProbabilities[$0.0].select(dim: 0, index: $0.1)
+                }
+            ).to(device: device)
+            let advantages = Tensor(
+                stride(from: 0, to: sampleIndices.count, by: 2).map {
+                    Float(samples.advantages[sampleIndices[$0]])
+                }
+            ).to(device: device)
+            let p3o = P3OObjective(clipRange: train.clipRange, clipping: train.p3oClipping).evaluate(
+                newLogProbs: step.logProbability.reshaped([pairCount, 2]),
+                oldLogProbs: oldLogProbs.reshaped([pairCount, 2]), advantages: advantages)
+            result = MicroBatchLoss(loss: p3o.loss, approxKL: p3o.approxKL, clipFraction: p3o.clipFraction)
         case .rwr, .rwrSparse:
             // The ordinary denoising loss on the final samples x_0 at this step's timestep.
             let original = latents(

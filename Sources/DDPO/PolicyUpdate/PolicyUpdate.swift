@@ -67,7 +67,7 @@ public struct PolicyUpdate {
             sampleCount: samples.count, stepCount: samples.stepCount, batchSize: train.batchSize,
             trainedSteps: trained, innerEpochs: train.numInnerEpochs,
             noiseShape: train.algorithm.usesTrajectory ? nil : Array(samples.latents.shape.dropFirst(2)),
-            noiseDType: samples.latents.dtype, generator: generator)
+            noiseDType: samples.latents.dtype, generator: generator, pairs: train.algorithm.trainsOnPairs)
         let microPerOptimizerStep = train.gradientAccumulationSteps * trained
         let totalMicro = plan.count
         let weights = regressionWeights(samples)
@@ -195,7 +195,7 @@ public struct PolicyUpdate {
         case .rwrSparse:
             return SparseRewardWeightedRegression(percentile: train.rwrPercentile).mask(rewards: samples.rewards)
                 .map { $0 ? 1 : 0 }
-        case .ddpoIS, .ddpoSF:
+        case .ddpoIS, .ddpoSF, .p3o:
             return Array(repeating: 1, count: samples.count)
         }
     }

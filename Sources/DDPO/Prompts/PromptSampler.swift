@@ -20,11 +20,11 @@ public struct PromptSampler: Sendable {
     }
 
     /// The sampler a configuration describes: its prompt set (from `promptSets`), its
-    /// seed, and advantages.group_size samples per prompt under the group strategy.
+    /// seed, and its samples per prompt (`TrainingConfiguration.samplesPerPrompt`).
     public init(configuration: TrainingConfiguration, promptSets: PromptSetRegistry = .standard) throws {
         self.init(
             promptSet: try promptSets.make(configuration.prompt), seed: configuration.seed,
-            samplesPerPrompt: configuration.advantages.samplesPerPrompt)
+            samplesPerPrompt: configuration.samplesPerPrompt)
     }
 
     /// The prompt of sample `index` (≥ 0, counted from the start of the epoch).

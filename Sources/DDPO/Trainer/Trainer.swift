@@ -347,7 +347,7 @@ public final class Trainer {
     /// shows the whole epoch's rewards and advantages (every rank's).
     public func runEpoch(progress: ((String, Int, Int) -> Void)? = nil) async throws -> EpochReport {
         let sample = configuration.sample
-        let options = sample.samplingOptions
+        let options = sample.trainingSamplingOptions
         let collectivesBefore = (dataParallel.collectiveSeconds, dataParallel.gradientAllReduceSeconds)
         var epochs: [TaskEpoch] = []
         for index in tasks.indices {

@@ -16,6 +16,10 @@ struct TrainingTask {
     let reward: CheckedReward
     /// Per task: one task's rewards must not normalise another's.
     var estimator: AdvantageEstimator
+    /// p3o: samples 2k and 2k + 1 are a pair of one prompt, kept or dropped together,
+    /// whose advantages are ±A of their reward difference (`P3OObjective.pairAdvantages`).
+    var pairs = false
+    var advClipMax = AdvantageEstimator.defaultAdvClipMax
 
     /// The configuration's tasks (`effectiveTasks`), in the order listed.
     static func make(configuration: TrainingConfiguration, catalogue: Catalogue) throws -> [TrainingTask] {
@@ -27,13 +31,14 @@ struct TrainingTask {
                 name: task.name, weight: task.weight, seed: seed,
                 prompts: PromptSampler(
                     promptSet: try catalogue.promptSets.make(task.prompt), seed: seed,
-                    samplesPerPrompt: configuration.advantages.samplesPerPrompt),
+                    samplesPerPrompt: configuration.samplesPerPrompt),
                 reward: try catalogue.rewards.make(RewardConfiguration(name: task.reward.name, options: options)),
                 estimator: AdvantageEstimator(
                     strategy: configuration.advantages.strategy, advClipMax: configuration.train.advClipMax,
                     statTracker: PerPromptStatTracker(
                         bufferSize: configuration.advantages.perPromptBufferSize,
-                        minCount: configuration.advantages.perPromptMinCount)))
+                        minCount: configuration.advantages.perPromptMinCount)),
+                pairs: configuration.train.algorithm.trainsOnPairs, advClipMax: configuration.train.advClipMax)
         }
     }
 
@@ -96,7 +101,8 @@ struct TrainingTask {
         let samplingSeconds = Date().timeIntervalSince(samplingStart) - rewardWait
 
         let allPrompts = trajectories.flatMap(\.prompts)
-        let kept = scored.keptIndices
+        // A pair trains only whole: a dropped sample takes its partner with it.
+        let kept = pairs ? Self.wholePairs(scored.keptIndices) : scored.keptIndices
         let samples = EpochSamples(
             trajectories: trajectories, rewards: scored.rewards.map { $0.isFinite ? $0 : 0 },
             advantages: Array(repeating: 0, count: allPrompts.count)
@@ -104,7 +110,7 @@ struct TrainingTask {
         let keptSet = Set(kept)
         let scoredRewards = scored.rewards.indices.map { keptSet.contains($0) ? scored.rewards[$0] : .nan }
         return TaskEpoch(
-            samples: samples, droppedSamples: scored.droppedCount, images: images,
+            samples: samples, droppedSamples: allPrompts.count - kept.count, images: images,
             samplingSeconds: samplingSeconds, rewardWaitSeconds: rewardWait, batchValues: batchValues,
             scoredPrompts: allPrompts, scoredRewards: scoredRewards)
     }
@@ -119,10 +125,13 @@ struct TrainingTask {
     /// per-prompt buffers stay equal everywhere) and keeps its own samples' advantages.
     mutating func estimateAdvantages(_ epoch: inout TaskEpoch, across parallel: DataParallel = .single) throws {
         guard parallel.isDistributed else {
-            epoch.samples.advantages = try estimator.estimate(
-                rewards: epoch.samples.rewards,
-                prompts: epoch.samples.prompts
-            ).advantages
+            epoch.samples.advantages =
+                pairs
+                ? Self.pairAdvantages(epoch.samples.rewards, clip: advClipMax)
+                : try estimator.estimate(
+                    rewards: epoch.samples.rewards,
+                    prompts: epoch.samples.prompts
+                ).advantages
             epoch.wholeEpoch = WholeEpoch(
                 prompts: epoch.samples.prompts, rewards: epoch.samples.rewards,
                 advantages: epoch.samples.advantages, droppedSamples: epoch.droppedSamples,
@@ -133,10 +142,13 @@ struct TrainingTask {
         let prompts = try parallel.allGather(epoch.scoredPrompts, "gathering the prompts of task '\(name)'")
         let batchValues = try parallel.allGather(epoch.batchValues, "gathering the batch values of task '\(name)'")
         let kept = rewards.indices.filter { rewards[$0].isFinite }
-        let advantages = try estimator.estimate(
-            rewards: kept.map { rewards[$0] },
-            prompts: kept.map { prompts[$0] }
-        ).advantages
+        let advantages =
+            pairs
+            ? Self.pairAdvantages(kept.map { rewards[$0] }, clip: advClipMax)
+            : try estimator.estimate(
+                rewards: kept.map { rewards[$0] },
+                prompts: kept.map { prompts[$0] }
+            ).advantages
         // Every rank samples as many images, so this rank's are at rank × count.
         let offset = parallel.rank * epoch.scoredRewards.count
         let position = Dictionary(uniqueKeysWithValues: kept.enumerated().map { ($0.element, $0.offset) })
@@ -147,6 +159,23 @@ struct TrainingTask {
             prompts: kept.map { prompts[$0] }, rewards: kept.map { rewards[$0] },
             advantages: advantages, droppedSamples: rewards.count - kept.count,
             batchValues: batchValues)
+    }
+}
+
+extension TrainingTask {
+    /// The indices of `kept` whose pair partner (2k ↔ 2k + 1) is kept too.
+    static func wholePairs(_ kept: [Int]) -> [Int] {
+        let keptSet = Set(kept)
+        return kept.filter { keptSet.contains($0 ^ 1) }
+    }
+
+    /// Per sample of consecutive pairs: A for the first, −A for the second, A from
+    /// `P3OObjective.pairAdvantages` of the pairs' rewards.
+    static func pairAdvantages(_ rewards: [Double], clip: Double) -> [Double] {
+        precondition(rewards.count % 2 == 0, "TrainingTask: \(rewards.count) rewards do not form pairs")
+        let first = stride(from: 0, to: rewards.count, by: 2).map { rewards[$0] }
+        let second = stride(from: 1, to: rewards.count, by: 2).map { rewards[$0] }
+        return P3OObjective.pairAdvantages(first: first, second: second, clip: clip).flatMap { [$0, -$0] }
     }
 }
 

@@ -14,14 +14,21 @@ public struct SamplingOptions: Equatable, Sendable {
     /// Image height and width in pixels; nil for the model's default.
     public var height: Int? = nil
     public var width: Int? = nil
+    /// How many consecutive samples start from one initial noise x_T (1: each its
+    /// own). Pairs for P3O may share it, as D3PO's do: the two images of a pair then
+    /// differ only by the steps' noise. The prompt count must be a multiple of it.
+    public var samplesPerInitialNoise: Int = 1
 
-    public init(steps: Int = 50, guidanceScale: Double = 5.0, eta: Double = 1.0, height: Int? = nil, width: Int? = nil)
-    {
+    public init(
+        steps: Int = 50, guidanceScale: Double = 5.0, eta: Double = 1.0, height: Int? = nil, width: Int? = nil,
+        samplesPerInitialNoise: Int = 1
+    ) {
         self.steps = steps
         self.guidanceScale = guidanceScale
         self.eta = eta
         self.height = height
         self.width = width
+        self.samplesPerInitialNoise = samplesPerInitialNoise
     }
 }
 
@@ -214,10 +221,17 @@ public struct TrajectorySampler {
             }
             let promptEmbeddings = frozenPass { model.encode(prompts: prompts) }.to(dtype: model.dtype)
             let negativeEmbedding = frozenPass { model.encode(prompts: [""]) }.to(dtype: model.dtype)
+            let sharing = options.samplesPerInitialNoise
+            precondition(
+                sharing >= 1 && prompts.count % sharing == 0,
+                "TrajectorySampler.sample: \(prompts.count) prompts do not split into groups of \(sharing) sharing x_T")
             var latents = Tensor.randn(
-                [prompts.count, model.latentChannels, height, width], dtype: model.dtype,
+                [prompts.count / sharing, model.latentChannels, height, width], dtype: model.dtype,
                 device: generator.device, generator: generator
             ).to(device: device)
+            if sharing > 1 {
+                latents = Tensor.stack((0..<prompts.count).map { latents[$0 / sharing] })
+            }
             let timesteps = model.scheduler.timesteps(inferenceSteps: options.steps)
             var states = [latents]
             var logProbabilities: [Tensor] = []

@@ -99,8 +99,8 @@ final class TrainingConfigurationDefaultsTests: XCTestCase {
     }
 
     func testAlgorithmNames() {
-        XCTAssertEqual(TrainingAlgorithm.allCases.map(\.rawValue), ["ddpo_is", "ddpo_sf", "rwr", "rwr_sparse"])
-        XCTAssertEqual(TrainingAlgorithm.allCases.filter(\.usesAdvantages), [.ddpoIS, .ddpoSF])
+        XCTAssertEqual(TrainingAlgorithm.allCases.map(\.rawValue), ["ddpo_is", "ddpo_sf", "rwr", "rwr_sparse", "p3o"])
+        XCTAssertEqual(TrainingAlgorithm.allCases.filter(\.usesAdvantages), [.ddpoIS, .ddpoSF, .p3o])
         XCTAssertEqual(NaNRewardPolicy.allCases.map(\.rawValue), ["error", "drop"])
     }
 }

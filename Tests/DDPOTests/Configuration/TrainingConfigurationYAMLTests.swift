@@ -134,7 +134,9 @@ final class TrainingConfigurationYAMLTests: XCTestCase {
         let algorithm = assertConfigurationError(field: "train.algorithm") {
             try TrainingConfiguration.decode(yaml: "train: {algorithm: ppo}")
         }
-        XCTAssertEqual(algorithm?.message, "unknown value 'ppo' (valid: ddpo_is, ddpo_sf, rwr, rwr_sparse)")
+        XCTAssertEqual(
+            algorithm?.message,
+            "unknown value 'ppo'; did you mean 'p3o'? (valid: ddpo_is, ddpo_sf, rwr, rwr_sparse, p3o)")
         let strategy = assertConfigurationError(field: "advantages.strategy") {
             try TrainingConfiguration.decode(yaml: "advantages: {strategy: global}")
         }

@@ -72,4 +72,32 @@ final class MicroBatchPlanTests: XCTestCase {
         XCTAssertEqual(plan.count, 0)
         XCTAssertTrue(plan.next(10).isEmpty)
     }
+
+    /// p3o: pairs (2k, 2k + 1) stay together, at one step, and every pair visits
+    /// `trainedSteps` distinct steps per inner epoch.
+    func testPairsStayTogetherAtOneStep() {
+        var plan = MicroBatchPlan(
+            sampleCount: 6, stepCount: 4, batchSize: 4, trainedSteps: 3, innerEpochs: 2,
+            noiseShape: nil, noiseDType: .float32, generator: Generator(seed: 3), pairs: true)
+        // 3 pairs in batches of 2 pairs: 2 batches × 3 steps × 2 inner epochs.
+        XCTAssertEqual(plan.count, 12)
+        let microBatches = plan.next(100)
+        XCTAssertEqual(microBatches.count, 12)
+        var visits: [Int: [Int]] = [:]
+        for microBatch in microBatches {
+            XCTAssertEqual(microBatch.sampleIndices.count % 2, 0)
+            for index in stride(from: 0, to: microBatch.sampleIndices.count, by: 2) {
+                let (first, second) = (microBatch.sampleIndices[index], microBatch.sampleIndices[index + 1])
+                XCTAssertEqual(first % 2, 0)
+                XCTAssertEqual(second, first + 1)
+                XCTAssertEqual(microBatch.stepIndices[index], microBatch.stepIndices[index + 1])
+                visits[first / 2, default: []].append(microBatch.stepIndices[index])
+            }
+        }
+        XCTAssertEqual(visits.keys.sorted(), [0, 1, 2])
+        for (_, steps) in visits {
+            XCTAssertEqual(steps.count, 6)
+            XCTAssertEqual(Set(steps.prefix(3)).count, 3, "distinct steps within an inner epoch: \(steps)")
+        }
+    }
 }
