@@ -169,15 +169,16 @@ extension TrainingConfiguration {
             try require(
                 !sample.pairSharedNoise, "sample.pair_shared_noise",
                 "is for p3o's pairs; train.algorithm is \(train.algorithm.rawValue)")
-        }
-        if !train.algorithm.trainsOnPairs, advantages.strategy == .group {
-            try require(
-                advantages.groupSize >= 2, "advantages.group_size",
-                "must be at least 2 for the group strategy, got \(advantages.groupSize)")
-            try require(
-                samplesPerEpoch % advantages.groupSize == 0, "advantages.group_size",
-                "must divide the \(samplesPerEpoch) samples per epoch"
-                    + " (sample.batch_size × sample.num_batches_per_epoch), got \(advantages.groupSize)")
+            // Pairs replace the groups: only the other algorithms sample per group.
+            if advantages.strategy == .group {
+                try require(
+                    advantages.groupSize >= 2, "advantages.group_size",
+                    "must be at least 2 for the group strategy, got \(advantages.groupSize)")
+                try require(
+                    samplesPerEpoch % advantages.groupSize == 0, "advantages.group_size",
+                    "must divide the \(samplesPerEpoch) samples per epoch"
+                        + " (sample.batch_size × sample.num_batches_per_epoch), got \(advantages.groupSize)")
+            }
         }
 
         // LoRA.

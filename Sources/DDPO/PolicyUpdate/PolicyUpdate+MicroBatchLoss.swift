@@ -63,11 +63,7 @@ extension PolicyUpdate {
             let step = reScore(state)
             policyStep = step
             let newLogProbs = step.logProbability
-            let oldLogProbs = Tensor.stack(
-                zip(sampleIndices, microBatch.stepIndices).map {
-                    samples.logProbabilities[$0.0].select(dim: 0, index: $0.1)
-                }
-            ).to(device: device)
+            let oldLogProbs = storedLogProbabilities(samples, microBatch)
             let advantages = Tensor(sampleIndices.map { Float(samples.advantages[$0]) }).to(device: device)
             if train.algorithm == .ddpoIS {
                 let ppo = PPOObjective(clipRange: train.clipRange).evaluate(
@@ -84,11 +80,7 @@ extension PolicyUpdate {
             let step = reScore(state)
             policyStep = step
             let pairCount = sampleIndices.count / 2
-            let oldLogProbs = Tensor.stack(
-                zip(sampleIndices, microBatch.stepIndices).map {
-                    samples.logProbabilities[$0.0].select(dim: 0, index: $0.1)
-                }
-            ).to(device: device)
+            let oldLogProbs = storedLogProbabilities(samples, microBatch)
             let advantages = Tensor(
                 stride(from: 0, to: sampleIndices.count, by: 2).map {
                     Float(samples.advantages[sampleIndices[$0]])
@@ -132,6 +124,16 @@ extension PolicyUpdate {
             standardDeviation: step.standardDeviation
         ).mean()
         return result
+    }
+
+    /// The log-probabilities recorded at sampling time of the micro-batch's samples,
+    /// each at its step, [b] on the latents' device (constants of the objectives).
+    private func storedLogProbabilities(_ samples: EpochSamples, _ microBatch: MicroBatch) -> Tensor {
+        Tensor.stack(
+            zip(microBatch.sampleIndices, microBatch.stepIndices).map {
+                samples.logProbabilities[$0.0].select(dim: 0, index: $0.1)
+            }
+        ).to(device: samples.latents.device)
     }
 
     /// The current policy's DDIM step at stored states, re-scoring the stored x_{t-1}:

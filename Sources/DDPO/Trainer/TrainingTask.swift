@@ -125,13 +125,7 @@ struct TrainingTask {
     /// per-prompt buffers stay equal everywhere) and keeps its own samples' advantages.
     mutating func estimateAdvantages(_ epoch: inout TaskEpoch, across parallel: DataParallel = .single) throws {
         guard parallel.isDistributed else {
-            epoch.samples.advantages =
-                pairs
-                ? Self.pairAdvantages(epoch.samples.rewards, clip: advClipMax)
-                : try estimator.estimate(
-                    rewards: epoch.samples.rewards,
-                    prompts: epoch.samples.prompts
-                ).advantages
+            epoch.samples.advantages = try advantages(rewards: epoch.samples.rewards, prompts: epoch.samples.prompts)
             epoch.wholeEpoch = WholeEpoch(
                 prompts: epoch.samples.prompts, rewards: epoch.samples.rewards,
                 advantages: epoch.samples.advantages, droppedSamples: epoch.droppedSamples,
@@ -142,13 +136,7 @@ struct TrainingTask {
         let prompts = try parallel.allGather(epoch.scoredPrompts, "gathering the prompts of task '\(name)'")
         let batchValues = try parallel.allGather(epoch.batchValues, "gathering the batch values of task '\(name)'")
         let kept = rewards.indices.filter { rewards[$0].isFinite }
-        let advantages =
-            pairs
-            ? Self.pairAdvantages(kept.map { rewards[$0] }, clip: advClipMax)
-            : try estimator.estimate(
-                rewards: kept.map { rewards[$0] },
-                prompts: kept.map { prompts[$0] }
-            ).advantages
+        let advantages = try self.advantages(rewards: kept.map { rewards[$0] }, prompts: kept.map { prompts[$0] })
         // Every rank samples as many images, so this rank's are at rank × count.
         let offset = parallel.rank * epoch.scoredRewards.count
         let position = Dictionary(uniqueKeysWithValues: kept.enumerated().map { ($0.element, $0.offset) })
@@ -163,6 +151,13 @@ struct TrainingTask {
 }
 
 extension TrainingTask {
+    /// The advantages of an epoch's kept rewards, in order: ±A per pair (p3o), else
+    /// the estimator's (which updates its per-prompt statistics).
+    mutating func advantages(rewards: [Double], prompts: [String]) throws -> [Double] {
+        if pairs { return Self.pairAdvantages(rewards, clip: advClipMax) }
+        return try estimator.estimate(rewards: rewards, prompts: prompts).advantages
+    }
+
     /// The indices of `kept` whose pair partner (2k ↔ 2k + 1) is kept too.
     static func wholePairs(_ kept: [Int]) -> [Int] {
         let keptSet = Set(kept)
