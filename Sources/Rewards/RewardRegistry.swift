@@ -20,7 +20,7 @@ public struct RewardRegistry: Sendable {
     public init() {}
 
     /// jpeg_compressibility, jpeg_incompressibility, remote, aesthetic, pickscore,
-    /// clip_score, hpsv2 and diversity.
+    /// clip_score, hpsv2, diversity and human.
     public static var standard: RewardRegistry { standard(diversityFeatures: [:]) }
 
     /// The standard rewards, with `diversity` also taking the `features` in
@@ -43,6 +43,9 @@ public struct RewardRegistry: Sendable {
             }
         }
         DiversityReward.register(in: &registry, extraFeatures: diversityFeatures)
+        registry.register(HumanPreferenceReward.registryName, options: HumanPreferenceReward.optionNames) {
+            try HumanPreferenceReward(options: $0)
+        }
         return registry
     }
 

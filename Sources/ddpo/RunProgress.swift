@@ -48,6 +48,7 @@ final class RunProgress {
     static func unit(ofPhase title: String) -> String {
         if title.hasPrefix("sampling") { return "steps" }
         if title.hasPrefix("training") { return "micro-batches" }
+        if title.hasPrefix("labels") { return "pairs answered" }
         return ""
     }
 

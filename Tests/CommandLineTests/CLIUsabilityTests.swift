@@ -90,13 +90,13 @@ final class CLIUsabilityTests: XCTestCase {
         try assertFails(train + ["--set", "reward=jpeg_compresibility"], ["(valid: aesthetic, "])
         try assertFails(train + ["--set", "prompt=shapez"], ["did you mean 'shapes'?", "(valid: simple_animals, "])
         try assertFails(
-            train + ["--set", "train.algorithm=ppo"], ["(valid: ddpo_is, ddpo_sf, rwr, rwr_sparse, p3o)"])
+            train + ["--set", "train.algorithm=ppo"], ["(valid: ddpo_is, ddpo_sf, rwr, rwr_sparse, p3o, d3po)"])
         try assertFails(
             train + ["--set", "monitor.every=1", "--set", "monitor.diversity=diversty"],
             ["monitor.diversity", "unknown reward 'diversty'", "(valid: "])
         try assertFails(
             ["experiment", "--config", "configs/tiny-compressibility.yaml", "--algorithms", "ppo"],
-            ["(valid: ddpo_is, ddpo_sf, rwr, rwr_sparse, p3o)"])
+            ["(valid: ddpo_is, ddpo_sf, rwr, rwr_sparse, p3o, d3po)"])
         try assertFails(
             ["compare", "runs/a", "--out", "/tmp/unused", "--label", "colour"],
             ["'folder', 'variant' or 'algorithm'"])

@@ -7,7 +7,8 @@ final class RewardRegistryTests: XCTestCase {
         XCTAssertEqual(
             RewardRegistry.standard.names,
             [
-                "aesthetic", "clip_score", "diversity", "hpsv2", "jpeg_compressibility", "jpeg_incompressibility",
+                "aesthetic", "clip_score", "diversity", "hpsv2", "human", "jpeg_compressibility",
+                "jpeg_incompressibility",
                 "pickscore", "remote"
             ])
     }
@@ -26,7 +27,7 @@ final class RewardRegistryTests: XCTestCase {
             XCTAssertEqual(
                 "\(error)",
                 "unknown reward \"aesthetic_typo\"; known rewards: "
-                    + "aesthetic, clip_score, diversity, hpsv2, jpeg_compressibility, jpeg_incompressibility, "
+                    + "aesthetic, clip_score, diversity, hpsv2, human, jpeg_compressibility, jpeg_incompressibility, "
                     + "pickscore, remote")
         }
     }

@@ -102,11 +102,13 @@ public enum ConfigurationReference {
         Entry("sample.num_batches_per_epoch", "sampling batches per epoch: batch_size × this samples per device"),
         Entry("sample.height", "image height in pixels, a multiple of 8; null takes the model's default"),
         Entry("sample.width", "image width in pixels, a multiple of 8; null takes the model's default"),
-        Entry("sample.pair_shared_noise", "p3o: the two samples of a pair start from one initial noise x_T"),
+        Entry(
+            "sample.pair_shared_noise", "p3o and d3po: the two samples of a pair start from one initial noise x_T"),
         Entry(
             "train.algorithm",
             "ddpo_is (PPO-style clipped importance sampling), ddpo_sf (score function), rwr, rwr_sparse, "
-                + "or p3o (pairs of samples per prompt, trained on their reward difference)"),
+                + "p3o (pairs of samples per prompt, trained on their reward difference) "
+                + "or d3po (pairs, trained on which one is preferred, against the frozen base model)"),
         Entry("train.batch_size", "samples per training minibatch, per device"),
         Entry("train.learning_rate", "AdamW step size (for LoRA; about 1e-5 suits a full fine-tune of SD)"),
         Entry("train.adam_beta1", "AdamW first-moment decay"),
@@ -125,6 +127,9 @@ public enum ConfigurationReference {
         Entry(
             "train.p3o_clipping",
             "p3o: separate (each trajectory's ratio clipped, as ddpo_is) or joint (the ratio of the pair's ratios)"),
+        Entry(
+            "train.dpo_beta", "d3po: inverse temperature of the sigmoid over the pair's log-ratios to the base model"),
+        Entry("train.dpo_clip_range", "d3po: each step's ratio to the base model is clipped to 1 ± this, in (0, 1)"),
         Entry("train.kl_weight", "weight of the per-step KL penalty toward the frozen base model (0: off)"),
         Entry(
             "train.pretrain_loss_weight",

@@ -22,9 +22,9 @@ extension TrainingConfiguration {
         /// `width`: image width in pixels, a multiple of 8; null takes the model's
         /// default. Default null.
         public var width: Int?
-        /// `pair_shared_noise`: p3o's pairs start from one initial noise x_T (as
-        /// D3PO's do), so the two images differ only by the denoising steps' noise.
-        /// Default false.
+        /// `pair_shared_noise`: the pairs of p3o and d3po start from one initial
+        /// noise x_T (as the D3PO authors' do), so the two images differ only by the
+        /// denoising steps' noise. Default false.
         public var pairSharedNoise: Bool
 
         public init(

@@ -1,7 +1,8 @@
 extension TrainingConfiguration {
     /// `train:` the optimisation of each epoch's samples (docs/algorithm.md §7, step 3).
     public struct Train: Equatable, Sendable, ConfigurationSection {
-        /// `algorithm`: "ddpo_is" | "ddpo_sf" | "rwr" | "rwr_sparse" | "p3o". Default "ddpo_is".
+        /// `algorithm`: "ddpo_is" | "ddpo_sf" | "rwr" | "rwr_sparse" | "p3o" | "d3po".
+        /// Default "ddpo_is".
         public var algorithm: TrainingAlgorithm
         /// `batch_size`: samples per training minibatch, per device. Default 1.
         public var batchSize: Int
@@ -45,6 +46,12 @@ extension TrainingConfiguration {
         /// `p3o_clipping`: "separate" (each trajectory's ratio) | "joint" (the ratio
         /// of the pair's ratios), for p3o. Default "separate".
         public var p3oClipping: P3OObjective.Clipping
+        /// `dpo_beta`: d3po's β, the inverse temperature of its sigmoid over the
+        /// pair's log-ratios to the reference; > 0. Default 0.1 (the D3PO authors').
+        public var dpoBeta: Double
+        /// `dpo_clip_range`: d3po's ε: each step's ratio p_θ / p_ref is clipped to
+        /// 1 ± ε; in (0, 1). Default 0.1 (the D3PO authors').
+        public var dpoClipRange: Double
         /// `kl_weight`: weight of the per-step KL penalty ‖μ_θ − μ_ref‖² / (2σ_t²)
         /// (summed over latent elements, `KLPenalty`) toward the frozen pretrained
         /// model, added to every objective's loss; >= 0. Default 0 (off).
@@ -70,7 +77,8 @@ extension TrainingConfiguration {
             rwrBeta: Double = RewardWeightedRegression.defaultBeta,
             rwrPercentile: Double = SparseRewardWeightedRegression.defaultPercentile, klWeight: Double = 0,
             pretrainLossWeight: Double = 0, pretrainData: String = "shapes_world",
-            pretrainBatchSize: Int = 8, p3oClipping: P3OObjective.Clipping = .separate
+            pretrainBatchSize: Int = 8, p3oClipping: P3OObjective.Clipping = .separate,
+            dpoBeta: Double = D3POObjective.defaultBeta, dpoClipRange: Double = D3POObjective.defaultClipRange
         ) {
             self.algorithm = algorithm
             self.batchSize = batchSize
@@ -89,6 +97,8 @@ extension TrainingConfiguration {
             self.rwrBeta = rwrBeta
             self.rwrPercentile = rwrPercentile
             self.p3oClipping = p3oClipping
+            self.dpoBeta = dpoBeta
+            self.dpoClipRange = dpoClipRange
             self.klWeight = klWeight
             self.pretrainLossWeight = pretrainLossWeight
             self.pretrainData = pretrainData
@@ -122,6 +132,8 @@ extension TrainingConfiguration.Train: Codable {
         case rwrBeta = "rwr_beta"
         case rwrPercentile = "rwr_percentile"
         case p3oClipping = "p3o_clipping"
+        case dpoBeta = "dpo_beta"
+        case dpoClipRange = "dpo_clip_range"
         case klWeight = "kl_weight"
         case pretrainLossWeight = "pretrain_loss_weight"
         case pretrainData = "pretrain_data"
@@ -148,6 +160,8 @@ extension TrainingConfiguration.Train: Codable {
         rwrBeta = try c.value(.rwrBeta, default: d.rwrBeta)
         rwrPercentile = try c.value(.rwrPercentile, default: d.rwrPercentile)
         p3oClipping = try c.choice(.p3oClipping, default: d.p3oClipping)
+        dpoBeta = try c.value(.dpoBeta, default: d.dpoBeta)
+        dpoClipRange = try c.value(.dpoClipRange, default: d.dpoClipRange)
         klWeight = try c.value(.klWeight, default: d.klWeight)
         pretrainLossWeight = try c.value(.pretrainLossWeight, default: d.pretrainLossWeight)
         pretrainData = try c.value(.pretrainData, default: d.pretrainData)

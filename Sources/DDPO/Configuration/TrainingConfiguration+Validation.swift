@@ -147,6 +147,11 @@ extension TrainingConfiguration {
             train.pretrainLossWeight >= 0 && train.pretrainLossWeight.isFinite, "train.pretrain_loss_weight",
             "must be >= 0, got \(train.pretrainLossWeight)")
         try atLeastOne(train.pretrainBatchSize, "train.pretrain_batch_size")
+        try require(
+            train.dpoBeta > 0 && train.dpoBeta.isFinite, "train.dpo_beta", "must be > 0, got \(train.dpoBeta)")
+        try require(
+            train.dpoClipRange > 0 && train.dpoClipRange < 1, "train.dpo_clip_range",
+            "must be in (0, 1), got \(train.dpoClipRange)")
         if train.pretrainLossWeight > 0 { _ = try catalogue.pretrainingDataset(named: train.pretrainData) }
 
         // Advantages.
@@ -156,6 +161,16 @@ extension TrainingConfiguration {
             advantages.perPromptMinCount <= advantages.perPromptBufferSize, "advantages.per_prompt_min_count",
             "must not exceed per_prompt_buffer_size (\(advantages.perPromptBufferSize)),"
                 + " got \(advantages.perPromptMinCount): the buffer would never be used")
+        // Human labels compare the two images of a pair, and cannot score held-out images.
+        for (index, task) in effectiveTasks.enumerated() where task.reward.name == "human" {
+            let field = tasks == nil ? "reward" : "tasks.\(index).reward"
+            try require(
+                train.algorithm.trainsOnPairs, field,
+                "'human' labels pairs of images: it needs train.algorithm p3o or d3po, got \(train.algorithm.rawValue)")
+            try require(
+                !monitor.isOn, "monitor.every",
+                "must be 0 with 'human' labels: the monitor would need a person to score its held-out images")
+        }
         if train.algorithm.trainsOnPairs {
             // A pair is samples 2k and 2k + 1 of one sampling batch (so of one rank),
             // and trains in one micro-batch.
@@ -168,7 +183,7 @@ extension TrainingConfiguration {
         } else {
             try require(
                 !sample.pairSharedNoise, "sample.pair_shared_noise",
-                "is for p3o's pairs; train.algorithm is \(train.algorithm.rawValue)")
+                "is for the pairs of p3o and d3po; train.algorithm is \(train.algorithm.rawValue)")
             // Pairs replace the groups: only the other algorithms sample per group.
             if advantages.strategy == .group {
                 try require(

@@ -25,29 +25,30 @@ extension PolicyUpdate {
         Tensor.stack(zip(sampleIndices, steps).map { samples.latents[$0.0].select(dim: 0, index: $0.1) })
     }
 
-    /// The reference policy's step means at each micro-batch's states (for the KL
-    /// penalty), computed before the window's losses: the reference is switched on
-    /// once for them all (for LoRA, the shared UNet's adapters off), so the losses can
-    /// then run on `workers` threads with the adapters on.
-    func referenceMeans(
+    /// The reference policy's steps at each micro-batch's states (their means for the
+    /// KL penalty, their log-probabilities for D3PO), computed before the window's
+    /// losses: the reference is switched on once for them all (for LoRA, the shared
+    /// UNet's adapters off), so the losses can then run on `workers` threads with the
+    /// adapters on.
+    func referenceSteps(
         _ samples: EpochSamples, _ window: [MicroBatch], reference: KLReference,
         workers: Int
-    ) -> [Tensor] {
-        var means: [Tensor] = []
+    ) -> [DDIMStep] {
+        var steps: [DDIMStep] = []
         reference.withReference(trained: sampler) { referenceSampler in
             OrderedWork.run(
                 count: window.count, workers: workers,
                 produce: { index in
-                    withNoGrad { reScore(state(samples, window[index]), with: referenceSampler).mean }
-                }, deliver: { _, mean in means.append(mean) })
+                    withNoGrad { reScore(state(samples, window[index]), with: referenceSampler) }
+                }, deliver: { _, step in steps.append(step) })
         }
-        return means
+        return steps
     }
 
     /// The loss of one micro-batch: its samples, each at its own step.
     func microBatchLoss(
         _ samples: EpochSamples, _ microBatch: MicroBatch, _ weights: [Double],
-        referenceMean: Tensor?
+        reference: DDIMStep?
     ) -> MicroBatchLoss {
         let sampleIndices = microBatch.sampleIndices
         let model = sampler.model
@@ -90,6 +91,23 @@ extension PolicyUpdate {
                 newLogProbs: step.logProbability.reshaped([pairCount, 2]),
                 oldLogProbs: oldLogProbs.reshaped([pairCount, 2]), advantages: advantages)
             result = MicroBatchLoss(loss: p3o.loss, approxKL: p3o.approxKL, clipFraction: p3o.clipFraction)
+        case .d3po:
+            // Whole pairs, as for p3o; the pair's preference h is the first sample's advantage.
+            let step = reScore(state)
+            policyStep = step
+            guard let reference else { preconditionFailure("PolicyUpdate: d3po without the reference's steps") }
+            let pairCount = sampleIndices.count / 2
+            let preferences = Tensor(
+                stride(from: 0, to: sampleIndices.count, by: 2).map {
+                    Float(samples.advantages[sampleIndices[$0]])
+                }
+            ).to(device: device)
+            let d3po = D3POObjective(beta: train.dpoBeta, clipRange: train.dpoClipRange).evaluate(
+                logProbs: step.logProbability.reshaped([pairCount, 2]),
+                referenceLogProbs: reference.logProbability.reshaped([pairCount, 2]), preferences: preferences)
+            let oldLogProbs = storedLogProbabilities(samples, microBatch)
+            let approxKL = withNoGrad { 0.5 * (step.logProbability - oldLogProbs).square().mean().item() }
+            result = MicroBatchLoss(loss: d3po.loss, approxKL: approxKL, clipFraction: d3po.clipFraction)
         case .rwr, .rwrSparse:
             // The ordinary denoising loss on the final samples x_0 at this step's timestep.
             let original = latents(
@@ -115,7 +133,7 @@ extension PolicyUpdate {
                 result = MicroBatchLoss(loss: loss)
             }
         }
-        guard train.klWeight > 0, let referenceMean else { return result }
+        guard train.klWeight > 0, let referenceMean = reference?.mean else { return result }
         // RWR does not re-score the trajectory, but the penalty still needs the policy's step
         // there: it costs one more (guided) forward pass per micro-batch.
         let step = policyStep ?? reScore(state)

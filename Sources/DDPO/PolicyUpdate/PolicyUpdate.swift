@@ -27,7 +27,8 @@ public struct PolicyUpdate {
     /// (`OrderedWork`); the gradients are summed in micro-batch order, so the
     /// result does not depend on it.
     public let workers: Int
-    /// The reference of the KL penalty; required when `train.klWeight` > 0.
+    /// The frozen reference policy of the KL penalty and of D3PO; required when
+    /// `train.klWeight` > 0 or the algorithm `needsReference`.
     public let klReference: KLReference?
     /// The pretraining loss; required when `train.pretrainLossWeight` > 0.
     public let pretraining: PretrainingLoss?
@@ -43,6 +44,9 @@ public struct PolicyUpdate {
         pretraining: PretrainingLoss? = nil, dataParallel: DataParallel = .single, label: String = ""
     ) {
         precondition(train.klWeight == 0 || klReference != nil, "PolicyUpdate: a KL weight needs a KL reference")
+        precondition(
+            !train.algorithm.needsReference || klReference != nil,
+            "PolicyUpdate: \(train.algorithm.rawValue) needs the reference policy")
         precondition(
             train.pretrainLossWeight == 0 || pretraining != nil,
             "PolicyUpdate: a pretraining-loss weight needs a PretrainingLoss")
@@ -84,16 +88,16 @@ public struct PolicyUpdate {
         for _ in 0..<stepCount {
             let window = plan.next(microPerOptimizerStep)
             var current = UpdateSums()
-            // The KL penalty's reference, for the whole window first (see `referenceMeans`).
-            var penaltyReferences: [Tensor]?
-            if train.klWeight > 0, let klReference {
-                penaltyReferences = referenceMeans(samples, window, reference: klReference, workers: workers)
+            // The reference's steps, for the whole window first (see `referenceSteps`).
+            var references: [DDIMStep]?
+            if train.klWeight > 0 || train.algorithm.needsReference, let klReference {
+                references = referenceSteps(samples, window, reference: klReference, workers: workers)
             }
             OrderedWork.run(
                 count: window.count, workers: workers,
                 produce: { index in
                     let result = microBatchLoss(
-                        samples, window[index], weights, referenceMean: penaltyReferences?[index])
+                        samples, window[index], weights, reference: references?[index])
                     let scaled =
                         (result.klPenalty.map { result.loss + train.klWeight * $0 } ?? result.loss)
                         / Double(microPerOptimizerStep)
@@ -195,7 +199,7 @@ public struct PolicyUpdate {
         case .rwrSparse:
             return SparseRewardWeightedRegression(percentile: train.rwrPercentile).mask(rewards: samples.rewards)
                 .map { $0 ? 1 : 0 }
-        case .ddpoIS, .ddpoSF, .p3o:
+        case .ddpoIS, .ddpoSF, .p3o, .d3po:
             return Array(repeating: 1, count: samples.count)
         }
     }

@@ -80,6 +80,16 @@ public final class Trainer {
         self.logger = logger
         runDirectory = configuration.resume.map { URL(fileURLWithPath: $0) } ?? configuration.runDirectory
         tasks = try TrainingTask.make(configuration: configuration, catalogue: catalogue)
+        for index in tasks.indices {
+            if let human = tasks[index].reward.base as? HumanPreferenceReward {
+                guard !dataParallel.isDistributed else {
+                    throw ConfigurationError(
+                        field: "reward",
+                        message: "'human' labels are given to one process; run it without torchrun / --processes")
+                }
+                tasks[index].humanLabels = HumanLabelWait(runDirectory: runDirectory, reward: human, logger: logger)
+            }
+        }
 
         model = try StableDiffusion.load(
             directory: URL(fileURLWithPath: configuration.model),
@@ -101,7 +111,7 @@ public final class Trainer {
         sampler = TrajectorySampler(model: model, autocast: configuration.mixedPrecision.autocastDType)
         let train = configuration.train
         klReference =
-            train.klWeight > 0 || configuration.monitor.isOn
+            train.klWeight > 0 || train.algorithm.needsReference || configuration.monitor.isOn
             ? try Self.klReference(for: model, configuration: configuration) : nil
         monitors = try Self.makeMonitors(
             configuration: configuration, sampler: sampler, tasks: tasks,
@@ -319,7 +329,8 @@ public final class Trainer {
     public func evaluate() async throws -> [Evaluation] {
         let sample = configuration.sample
         var evaluations: [Evaluation] = []
-        for task in tasks {
+        // Human labels compare pairs during training; they cannot score held-out images.
+        for task in tasks where task.humanLabels == nil {
             let evaluationPrompts = task.prompts.prompts(
                 epoch: Self.evaluationEpoch, batch: 0,
                 batchSize: configuration.evaluationImages)

@@ -16,10 +16,15 @@ struct TrainingTask {
     let reward: CheckedReward
     /// Per task: one task's rewards must not normalise another's.
     var estimator: AdvantageEstimator
-    /// p3o: samples 2k and 2k + 1 are a pair of one prompt, kept or dropped together,
-    /// whose advantages are ±A of their reward difference (`P3OObjective.pairAdvantages`).
+    /// p3o and d3po: samples 2k and 2k + 1 are a pair of one prompt, kept or dropped
+    /// together, whose advantages are ±A of their reward difference
+    /// (`P3OObjective.pairAdvantages`), or for d3po ±h, which of the two is preferred.
     var pairs = false
+    var pairsArePreferences = false
     var advClipMax = AdvantageEstimator.defaultAdvClipMax
+    /// `reward: human`: the labels of a person replace the reward (set by the trainer,
+    /// which knows the run folder).
+    var humanLabels: HumanLabelWait?
 
     /// The configuration's tasks (`effectiveTasks`), in the order listed.
     static func make(configuration: TrainingConfiguration, catalogue: Catalogue) throws -> [TrainingTask] {
@@ -38,7 +43,9 @@ struct TrainingTask {
                     statTracker: PerPromptStatTracker(
                         bufferSize: configuration.advantages.perPromptBufferSize,
                         minCount: configuration.advantages.perPromptMinCount)),
-                pairs: configuration.train.algorithm.trainsOnPairs, advClipMax: configuration.train.advClipMax)
+                pairs: configuration.train.algorithm.trainsOnPairs,
+                pairsArePreferences: configuration.train.algorithm == .d3po,
+                advClipMax: configuration.train.advClipMax)
         }
     }
 
@@ -77,9 +84,19 @@ struct TrainingTask {
                 let input = RewardInput(images: trajectory.images, prompts: trajectory.prompts)
                 images += input.images
                 // A libtorch reward must not overlap sampling (one OpenMP pool, docs/design.md §5): scored below.
-                if !reward.usesLibtorch { pending.append(Task { try await reward.score(input) }) }
+                if humanLabels == nil && !reward.usesLibtorch { pending.append(Task { try await reward.score(input) }) }
             })
-        if reward.usesLibtorch {
+        if let humanLabels {
+            // The whole epoch's pairs at once: a person labels them while the trainer waits.
+            let start = Date()
+            let labelled = try await humanLabels.rewards(
+                epoch: epoch, task: name, images: images, prompts: trajectories.flatMap(\.prompts)
+            ) { answered, required in
+                progress?(label.replacingOccurrences(of: "sampling", with: "labels"), answered, required)
+            }
+            pending.append(Task { labelled })
+            rewardWait += Date().timeIntervalSince(start)
+        } else if reward.usesLibtorch {
             let start = Date()
             for trajectory in trajectories {
                 let scored = try await reward.score(RewardInput(images: trajectory.images, prompts: trajectory.prompts))
@@ -151,10 +168,12 @@ struct TrainingTask {
 }
 
 extension TrainingTask {
-    /// The advantages of an epoch's kept rewards, in order: ±A per pair (p3o), else
-    /// the estimator's (which updates its per-prompt statistics).
+    /// The advantages of an epoch's kept rewards, in order: ±A per pair (p3o), ±h
+    /// (d3po), else the estimator's (which updates its per-prompt statistics).
     mutating func advantages(rewards: [Double], prompts: [String]) throws -> [Double] {
-        if pairs { return Self.pairAdvantages(rewards, clip: advClipMax) }
+        if pairs {
+            return pairsArePreferences ? Self.pairPreferences(rewards) : Self.pairAdvantages(rewards, clip: advClipMax)
+        }
         return try estimator.estimate(rewards: rewards, prompts: prompts).advantages
     }
 
@@ -171,6 +190,16 @@ extension TrainingTask {
         let first = stride(from: 0, to: rewards.count, by: 2).map { rewards[$0] }
         let second = stride(from: 1, to: rewards.count, by: 2).map { rewards[$0] }
         return P3OObjective.pairAdvantages(first: first, second: second, clip: clip).flatMap { [$0, -$0] }
+    }
+
+    /// Per sample of consecutive pairs: h for the first, −h for the second, h = +1
+    /// when the first has the larger reward, −1 when the second has, 0 when equal
+    /// (`D3POObjective.preferences`).
+    static func pairPreferences(_ rewards: [Double]) -> [Double] {
+        precondition(rewards.count % 2 == 0, "TrainingTask: \(rewards.count) rewards do not form pairs")
+        let first = stride(from: 0, to: rewards.count, by: 2).map { rewards[$0] }
+        let second = stride(from: 1, to: rewards.count, by: 2).map { rewards[$0] }
+        return D3POObjective.preferences(first: first, second: second).flatMap { [$0, -$0] }
     }
 }
 

@@ -6,7 +6,7 @@ import XCTest
 /// trainer does, so these tests do not depend on the registry.
 let testRewardNames: Set<String> = [
     "jpeg_compressibility", "jpeg_incompressibility", "aesthetic_score", "aesthetic",
-    "shapes_alignment", "remote", "diversity", "parity", "pickscore", "clip_score", "hpsv2"
+    "shapes_alignment", "remote", "diversity", "parity", "pickscore", "clip_score", "hpsv2", "human"
 ]
 
 /// Asserts that `body` throws a `ConfigurationError` about `field`, and returns it.

@@ -99,8 +99,9 @@ final class TrainingConfigurationDefaultsTests: XCTestCase {
     }
 
     func testAlgorithmNames() {
-        XCTAssertEqual(TrainingAlgorithm.allCases.map(\.rawValue), ["ddpo_is", "ddpo_sf", "rwr", "rwr_sparse", "p3o"])
-        XCTAssertEqual(TrainingAlgorithm.allCases.filter(\.usesAdvantages), [.ddpoIS, .ddpoSF, .p3o])
+        XCTAssertEqual(
+            TrainingAlgorithm.allCases.map(\.rawValue), ["ddpo_is", "ddpo_sf", "rwr", "rwr_sparse", "p3o", "d3po"])
+        XCTAssertEqual(TrainingAlgorithm.allCases.filter(\.usesAdvantages), [.ddpoIS, .ddpoSF, .p3o, .d3po])
         XCTAssertEqual(NaNRewardPolicy.allCases.map(\.rawValue), ["error", "drop"])
     }
 }

@@ -42,7 +42,7 @@ final class TrainingConfigurationValidationTests: XCTestCase {
         let reward = assertInvalid("reward") { $0.reward.name = "jpeg" }
         XCTAssertTrue(
             reward?.message.contains(
-                "aesthetic_score, clip_score, diversity, hpsv2, jpeg_compressibility, jpeg_incompressibility")
+                "aesthetic_score, clip_score, diversity, hpsv2, human, jpeg_compressibility, jpeg_incompressibility")
                 ?? false)
         let prompt = assertInvalid("prompt") { $0.prompt.name = "animals" }
         XCTAssertTrue(prompt?.message.contains("simple_animals, imagenet_animals") ?? false)

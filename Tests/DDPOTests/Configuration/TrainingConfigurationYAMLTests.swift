@@ -136,7 +136,7 @@ final class TrainingConfigurationYAMLTests: XCTestCase {
         }
         XCTAssertEqual(
             algorithm?.message,
-            "unknown value 'ppo'; did you mean 'p3o'? (valid: ddpo_is, ddpo_sf, rwr, rwr_sparse, p3o)")
+            "unknown value 'ppo'; did you mean 'p3o'? (valid: ddpo_is, ddpo_sf, rwr, rwr_sparse, p3o, d3po)")
         let strategy = assertConfigurationError(field: "advantages.strategy") {
             try TrainingConfiguration.decode(yaml: "advantages: {strategy: global}")
         }
