@@ -9,12 +9,14 @@
 #   make experiments  the paper in miniature (hours on 2 cores)
 #   make setup        only the set-up (LIBTORCH=/path/to/torch uses an existing install)
 #   make test-vlm     the reward server's VLM modes: Python tests in a venv (needs PyPI)
+#   make test-browser the `ddpo label` page in headless Chromium against a real human-label run
 #   make gpu-binary   dist/ddpo-gpu: a relocatable ddpo for machines with PyTorch but no
 #                     Swift (static Swift runtime, CUDA loaded at run time; docs/gpu.md)
 #   make smoke-gpu-binary  runs it on the CPU against another torch install, toolchain-free
 SWIFT ?= swift
 
-.PHONY: all setup build test lint fuzz demo pretrain experiments bench fixtures vlm-venv test-vlm gpu-binary smoke-gpu-binary clean
+.PHONY: all setup build test lint fuzz demo pretrain experiments bench fixtures vlm-venv test-vlm test-browser gpu-binary \
+	smoke-gpu-binary clean
 
 all: build
 
@@ -106,6 +108,15 @@ vlm-venv:
 
 test-vlm: vlm-venv
 	scripts/tests/.venv/bin/python -m unittest discover -s scripts/tests -v
+
+# The labelling page (docs/human-labels.md) in Debian's headless Chromium, driven by selenium
+# through Debian's chromedriver: labels every pair a short human-label run publishes, with
+# buttons and keys, and checks the run trained on them (about 25 s on 2 cores after the build).
+# Installs chromium, chromium-driver and scripts/tests/browser/.venv when missing.
+test-browser: setup
+	scripts/tests/browser/make-venv
+	$(SWIFT) build --product ddpo
+	DDPO=.build/debug/ddpo scripts/tests/browser/.venv/bin/python -m unittest discover -s scripts/tests/browser -v
 
 clean:
 	rm -rf .build

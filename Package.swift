@@ -65,6 +65,7 @@ let package = Package(
         .library(name: "Reports", targets: ["Reports"]),
         .library(name: "DiffusionModels", targets: ["DiffusionModels"]),
         .library(name: "Pretraining", targets: ["Pretraining"]),
+        .library(name: "Labelling", targets: ["Labelling"]),
         .executable(name: "ddpo", targets: ["ddpo"])
     ],
     dependencies: [
@@ -73,7 +74,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
-        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2")
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1")
     ],
     targets: [
         .target(
@@ -136,11 +138,19 @@ let package = Package(
             ]),
         // The HTML report of a run and the comparisons of several, read from run folders.
         .target(name: "Reports", dependencies: ["Files", "Torch", "DDPO", "RunLogging"]),
+        // `ddpo label`: the local web page where a person labels pairs of a run's images
+        // (the run's preferences/ folder, read and written through DDPO's PreferenceFolder).
+        .target(
+            name: "Labelling",
+            dependencies: [
+                "DDPO", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio")
+            ]),
         .executableTarget(
             name: "ddpo",
             dependencies: [
-                "DDPO", "DiffusionModels", "ImageCodecs", "Pretraining", "Reports", "Rewards", "RunLogging",
-                "ShapesWorld", "Torch",
+                "DDPO", "DiffusionModels", "ImageCodecs", "Labelling", "Pretraining", "Reports", "Rewards",
+                "RunLogging", "ShapesWorld", "Torch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log")
             ],
@@ -190,6 +200,14 @@ let package = Package(
         ),
         .testTarget(name: "DDPOTests", dependencies: ["DDPO", "ShapesWorld", "RunLogging", "Reports", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "DDPO", "RunLogging", "Torch"]),
+        // Starts the labelling server in-process on a free port and talks to it over HTTP.
+        .testTarget(
+            name: "LabellingTests",
+            dependencies: [
+                "Labelling", "DDPO", "ImageCodecs", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio")
+            ]),
         // Runs the built `ddpo` executable as a user would (`make test` builds it).
         .testTarget(name: "CommandLineTests", dependencies: ["DDPO", "Torch", "TestSupport"]),
         // Seeded mutation fuzzing of every parser of outside input, FUZZ_SECONDS per target (`make fuzz`).

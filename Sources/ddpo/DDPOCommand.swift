@@ -14,7 +14,7 @@ struct DDPOCommand: AsyncParsableCommand {
         subcommands: [
             SampleCommand.self, TrainCommand.self, EvaluateCommand.self, ReportCommand.self,
             PretrainCommand.self, ExperimentCommand.self, CompareCommand.self, ExportCommand.self,
-            ConfigCommand.self
+            ConfigCommand.self, LabelCommand.self
         ])
 
     /// The argument parser's `main`, with three things before it: `--version` reports

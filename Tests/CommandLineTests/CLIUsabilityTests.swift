@@ -151,7 +151,7 @@ final class CLIUsabilityTests: XCTestCase {
 
     /// The commands whose help is checked: all of them.
     private let commandsWithCleanHelp = [
-        "", "sample", "train", "evaluate", "report", "pretrain", "experiment", "compare", "export", "config"
+        "", "sample", "train", "evaluate", "report", "pretrain", "experiment", "compare", "export", "config", "label"
     ]
 
     /// At 80 columns every line of every help fits, and every paragraph is wrapped
