@@ -63,6 +63,46 @@ final class D3POTrainerTests: TinyRunTestCase {
         }
     }
 
+    /// Both pair objectives with everything around them: full fine-tuning, the KL and
+    /// pretraining-loss terms, two tasks updated one after the other, and 2 workers,
+    /// which must not change a bit of the result.
+    func testPairObjectivesTrainMultiTaskFullFineTunesAlikeOnOneOrTwoWorkers() async throws {
+        for algorithm in ["p3o", "d3po"] {
+            var weights: [[[UInt8]]] = []
+            for workers in [1, 2] {
+                let yaml = tinyRunYAML(
+                    name: "\(algorithm)-\(workers)", runs: runs,
+                    [
+                        "use_lora": "false", "workers": "\(workers)", "prompt": nil, "reward": nil,
+                        "sample": "{num_steps: 4, batch_size: 4, num_batches_per_epoch: 1}",
+                        "train": "{algorithm: \(algorithm), batch_size: 2, learning_rate: 1.0e-4, kl_weight: 0.01, "
+                            + "pretrain_loss_weight: 0.5, pretrain_batch_size: 2}",
+                        "tasks": """
+
+                          - name: small
+                            prompt: {name: fixed, prompts: ["a red circle", "a blue square"]}
+                            reward: jpeg_compressibility
+                          - name: large
+                            prompt: {name: fixed, prompts: ["a green triangle"]}
+                            reward: jpeg_incompressibility
+                            weight: 0.5
+                        """
+                    ])
+                let configuration = try TrainingConfiguration.decode(yaml: yaml, overrides: ["epochs=1"])
+                let trainer = try Trainer(configuration: configuration, catalogue: .tests(), logger: logger)
+                let before = trainer.optimizer.parameters.map { $0.tensor.bytes() }
+                let report = try await trainer.runEpoch()
+                XCTAssertEqual(report.tasks.map { $0.update?.optimizerSteps }, [2, 2], algorithm)
+                XCTAssertNotNil(report.scalars["kl_penalty"], algorithm)
+                XCTAssertGreaterThan(report.scalars["pretrain_loss"] ?? 0, 0, algorithm)
+                let after = trainer.optimizer.parameters.map { $0.tensor.bytes() }
+                XCTAssertNotEqual(before, after, "\(algorithm): the UNet moved")
+                weights.append(after)
+            }
+            XCTAssertEqual(weights[0], weights[1], "\(algorithm): 2 workers changed the result")
+        }
+    }
+
     func testDPOSettingsAreChecked() throws {
         for (override, field) in [
             ("train.dpo_beta=0", "train.dpo_beta"), ("train.dpo_clip_range=1", "train.dpo_clip_range"),
