@@ -24,8 +24,9 @@ extension ShapesRecogniser {
     static let evaluationSeedOffset: UInt64 = 0x5EED_0F_E7A1
 
     /// AdamW on batches of new scenes (scene indices step·batchSize ..< (step+1)·batchSize
-    /// of `seed`, so no image is seen twice), then the accuracies on `evaluationCount`
-    /// other scenes. `progress(step, loss)` is called after every step, loss being the
+    /// of `seed`, so no image is seen twice; compositional-world scenes with
+    /// `relations`, see `compositionalLoss`), then the accuracies on `evaluationCount`
+    /// other scenes of the original world. `progress(step, loss)` is called after every step, loss being the
     /// sum of the four heads' cross-entropies. Held-out pairs are included: the
     /// recogniser judges them too.
     @discardableResult
@@ -38,12 +39,20 @@ extension ShapesRecogniser {
             parameters: trainableParameters(),
             configuration: .init(learningRate: learningRate, weightDecay: 1e-4))
         for step in 0..<steps {
-            let batch = ShapesWorld.batch(seed: seed, first: step * batchSize, count: batchSize)
-            let (shape, colour, count, background) = Self.labels(batch.scenes.map(\.description))
-            let logits = self(batch.images)
-            let loss =
-                crossEntropy(logits.shape, shape) + crossEntropy(logits.colour, colour)
-                + crossEntropy(logits.count, count) + crossEntropy(logits.background, background)
+            let loss: Tensor
+            if configuration.relations {
+                // The compositional world (half relation scenes, counts up to four),
+                // which includes scenes of the original kind.
+                let batch = ShapesWorld.compositionalBatch(seed: seed, first: step * batchSize, count: batchSize)
+                loss = compositionalLoss(self(batch.images), RecogniserLabels(batch.scenes.map(\.description)))
+            } else {
+                let batch = ShapesWorld.batch(seed: seed, first: step * batchSize, count: batchSize)
+                let (shape, colour, count, background) = Self.labels(batch.scenes.map(\.description))
+                let logits = self(batch.images)
+                loss =
+                    crossEntropy(logits.shape, shape) + crossEntropy(logits.colour, colour)
+                    + crossEntropy(logits.count, count) + crossEntropy(logits.background, background)
+            }
             optimizer.zeroGrad()
             loss.backward()
             optimizer.update()

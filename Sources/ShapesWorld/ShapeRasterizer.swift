@@ -6,8 +6,24 @@ import Foundation
 enum ShapeRasterizer {
     /// Fills `pixels` (size·size·3 bytes) with `scene`.
     static func draw(_ scene: ShapesScene, size: Int, into pixels: UnsafeMutableBufferPointer<UInt8>) {
+        fill(scene.background, size: size, into: pixels)
+        for shape in scene.shapes {
+            draw(scene.kind, scene.color, at: shape, size: size, into: pixels)
+        }
+    }
+
+    /// Fills `pixels` with a relation scene: the subject first, then the object
+    /// (they never overlap, so the order does not show).
+    static func draw(_ scene: RelationScene, size: Int, into pixels: UnsafeMutableBufferPointer<UInt8>) {
+        fill(scene.background, size: size, into: pixels)
+        draw(scene.subject.kind, scene.subject.color, at: scene.subjectShape, size: size, into: pixels)
+        draw(scene.object.kind, scene.object.color, at: scene.objectShape, size: size, into: pixels)
+    }
+
+    /// Every pixel in the background colour.
+    static func fill(_ background: BackgroundColor, size: Int, into pixels: UnsafeMutableBufferPointer<UInt8>) {
         precondition(pixels.count == size * size * 3, "ShapeRasterizer: buffer does not hold \(size)×\(size) RGB")
-        let (br, bg, bb) = scene.background.rgb
+        let (br, bg, bb) = background.rgb
         var offset = 0
         while offset < pixels.count {
             pixels[offset] = br
@@ -15,32 +31,37 @@ enum ShapeRasterizer {
             pixels[offset + 2] = bb
             offset += 3
         }
-        let (r, g, b) = scene.color.rgb
+    }
+
+    /// One shape of `kind` in `color` over whatever is drawn already.
+    static func draw(
+        _ kind: ShapeKind, _ color: ShapeColor, at shape: ShapesScene.PlacedShape, size: Int,
+        into pixels: UnsafeMutableBufferPointer<UInt8>
+    ) {
+        let (r, g, b) = color.rgb
         let scale = Double(size) / 64
-        for shape in scene.shapes {
-            let cx = shape.centerX * scale
-            let cy = shape.centerY * scale
-            let radius = shape.radius * scale
-            let polygon = outline(scene.kind, cx: cx, cy: cy, radius: radius)
-            let x0 = max(0, Int((cx - radius).rounded(.down)))
-            let x1 = min(size - 1, Int((cx + radius).rounded(.up)))
-            let y0 = max(0, Int((cy - radius).rounded(.down)))
-            let y1 = min(size - 1, Int((cy + radius).rounded(.up)))
-            guard x0 <= x1, y0 <= y1 else { continue }
-            for y in y0...y1 {
-                let py = Double(y) + 0.5
-                for x in x0...x1 {
-                    let px = Double(x) + 0.5
-                    let inside =
-                        polygon.isEmpty
-                        ? (px - cx) * (px - cx) + (py - cy) * (py - cy) <= radius * radius
-                        : contains(polygon, px, py)
-                    if inside {
-                        let p = (y * size + x) * 3
-                        pixels[p] = r
-                        pixels[p + 1] = g
-                        pixels[p + 2] = b
-                    }
+        let cx = shape.centerX * scale
+        let cy = shape.centerY * scale
+        let radius = shape.radius * scale
+        let polygon = outline(kind, cx: cx, cy: cy, radius: radius)
+        let x0 = max(0, Int((cx - radius).rounded(.down)))
+        let x1 = min(size - 1, Int((cx + radius).rounded(.up)))
+        let y0 = max(0, Int((cy - radius).rounded(.down)))
+        let y1 = min(size - 1, Int((cy + radius).rounded(.up)))
+        guard x0 <= x1, y0 <= y1 else { return }
+        for y in y0...y1 {
+            let py = Double(y) + 0.5
+            for x in x0...x1 {
+                let px = Double(x) + 0.5
+                let inside =
+                    polygon.isEmpty
+                    ? (px - cx) * (px - cx) + (py - cy) * (py - cy) <= radius * radius
+                    : contains(polygon, px, py)
+                if inside {
+                    let p = (y * size + x) * 3
+                    pixels[p] = r
+                    pixels[p + 1] = g
+                    pixels[p + 2] = b
                 }
             }
         }

@@ -59,10 +59,16 @@ public final class ShapesAlignmentReward: Reward, @unchecked Sendable {
     }
 
     /// The work of `score`, on the calling thread.
+    /// A recogniser with `relations` judges compositional captions
+    /// (`scoreCompositionally`); the original one judges exactly as it always has.
     public func scoreSynchronously(_ input: RewardInput) throws -> RewardBatch {
+        if recogniser.configuration.relations { return try scoreCompositionally(input) }
         var descriptions: [ShapesScene.Description] = []
         for (index, prompt) in input.prompts.enumerated() {
             guard let description = ShapesWorld.parse(caption: prompt) else {
+                if ShapesWorld.parseCompositional(caption: prompt) != nil {
+                    throw ShapesWorldError.needsRelationsRecogniser(reward: name, index: index, prompt: prompt)
+                }
                 throw ShapesWorldError.notAWorldCaption(reward: name, index: index, prompt: prompt)
             }
             descriptions.append(description)
@@ -99,12 +105,17 @@ public final class ShapesAlignmentReward: Reward, @unchecked Sendable {
 public enum ShapesWorldError: Error, CustomStringConvertible, Equatable {
     /// A prompt that is not one of the world's captions (so nothing to check it against).
     case notAWorldCaption(reward: String, index: Int, prompt: String)
+    /// A compositional-world caption given to a recogniser without relation heads.
+    case needsRelationsRecogniser(reward: String, index: Int, prompt: String)
 
     public var description: String {
         switch self {
         case .notAWorldCaption(let reward, let index, let prompt):
             return "reward \(reward): prompt \(index) \"\(prompt)\" is not a shapes-world caption"
                 + " (expected e.g. \"a red circle on a white background\")"
+        case .needsRelationsRecogniser(let reward, let index, let prompt):
+            return "reward \(reward): prompt \(index) \"\(prompt)\" is a compositional-world caption, which this"
+                + " recogniser cannot judge (it has no relation heads: train one with relations: true)"
         }
     }
 }

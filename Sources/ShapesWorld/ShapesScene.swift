@@ -1,6 +1,7 @@
 import ImageCodecs
 
-/// One scene of the world: `count` shapes of one kind and colour on a background.
+/// One scene of the world: `count` shapes of one kind and colour on a background
+/// (1–3 in the original world, up to 4 in the compositional one).
 public struct ShapesScene: Equatable, Sendable {
     /// What a caption says about a scene (everything but the placement).
     public struct Description: Hashable, Sendable {
@@ -10,7 +11,7 @@ public struct ShapesScene: Equatable, Sendable {
         public var background: BackgroundColor
 
         public init(kind: ShapeKind, color: ShapeColor, count: Int, background: BackgroundColor) {
-            precondition((1...3).contains(count), "ShapesScene.Description: count must be 1...3, got \(count)")
+            precondition((1...4).contains(count), "ShapesScene.Description: count must be 1...4, got \(count)")
             self.kind = kind
             self.color = color
             self.count = count
@@ -53,7 +54,7 @@ public struct ShapesScene: Equatable, Sendable {
     public var shapes: [PlacedShape]
 
     public init(kind: ShapeKind, color: ShapeColor, background: BackgroundColor, shapes: [PlacedShape]) {
-        precondition((1...3).contains(shapes.count), "ShapesScene: 1...3 shapes, got \(shapes.count)")
+        precondition((1...4).contains(shapes.count), "ShapesScene: 1...4 shapes, got \(shapes.count)")
         self.kind = kind
         self.color = color
         self.background = background

@@ -2,7 +2,8 @@ import Torch
 
 /// The tiny synthetic world the bundled model learns: one to three shapes of one
 /// kind and colour on a plain background, with a caption that says exactly that.
-/// Every scene is a pure function of (seed, index).
+/// Every scene is a pure function of (seed, index). The compositional world
+/// (ShapesWorld+Relations.swift) adds four shapes and two-object relations.
 public enum ShapesWorld {
     /// Four of the 24 shape-colour pairs, one per kind and colour all different,
     /// kept out of pretraining so DDPO's generalisation to them can be measured.
@@ -19,7 +20,10 @@ public enum ShapesWorld {
         switch count {
         case 1: return 10...22
         case 2: return 8...15
-        default: return 7...12
+        case 3: return 7...12
+        // Four shapes of up to 12 px would often leave no room for the fourth and
+        // fall back to shrinking; a smaller range keeps them apart at the first tries.
+        default: return 6...10
         }
     }
 

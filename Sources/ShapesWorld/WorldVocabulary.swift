@@ -50,13 +50,14 @@ public struct ShapeColorPair: Hashable, Sendable {
     }
 }
 
-/// The caption word for a count of 1...3 ("a" itself is chosen by the caption, see
-/// `ShapesScene.Description.caption`).
+/// The caption word for a count of 1...4 ("a" itself is chosen by the caption, see
+/// `ShapesScene.Description.caption`; four occurs only in the compositional world).
 func countWord(_ count: Int) -> String {
     switch count {
     case 1: return "one"
     case 2: return "two"
     case 3: return "three"
-    default: preconditionFailure("ShapesWorld: count must be 1...3, got \(count)")
+    case 4: return "four"
+    default: preconditionFailure("ShapesWorld: count must be 1...4, got \(count)")
     }
 }

@@ -81,7 +81,7 @@ final class CLIUsabilityTests: XCTestCase {
             evaluate + ["--prompts", "shapes_held", "--reward", "jpeg_compressibility"],
             [
                 "--prompts 'shapes_held' is neither a file nor a prompt set; did you mean 'shapes_held_out'?",
-                "(prompt sets: simple_animals, imagenet_animals, shapes, shapes_held_out, shapes_all)"
+                "(prompt sets: simple_animals, imagenet_animals, shapes, shapes_held_out, shapes_all, shapes_relations,"
             ])
         try assertFails(
             evaluate + ["--prompts", "shapes", "--reward", "jpeg_compresibility"],

@@ -43,7 +43,8 @@ final class RegularisationConfigurationTests: XCTestCase {
         let data = assertConfigurationError(field: "train.pretrain_data") {
             try laion.validate(knownRewards: testRewardNames)
         }
-        XCTAssertEqual(data?.message, "unknown pretraining data 'laion' (valid: shapes_world)")
+        XCTAssertEqual(
+            data?.message, "unknown pretraining data 'laion' (valid: shapes_compositional_world, shapes_world)")
         let none = assertConfigurationError(field: "train.pretrain_data") { try laion.validate(catalogue: .standard) }
         XCTAssertEqual(none?.message, "unknown pretraining data 'laion' (valid: none registered)")
         laion.train.pretrainLossWeight = 0
