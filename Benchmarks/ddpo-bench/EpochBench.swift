@@ -47,6 +47,9 @@ struct EpochBench: AsyncParsableCommand {
     @Option(help: "Micro-batches accumulated per optimizer step (each over every trained timestep).")
     var accumulation: Int = 2
 
+    @Flag(help: "Checkpoint the UNet's layers in the policy update (train.gradient_checkpointing).")
+    var gradientCheckpointing = false
+
     @Option(help: "Untimed epochs first (allocator, kernel selection, lazy initialisation).")
     var warmup: Int = 1
 
@@ -80,7 +83,7 @@ struct EpochBench: AsyncParsableCommand {
             prompt: simple_animals
             reward: jpeg_compressibility
             sample: {num_steps: \(steps), eta: 1.0, guidance_scale: 5.0, batch_size: \(sampleBatch), num_batches_per_epoch: \(sampleBatches)}
-            train: {algorithm: ddpo_is, batch_size: \(trainBatch), gradient_accumulation_steps: \(accumulation), learning_rate: \(learningRate), clip_range: 1.0e-4, num_inner_epochs: 1, timestep_fraction: 1.0}
+            train: {algorithm: ddpo_is, batch_size: \(trainBatch), gradient_accumulation_steps: \(accumulation), learning_rate: \(learningRate), clip_range: 1.0e-4, num_inner_epochs: 1, timestep_fraction: 1.0, gradient_checkpointing: \(gradientCheckpointing)}
             advantages: {strategy: batch}
             lora: {rank: 4, alpha: 4}
             """
@@ -95,9 +98,14 @@ struct EpochBench: AsyncParsableCommand {
             logger: Logger(label: "bench"))
         let loadSeconds = seconds(since: processStart)
         for _ in 0..<warmup { _ = try await trainer.runEpoch() }
+        // The timed epochs' own high-water mark: loading the weights (file and tensors
+        // both resident for a moment) can set the process's peak above the epoch's.
+        let residentBeforeEpochs = processStatusMebibytes("VmRSS")
+        resetPeakRSS()
         var epochSeconds: [Double] = []
         var sampling: [Double] = []
         var training: [Double] = []
+        var trainingSeconds: [Double] = []
         var rewardSeconds: [Double] = []
         var allReduce: [Double] = []
         var collectives: [Double] = []
@@ -109,6 +117,7 @@ struct EpochBench: AsyncParsableCommand {
             sampling.append(samples / report.samplingSeconds)
             // Every sample is trained at every step (timestep_fraction 1, one inner epoch).
             training.append(samples * Double(steps) / report.trainingSeconds)
+            trainingSeconds.append(report.trainingSeconds)
             rewardSeconds.append(report.rewardWaitSeconds)
             allReduce.append(report.gradientAllReduceSeconds ?? 0)
             collectives.append(report.collectiveSeconds ?? 0)
@@ -119,13 +128,40 @@ struct EpochBench: AsyncParsableCommand {
             "sampling_images_per_s": median(sampling), "train_timesteps_per_s": median(training),
             "epoch_s": median(epochSeconds), "reward_wait_s": median(rewardSeconds), "load_s": loadSeconds,
             "peak_rss_mib": peakRSSMebibytes(), "process_s": seconds(since: processStart),
+            "rss_before_epochs_mib": residentBeforeEpochs ?? -1,
+            "epochs_peak_rss_mib": processStatusMebibytes("VmHWM") ?? -1,
             "ranks": dataParallel.worldSize, "gradient_allreduce_s": median(allReduce),
-            "collectives_s": median(collectives),
+            "collectives_s": median(collectives), "gradient_checkpointing": gradientCheckpointing,
+            "train_s": median(trainingSeconds),
             "libtorch": Runtime.version
         ]
         let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .withoutEscapingSlashes])
         print(String(decoding: data, as: UTF8.self))
     }
+}
+
+/// A memory line of /proc/self/status ("VmRSS", "VmHWM") in MiB; nil where there is none.
+/// (Read with stdio: Foundation sizes a file by its length, which is 0 under /proc.)
+func processStatusMebibytes(_ field: String) -> Double? {
+    guard let file = fopen("/proc/self/status", "r") else { return nil }
+    defer { fclose(file) }
+    var buffer = [CChar](repeating: 0, count: 256)
+    while fgets(&buffer, Int32(buffer.count), file) != nil {
+        let line = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard line.hasPrefix("\(field):") else { continue }
+        let kibibytes = line.dropFirst(field.count + 1).split(whereSeparator: \.isWhitespace).first
+            .flatMap { Double($0) }
+        return kibibytes.map { $0 / 1024 }
+    }
+    return nil
+}
+
+/// Resets the kernel's high-water mark of this process's resident set (VmHWM; Linux,
+/// `echo 5 > /proc/self/clear_refs`), so that it measures from here on.
+func resetPeakRSS() {
+    guard let file = fopen("/proc/self/clear_refs", "w") else { return }
+    fputs("5", file)
+    fclose(file)
 }
 
 /// This process's peak resident set size (getrusage's ru_maxrss, KiB on Linux), in MiB.

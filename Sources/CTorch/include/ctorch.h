@@ -208,6 +208,23 @@ int tt_autograd_grad(const tt_tensor *outputs, const tt_tensor *grad_outputs /* 
                      int noutputs, const tt_tensor *inputs, int ninputs, bool retain_graph,
                      tt_tensor *out);
 
+// ---- gradient checkpointing (checkpoint.cpp) ----------------------------------
+// The body of a checkpointed computation: it gets ninputs NEW handles (it owns and
+// frees them) and returns a malloc'd array of *noutputs NEW handles, which the shim
+// frees (the handles and the array); it must not fail (an undefined output is an error).
+typedef tt_tensor *(*tt_checkpoint_body)(void *context, tt_tensor *inputs, int ninputs, int *noutputs);
+// torch.utils.checkpoint on a custom autograd Function: runs body(inputs) without
+// recording, keeping only the inputs and parameters; the backward runs body again on
+// detached inputs with grad mode (and the forward's autocast settings) on, and returns
+// torch.autograd.grad of its outputs with respect to the inputs and parameters that
+// require grad. `parameters` are the trainable weights the body uses: inputs of the
+// node, so their gradients reach backward() and autograd.grad alike. release(context)
+// is called exactly once, when the graph no longer needs the body (or at once on
+// failure). Writes a malloc'd array (freed by the caller with free()) of *noutputs new
+// handles to *outputs.
+int tt_checkpoint(tt_checkpoint_body body, void *context, void (*release)(void *context), const tt_tensor *inputs,
+                  int ninputs, const tt_tensor *parameters, int nparameters, tt_tensor **outputs, int *noutputs);
+
 // ---- random generators ------------------------------------------------------
 void tt_manual_seed(uint64_t seed);             // every device's default generator
 tt_generator tt_generator_new(uint64_t seed, int device);

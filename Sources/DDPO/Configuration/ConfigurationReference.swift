@@ -137,6 +137,10 @@ public enum ConfigurationReference {
         Entry("train.pretrain_data", "the data of the pretraining loss (the shapes world registers shapes_world)"),
         Entry("train.pretrain_batch_size", "images per pretraining-loss batch"),
         Entry(
+            "train.gradient_checkpointing",
+            "recompute the UNet's activations in the policy update's backward pass instead of keeping them: "
+                + "less memory, one more forward pass, the same training"),
+        Entry(
             "advantages.strategy",
             "per_prompt (DDPO's per-prompt statistics), batch (whole-batch normalisation) or group (group_size samples per prompt)"
         ),

@@ -66,6 +66,12 @@ extension TrainingConfiguration {
         /// `pretrain_batch_size`: images per pretraining-loss batch (one fresh
         /// batch per optimizer step). Default 8.
         public var pretrainBatchSize: Int
+        /// `gradient_checkpointing`: during the policy update, the UNet keeps only the
+        /// inputs of each ResNet block, transformer and upsampler and recomputes their
+        /// activations in the backward pass (`UNet2DConditionModel.gradientCheckpointing`):
+        /// less activation memory for about one more UNet forward pass per micro-batch,
+        /// bitwise the same training. Sampling is unaffected. Default false.
+        public var gradientCheckpointing: Bool
 
         public init(
             algorithm: TrainingAlgorithm = .ddpoIS, batchSize: Int = 1, learningRate: Double = 3e-4,
@@ -78,7 +84,8 @@ extension TrainingConfiguration {
             rwrPercentile: Double = SparseRewardWeightedRegression.defaultPercentile, klWeight: Double = 0,
             pretrainLossWeight: Double = 0, pretrainData: String = "shapes_world",
             pretrainBatchSize: Int = 8, p3oClipping: P3OObjective.Clipping = .separate,
-            dpoBeta: Double = D3POObjective.defaultBeta, dpoClipRange: Double = D3POObjective.defaultClipRange
+            dpoBeta: Double = D3POObjective.defaultBeta, dpoClipRange: Double = D3POObjective.defaultClipRange,
+            gradientCheckpointing: Bool = false
         ) {
             self.algorithm = algorithm
             self.batchSize = batchSize
@@ -103,6 +110,7 @@ extension TrainingConfiguration {
             self.pretrainLossWeight = pretrainLossWeight
             self.pretrainData = pretrainData
             self.pretrainBatchSize = pretrainBatchSize
+            self.gradientCheckpointing = gradientCheckpointing
         }
 
         /// Steps of each trajectory trained on: floor(numSteps × timestep_fraction),
@@ -138,6 +146,7 @@ extension TrainingConfiguration.Train: Codable {
         case pretrainLossWeight = "pretrain_loss_weight"
         case pretrainData = "pretrain_data"
         case pretrainBatchSize = "pretrain_batch_size"
+        case gradientCheckpointing = "gradient_checkpointing"
     }
 
     public init(from decoder: Decoder) throws {
@@ -166,5 +175,6 @@ extension TrainingConfiguration.Train: Codable {
         pretrainLossWeight = try c.value(.pretrainLossWeight, default: d.pretrainLossWeight)
         pretrainData = try c.value(.pretrainData, default: d.pretrainData)
         pretrainBatchSize = try c.value(.pretrainBatchSize, default: d.pretrainBatchSize)
+        gradientCheckpointing = try c.value(.gradientCheckpointing, default: d.gradientCheckpointing)
     }
 }

@@ -76,6 +76,12 @@ public struct PolicyUpdate {
         let totalMicro = plan.count
         let weights = regressionWeights(samples)
         let parameters = optimizer.parameters.map(\.tensor)
+        // `train.gradient_checkpointing` for this update's differentiated forward passes
+        // only (sampling runs without grad, where it has no effect anyway).
+        let unet = sampler.model.unet
+        let wasCheckpointing = unet.gradientCheckpointing
+        unet.gradientCheckpointing = train.gradientCheckpointing
+        defer { unet.gradientCheckpointing = wasCheckpointing }
         var epoch = UpdateSums()
         var steps: [UpdateSums] = []
         optimizer.zeroGrad()

@@ -50,6 +50,15 @@ public final class ResnetBlock2D: Module {
     /// (each block applies its own SiLU, as diffusers does), required exactly when the
     /// block has a time projection.
     public func callAsFunction(_ input: Tensor, timeEmbedding: Tensor? = nil) -> Tensor {
+        forward(input, shortcutInput: input, timeEmbedding: timeEmbedding)
+    }
+
+    /// The block with the two uses of its input given apart (the same values): `input`
+    /// for the main path, `shortcutInput` for the shortcut. Gradient checkpointing passes
+    /// them as two inputs of its autograd node, so that their gradients are added one
+    /// after the other, in autograd's order without checkpointing, to the gradient the
+    /// input also gets from elsewhere (a skip connection): see UNet/GradientCheckpointing.swift.
+    func forward(_ input: Tensor, shortcutInput: Tensor, timeEmbedding: Tensor?) -> Tensor {
         var hidden = conv1(norm1(input).silu())
         if let timeEmbeddingProjection {
             guard let timeEmbedding else {
@@ -59,7 +68,7 @@ public final class ResnetBlock2D: Module {
             hidden = hidden + timeEmbeddingProjection(timeEmbedding.silu()).unsqueezed(-1).unsqueezed(-1)
         }
         hidden = conv2(dropout(norm2(hidden).silu()))
-        let shortcut = convShortcut.map { $0(input) } ?? input
+        let shortcut = convShortcut.map { $0(shortcutInput) } ?? shortcutInput
         let output = shortcut + hidden
         // Dividing by 1 is exact; skipping it saves a pass over the tensor.
         return outputScaleFactor == 1 ? output : output / outputScaleFactor

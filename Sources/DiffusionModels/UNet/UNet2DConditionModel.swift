@@ -19,6 +19,14 @@ public final class UNet2DConditionModel: Module {
     @Child(key: "conv_norm_out") public var convNormOut: GroupNorm
     @Child(key: "conv_out") public var convOut: Conv2d
 
+    /// Gradient checkpointing (diffusers' `enable_gradient_checkpointing`): with grad
+    /// mode on, each ResNet block, transformer and upsampler of the down, mid and up
+    /// blocks keeps only its inputs, and the backward recomputes its activations
+    /// (`Torch.checkpointed`): less memory for one more forward pass of those layers,
+    /// bitwise the same gradients. No effect with grad mode off (sampling). Default
+    /// false; DDPO's policy update sets it from `train.gradient_checkpointing` while it runs.
+    public var gradientCheckpointing = false
+
     /// Builds the model with the current `withParameterInitialization` scope (random
     /// values by default; `load(directory:)` builds it uninitialised and fills it).
     /// Throws `UnsupportedConfigurationError` for configurations we cannot build.
@@ -112,11 +120,15 @@ public final class UNet2DConditionModel: Module {
         var x = convIn(input)
         var skips = [x]
         for block in downBlocks {
-            let result = block(x, timeEmbedding: embedding, encoderHiddenStates: encoderHiddenStates)
+            let result = block(
+                x, timeEmbedding: embedding, encoderHiddenStates: encoderHiddenStates,
+                gradientCheckpointing: gradientCheckpointing)
             x = result.output
             skips += result.skips
         }
-        x = midBlock(x, timeEmbedding: embedding, encoderHiddenStates: encoderHiddenStates)
+        x = midBlock(
+            x, timeEmbedding: embedding, encoderHiddenStates: encoderHiddenStates,
+            gradientCheckpointing: gradientCheckpointing)
         for block in upBlocks {
             let count = block.resnets.count
             let blockSkips = Array(skips.suffix(count))
@@ -126,7 +138,8 @@ public final class UNet2DConditionModel: Module {
             let upsampleSize = skips.last.map { (height: $0.size(2), width: $0.size(3)) }
             x = block(
                 x, skips: blockSkips, timeEmbedding: embedding, encoderHiddenStates: encoderHiddenStates,
-                upsampleSize: block.upsamplers == nil ? nil : upsampleSize)
+                upsampleSize: block.upsamplers == nil ? nil : upsampleSize,
+                gradientCheckpointing: gradientCheckpointing)
         }
         return convOut(convNormOut(x).silu())
     }

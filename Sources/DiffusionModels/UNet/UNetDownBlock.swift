@@ -36,16 +36,18 @@ public final class UNetDownBlock: Module {
     }
 
     /// Returns the block's output and the states the up path takes as skip connections:
-    /// the output of every layer, then the downsampled output.
-    public func callAsFunction(_ hiddenStates: Tensor, timeEmbedding: Tensor, encoderHiddenStates: Tensor)
-        -> (output: Tensor, skips: [Tensor])
-    {
+    /// the output of every layer, then the downsampled output. `gradientCheckpointing`
+    /// checkpoints each ResNet block and transformer (see `UNet2DConditionModel.gradientCheckpointing`).
+    public func callAsFunction(
+        _ hiddenStates: Tensor, timeEmbedding: Tensor, encoderHiddenStates: Tensor,
+        gradientCheckpointing: Bool = false
+    ) -> (output: Tensor, skips: [Tensor]) {
         var x = hiddenStates
         var skips: [Tensor] = []
         for (index, resnet) in resnets.enumerated() {
-            x = resnet(x, timeEmbedding: timeEmbedding)
+            x = resnet(x, timeEmbedding: timeEmbedding, checkpointing: gradientCheckpointing)
             if let attentions {
-                x = attentions[index](x, context: encoderHiddenStates)
+                x = attentions[index](x, context: encoderHiddenStates, checkpointing: gradientCheckpointing)
             }
             skips.append(x)
         }

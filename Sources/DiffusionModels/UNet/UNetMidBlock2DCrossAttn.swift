@@ -24,11 +24,16 @@ public final class UNetMidBlock2DCrossAttn: Module {
         ]
     }
 
-    public func callAsFunction(_ hiddenStates: Tensor, timeEmbedding: Tensor, encoderHiddenStates: Tensor) -> Tensor {
-        var x = resnets[0](hiddenStates, timeEmbedding: timeEmbedding)
+    /// `gradientCheckpointing` checkpoints each ResNet block and transformer (see
+    /// `UNet2DConditionModel.gradientCheckpointing`).
+    public func callAsFunction(
+        _ hiddenStates: Tensor, timeEmbedding: Tensor, encoderHiddenStates: Tensor,
+        gradientCheckpointing: Bool = false
+    ) -> Tensor {
+        var x = resnets[0](hiddenStates, timeEmbedding: timeEmbedding, checkpointing: gradientCheckpointing)
         for (attention, resnet) in zip(attentions, resnets.dropFirst()) {
-            x = attention(x, context: encoderHiddenStates)
-            x = resnet(x, timeEmbedding: timeEmbedding)
+            x = attention(x, context: encoderHiddenStates, checkpointing: gradientCheckpointing)
+            x = resnet(x, timeEmbedding: timeEmbedding, checkpointing: gradientCheckpointing)
         }
         return x
     }

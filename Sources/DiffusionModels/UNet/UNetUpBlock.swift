@@ -44,21 +44,24 @@ public final class UNetUpBlock: Module {
     ///   - skips: this block's skip connections in down-path order (`resnets.count` of
     ///     them); the first layer takes the last.
     ///   - upsampleSize: spatial size after upsampling (that of the next skip connection).
+    ///   - gradientCheckpointing: checkpoint each ResNet block, transformer and the
+    ///     upsampler (see `UNet2DConditionModel.gradientCheckpointing`).
     public func callAsFunction(
         _ hiddenStates: Tensor, skips: [Tensor], timeEmbedding: Tensor,
-        encoderHiddenStates: Tensor, upsampleSize: (height: Int, width: Int)?
+        encoderHiddenStates: Tensor, upsampleSize: (height: Int, width: Int)?,
+        gradientCheckpointing: Bool = false
     ) -> Tensor {
         precondition(skips.count == resnets.count, "UNetUpBlock: \(skips.count) skips for \(resnets.count) layers")
         var x = hiddenStates
         for (index, resnet) in resnets.enumerated() {
             x = Tensor.cat([x, skips[skips.count - 1 - index]], dim: 1)
-            x = resnet(x, timeEmbedding: timeEmbedding)
+            x = resnet(x, timeEmbedding: timeEmbedding, checkpointing: gradientCheckpointing)
             if let attentions {
-                x = attentions[index](x, context: encoderHiddenStates)
+                x = attentions[index](x, context: encoderHiddenStates, checkpointing: gradientCheckpointing)
             }
         }
         if let upsampler = upsamplers?.first {
-            x = upsampler(x, outputSize: upsampleSize)
+            x = upsampler(x, outputSize: upsampleSize, checkpointing: gradientCheckpointing)
         }
         return x
     }
