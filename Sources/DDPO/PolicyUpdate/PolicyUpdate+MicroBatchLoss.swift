@@ -82,11 +82,7 @@ extension PolicyUpdate {
             policyStep = step
             let pairCount = sampleIndices.count / 2
             let oldLogProbs = storedLogProbabilities(samples, microBatch)
-            let advantages = Tensor(
-                stride(from: 0, to: sampleIndices.count, by: 2).map {
-                    Float(samples.advantages[sampleIndices[$0]])
-                }
-            ).to(device: device)
+            let advantages = firstOfEachPair(samples.advantages, sampleIndices).to(device: device)
             let p3o = P3OObjective(clipRange: train.clipRange, clipping: train.p3oClipping).evaluate(
                 newLogProbs: step.logProbability.reshaped([pairCount, 2]),
                 oldLogProbs: oldLogProbs.reshaped([pairCount, 2]), advantages: advantages)
@@ -97,11 +93,7 @@ extension PolicyUpdate {
             policyStep = step
             guard let reference else { preconditionFailure("PolicyUpdate: d3po without the reference's steps") }
             let pairCount = sampleIndices.count / 2
-            let preferences = Tensor(
-                stride(from: 0, to: sampleIndices.count, by: 2).map {
-                    Float(samples.advantages[sampleIndices[$0]])
-                }
-            ).to(device: device)
+            let preferences = firstOfEachPair(samples.advantages, sampleIndices).to(device: device)
             let d3po = D3POObjective(beta: train.dpoBeta, clipRange: train.dpoClipRange).evaluate(
                 logProbs: step.logProbability.reshaped([pairCount, 2]),
                 referenceLogProbs: reference.logProbability.reshaped([pairCount, 2]), preferences: preferences)
@@ -142,6 +134,12 @@ extension PolicyUpdate {
             standardDeviation: step.standardDeviation
         ).mean()
         return result
+    }
+
+    /// The value of each pair's first sample, [P]: a pair stores +A (p3o) or +h (d3po)
+    /// on its first sample and the negation on its second.
+    private func firstOfEachPair(_ values: [Double], _ sampleIndices: [Int]) -> Tensor {
+        Tensor(stride(from: 0, to: sampleIndices.count, by: 2).map { Float(values[sampleIndices[$0]]) })
     }
 
     /// The log-probabilities recorded at sampling time of the micro-batch's samples,
