@@ -186,9 +186,7 @@ extension TrainingTask {
     /// Per sample of consecutive pairs: A for the first, −A for the second, A from
     /// `P3OObjective.pairAdvantages` of the pairs' rewards.
     static func pairAdvantages(_ rewards: [Double], clip: Double) -> [Double] {
-        precondition(rewards.count % 2 == 0, "TrainingTask: \(rewards.count) rewards do not form pairs")
-        let first = stride(from: 0, to: rewards.count, by: 2).map { rewards[$0] }
-        let second = stride(from: 1, to: rewards.count, by: 2).map { rewards[$0] }
+        let (first, second) = splitPairs(rewards)
         return P3OObjective.pairAdvantages(first: first, second: second, clip: clip).flatMap { [$0, -$0] }
     }
 
@@ -196,10 +194,17 @@ extension TrainingTask {
     /// when the first has the larger reward, −1 when the second has, 0 when equal
     /// (`D3POObjective.preferences`).
     static func pairPreferences(_ rewards: [Double]) -> [Double] {
-        precondition(rewards.count % 2 == 0, "TrainingTask: \(rewards.count) rewards do not form pairs")
-        let first = stride(from: 0, to: rewards.count, by: 2).map { rewards[$0] }
-        let second = stride(from: 1, to: rewards.count, by: 2).map { rewards[$0] }
+        let (first, second) = splitPairs(rewards)
         return D3POObjective.preferences(first: first, second: second).flatMap { [$0, -$0] }
+    }
+
+    /// The rewards of consecutive pairs' first samples (2k) and second samples (2k + 1).
+    private static func splitPairs(_ rewards: [Double]) -> (first: [Double], second: [Double]) {
+        precondition(rewards.count % 2 == 0, "TrainingTask: \(rewards.count) rewards do not form pairs")
+        return (
+            stride(from: 0, to: rewards.count, by: 2).map { rewards[$0] },
+            stride(from: 1, to: rewards.count, by: 2).map { rewards[$0] }
+        )
     }
 }
 
