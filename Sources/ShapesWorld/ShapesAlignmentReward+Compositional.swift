@@ -2,7 +2,8 @@ import Rewards
 
 /// `shapes_alignment` with a recogniser that has relation heads: any caption of the
 /// compositional world, judged as the product of the probabilities of every part
-/// of it, for the same reasons as the original four-part product.
+/// of it, for the same reasons as the original four-part product (or, with
+/// `combine: mean`, their mean).
 ///
 /// The parts: `shape` and `colour` (the first object in reading order: the left or
 /// upper one), `second_shape` and `second_colour` (the other one; for a one-kind
@@ -33,17 +34,19 @@ extension ShapesAlignmentReward {
             ("second_colour", labels.secondColour), ("axis", labels.axis)
         ]
         var info = Array(repeating: [String: Double](), count: input.count)
-        var rewards = Array(repeating: 1.0, count: input.count)
+        var rewards = Array(repeating: 0.0, count: input.count)
         for i in 0..<input.count {
             var allMatch = true
+            var chosen: [Double] = []
             for (part, truths) in parts {
                 guard let truth = truths[i], let row = p[part]?[i] else { continue }
                 let matches = argmax(row) == truth
-                rewards[i] *= row[truth]
+                chosen.append(row[truth])
                 info[i]["p_\(part)"] = row[truth]
                 info[i]["match_\(part)"] = matches ? 1 : 0
                 allMatch = allMatch && matches
             }
+            rewards[i] = combination.combine(chosen)
             info[i]["match_all"] = allMatch ? 1 : 0
             if case .relation = captions[i] {
                 let relationParts = ["shape", "colour", "second_shape", "second_colour", "axis"]

@@ -13,6 +13,14 @@ import Torch
 /// for a right shape, colour and background on the wrong count). It is also smooth,
 /// unlike the argmax match, so DDPO sees progress before the answer flips.
 ///
+/// With the option `combine: mean` the reward is instead the mean of the parts'
+/// probabilities: partial credit, the share of the caption drawn right. Where the
+/// model starts far from the ceiling (the compositional world's relations, about 4 %
+/// right) nearly every product is close to 0, so the differences within a group of
+/// samples are the recogniser's noise on tiny numbers, which group normalisation
+/// blows up to ±1 advantages; the mean still tells a sample with the objects in the
+/// right order from one without.
+///
 /// Info per sample: each head's probability (`p_shape`, `p_colour`, `p_count`,
 /// `p_background`) and whether its argmax matches the caption (`match_*`, 1 or 0,
 /// and `match_all`).
@@ -24,23 +32,53 @@ public final class ShapesAlignmentReward: Reward, @unchecked Sendable {
     public static let registryName = "shapes_alignment"
     /// The option naming the folder that `ShapesRecogniser.save(to:)` wrote.
     public static let recogniserOption = "recogniser"
+    /// The option choosing how the parts' probabilities make the reward.
+    public static let combineOption = "combine"
+
+    /// How the probabilities of a caption's parts make one reward.
+    public enum PartCombination: String, CaseIterable, Sendable {
+        /// The probability that every part is right (heads taken as independent).
+        case product
+        /// The mean of the parts' probabilities: the expected share of parts right.
+        case mean
+
+        func combine(_ probabilities: [Double]) -> Double {
+            switch self {
+            case .product: probabilities.reduce(1, *)
+            case .mean: probabilities.isEmpty ? 0 : probabilities.reduce(0, +) / Double(probabilities.count)
+            }
+        }
+    }
 
     public let recogniser: ShapesRecogniser
+    public let combination: PartCombination
 
-    public init(recogniser: ShapesRecogniser) {
+    public init(recogniser: ShapesRecogniser, combination: PartCombination = .product) {
         recogniser.eval()
         self.recogniser = recogniser
+        self.combination = combination
     }
 
     public var name: String { Self.registryName }
     public var unit: String { "probability" }
-    public var axisLabel: String { "reward (probability all four attributes right, 0–1)" }
+    public var axisLabel: String {
+        switch combination {
+        case .product: "reward (probability every part of the caption is right, 0–1)"
+        case .mean: "reward (mean probability of the caption's parts, 0–1)"
+        }
+    }
     public var usesLibtorch: Bool { true }
 
-    /// Adds `shapes_alignment` with the option `recogniser` (a folder path); when
-    /// `defaultRecogniser` is given, the option may be left out.
+    /// Adds `shapes_alignment` with the options `recogniser` (a folder path; when
+    /// `defaultRecogniser` is given, it may be left out) and `combine` (`product`, the
+    /// default, or `mean`).
     public static func register(in registry: inout RewardRegistry, defaultRecogniser: String? = nil) {
-        registry.register(registryName, options: [recogniserOption]) { options in
+        registry.register(registryName, options: [recogniserOption, combineOption]) { options in
+            let combination =
+                try PartCombination(
+                    rawValue: options.choice(
+                        combineOption, PartCombination.allCases.map(\.rawValue),
+                        default: PartCombination.product.rawValue)) ?? .product
             let path =
                 try defaultRecogniser.map { options.string(recogniserOption, default: $0) }
                 ?? options.string(recogniserOption)
@@ -50,7 +88,7 @@ public final class ShapesAlignmentReward: Reward, @unchecked Sendable {
             } catch {
                 throw options.invalid(recogniserOption, path, expected: "a recogniser folder (\(error))")
             }
-            return ShapesAlignmentReward(recogniser: recogniser)
+            return ShapesAlignmentReward(recogniser: recogniser, combination: combination)
         }
     }
 
@@ -81,7 +119,7 @@ public final class ShapesAlignmentReward: Reward, @unchecked Sendable {
             ("count", p.count, count), ("background", p.background, background)
         ]
         var info = Array(repeating: [String: Double](), count: input.count)
-        var rewards = Array(repeating: 1.0, count: input.count)
+        var chosenByHead = Array(repeating: [Double](), count: input.count)
         var allMatch = Array(repeating: true, count: input.count)
         withNoGrad {
             for (head, probabilities, labels) in heads {
@@ -89,7 +127,7 @@ public final class ShapesAlignmentReward: Reward, @unchecked Sendable {
                     .to(dtype: .float64).toArray(Double.self)
                 let matches = (probabilities.argmax(dim: 1) .== labels).toArray(Bool.self)
                 for i in 0..<input.count {
-                    rewards[i] *= chosen[i]
+                    chosenByHead[i].append(chosen[i])
                     info[i]["p_\(head)"] = chosen[i]
                     info[i]["match_\(head)"] = matches[i] ? 1 : 0
                     allMatch[i] = allMatch[i] && matches[i]
@@ -97,7 +135,7 @@ public final class ShapesAlignmentReward: Reward, @unchecked Sendable {
             }
         }
         for i in 0..<input.count { info[i]["match_all"] = allMatch[i] ? 1 : 0 }
-        return RewardBatch(rewards: rewards, info: info)
+        return RewardBatch(rewards: chosenByHead.map(combination.combine), info: info)
     }
 }
 

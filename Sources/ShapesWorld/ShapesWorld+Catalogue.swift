@@ -7,7 +7,8 @@ extension Catalogue {
     /// `shapes` (the 240 captions the bundled model was pretrained on),
     /// `shapes_held_out` (the 48 captions of the held-out shape-colour pairs) and
     /// `shapes_all` (all 288); the compositional world's `shapes_relations` (5,760
-    /// trained relation captions), `shapes_relations_held_out` (320 captions of the
+    /// trained relation captions), `shapes_relations_sample` (320 of them, for
+    /// evaluations), `shapes_relations_held_out` (320 captions of the
     /// held-out object pairs) and `shapes_compositional` (6,080: what a compositional
     /// model is pretrained on); the pretraining data `shapes_world` (fresh scenes
     /// without the held-out pairs) and `shapes_compositional_world` (the same for
@@ -33,12 +34,14 @@ extension Catalogue {
 
 extension ShapesWorld {
     /// Adds the world's caption lists as prompt sets: `shapes`, `shapes_held_out`,
-    /// `shapes_all`, `shapes_relations`, `shapes_relations_held_out`, `shapes_compositional`.
+    /// `shapes_all`, `shapes_relations`, `shapes_relations_sample`, `shapes_relations_held_out`,
+    /// `shapes_compositional`.
     public static func register(in promptSets: inout PromptSetRegistry) {
         promptSets.register("shapes") { ShapesWorld.captions(excludingHeldOut: true) }
         promptSets.register("shapes_held_out") { ShapesWorld.heldOutCaptions }
         promptSets.register("shapes_all") { ShapesWorld.captions() }
         promptSets.register("shapes_relations") { ShapesWorld.relationCaptions }
+        promptSets.register("shapes_relations_sample") { ShapesWorld.relationSampleCaptions }
         promptSets.register("shapes_relations_held_out") { ShapesWorld.heldOutRelationCaptions }
         promptSets.register("shapes_compositional") { ShapesWorld.compositionalCaptions }
     }

@@ -41,7 +41,8 @@ struct EvaluateCommand: AsyncParsableCommand {
         help: """
             Prompts file (one prompt per line; blank lines and lines starting with # are skipped), or the \
             name of a list prompt set when no such file exists: shapes, shapes_held_out, shapes_all, \
-            simple_animals, imagenet_animals.
+            shapes_relations, shapes_relations_sample, shapes_relations_held_out, shapes_compositional, simple_animals, \
+            imagenet_animals.
             """)
     var prompts: String
 

@@ -38,6 +38,14 @@ struct PretrainCommand: ParsableCommand {
     @Flag(help: "Leave the four held-out shape-colour pairs out of the UNet's training data.")
     var excludeHeldOut = false
 
+    @Option(
+        help: """
+            The world to pretrain on: 'shapes' (one to three shapes of one kind) or 'compositional' \
+            (also four shapes and two objects in a spatial relation; with --exclude-held-out the ten \
+            held-out object pairs are left out too, and the recogniser gets relation heads).
+            """)
+    var world: PretrainingWorld = .shapes
+
     @Option(help: "libtorch intra-op threads (default: libtorch's choice).")
     var threads: Int?
 
@@ -51,7 +59,12 @@ struct PretrainCommand: ParsableCommand {
         }
     }
 
-    var world: PretrainingDataset { ShapesWorldDataset(excludingHeldOut: excludeHeldOut) }
+    var dataset: PretrainingDataset {
+        switch world {
+        case .shapes: ShapesWorldDataset(excludingHeldOut: excludeHeldOut)
+        case .compositional: ShapesCompositionalDataset(excludingHeldOut: excludeHeldOut)
+        }
+    }
 
     func run() throws {
         StandardOutput.lineBuffered()
@@ -61,14 +74,12 @@ struct PretrainCommand: ParsableCommand {
             denoiser: .init(steps: unetSteps, batchSize: batch, seed: seed))
         var phaseStart = Date()
         let output = URL(fileURLWithPath: out)
-        try PretrainingRun.run(dataset: world, settings: settings, output: output) { event in
+        try PretrainingRun.run(dataset: dataset, settings: settings, output: output) { event in
             Self.report(event, phaseStart: &phaseStart)
         }
         guard recogniserSteps > 0 else { return }
         let start = Date()
-        let (_, accuracies) = try ShapesRecogniser.pretrain(
-            to: output.appendingPathComponent("recogniser"), steps: recogniserSteps, seed: seed
-        ) { step, loss in
+        let progress = { (step: Int, loss: Double) in
             if step % 50 == 0 || step == recogniserSteps {
                 print(
                     String(
@@ -76,7 +87,17 @@ struct PretrainCommand: ParsableCommand {
                         Double(step) / max(Date().timeIntervalSince(start), 1e-9)))
             }
         }
-        print("recogniser accuracy on fresh scenes: \(accuracies)")
+        let folder = output.appendingPathComponent("recogniser")
+        switch world {
+        case .shapes:
+            let (_, accuracies) = try ShapesRecogniser.pretrain(
+                to: folder, steps: recogniserSteps, seed: seed, progress: progress)
+            print("recogniser accuracy on fresh scenes: \(accuracies)")
+        case .compositional:
+            let (_, accuracies) = try ShapesRecogniser.pretrainCompositional(
+                to: folder, steps: recogniserSteps, seed: seed, progress: progress)
+            print("recogniser accuracy on fresh scenes: \(accuracies)")
+        }
     }
 
     /// Prints every 50th step with the phase's average speed so far.
@@ -99,4 +120,10 @@ struct PretrainCommand: ParsableCommand {
             break
         }
     }
+}
+
+/// The procedural world `ddpo pretrain` draws its images and captions from.
+enum PretrainingWorld: String, ExpressibleByArgument, CaseIterable {
+    case shapes
+    case compositional
 }

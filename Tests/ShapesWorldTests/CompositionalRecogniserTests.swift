@@ -16,7 +16,7 @@ final class CompositionalRecogniserTests: XCTestCase {
     /// The trained recogniser of the compositional world, when it is in the checkout.
     private func trained() throws -> ShapesRecogniser {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("models/shapes-relations/recogniser")
+            .deletingLastPathComponent().appendingPathComponent("models/shapes-compositional/recogniser")
         guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path) else {
             throw XCTSkip("no trained compositional recogniser at \(folder.path)")
         }
@@ -97,6 +97,12 @@ final class CompositionalRecogniserTests: XCTestCase {
                 XCTAssertNil(info["p_axis"])
             }
             XCTAssertEqual(scored.rewards[i], product, accuracy: 1e-9)
+            let parts = info.filter { $0.key.hasPrefix("p_") }.map(\.value)
+            XCTAssertEqual(parts.count, labels.axis[i] == nil ? 6 : 7)
+            XCTAssertEqual(
+                try ShapesAlignmentReward(recogniser: recogniser, combination: .mean)
+                    .scoreSynchronously(RewardInput(images: batch.images, prompts: batch.captions)).rewards[i],
+                parts.reduce(0, +) / Double(parts.count), accuracy: 1e-9)
             XCTAssertNotNil(info["match_all"])
             XCTAssertNotNil(info["match_count"])
         }

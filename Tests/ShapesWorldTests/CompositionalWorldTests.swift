@@ -139,6 +139,25 @@ final class CompositionalWorldTests: XCTestCase {
         XCTAssertTrue(heldOut.contains("a red circle left of a green square on a white background"))
         XCTAssertTrue(heldOut.contains("a green square below a red circle on a black background"))
 
+        // The evaluation sample: 320 distinct trained captions, every relation and
+        // background equally often, every object on both sides.
+        let sample = ShapesWorld.relationSampleCaptions
+        XCTAssertEqual(sample.count, 320)
+        XCTAssertEqual(Set(sample).count, 320)
+        XCTAssertTrue(Set(sample).isSubset(of: trained))
+        let parts = sample.compactMap { ShapesWorld.parseCompositional(caption: $0) }.compactMap { caption in
+            if case .relation(let description) = caption { return description } else { return nil }
+        }
+        XCTAssertEqual(parts.count, 320)
+        for relation in SpatialRelation.allCases {
+            XCTAssertEqual(parts.filter { $0.relation == relation }.count, 80, "\(relation)")
+        }
+        for background in BackgroundColor.allCases {
+            XCTAssertEqual(parts.filter { $0.background == background }.count, 80, "\(background)")
+        }
+        XCTAssertEqual(Set(parts.map { "\($0.subject)" }).count, 20)
+        XCTAssertEqual(Set(parts.map { "\($0.object)" }).count, 20)
+
         // The matching covers each of the 20 trainable objects exactly once.
         let paired = ShapesWorld.heldOutObjectPairs.flatMap { [$0.0, $0.1] }
         XCTAssertEqual(paired.count, 20)

@@ -91,4 +91,33 @@ final class ShapesAlignmentRewardTests: XCTestCase {
             .score(RewardInput(images: [scene.render()], prompts: [scene.caption]))
         XCTAssertEqual(fromRegistry.rewards, direct.rewards)
     }
+
+    func testCombineMeanPaysTheMeanOfThePartsAndABadValueIsNamed() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("shapes-reward-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try recogniser().save(to: folder)
+        var registry = RewardRegistry.standard
+        ShapesAlignmentReward.register(in: &registry)
+        let mean = try registry.make(
+            RewardConfiguration(name: "shapes_alignment", options: ["recogniser": folder.path, "combine": "mean"]))
+        let product = try registry.make(
+            RewardConfiguration(name: "shapes_alignment", options: ["recogniser": folder.path, "combine": "product"]))
+        let scenes = (0..<4).map { ShapesWorld.scene(seed: 3, index: $0) }
+        let input = RewardInput(images: scenes.map { $0.render() }, prompts: scenes.map(\.caption))
+        let meanScores = try await mean.score(input)
+        let productScores = try await product.score(input)
+        for i in 0..<4 {
+            let parts = ["shape", "colour", "count", "background"].map { meanScores.info[i]["p_\($0)"]! }
+            XCTAssertEqual(meanScores.rewards[i], parts.reduce(0, +) / 4, accuracy: 1e-12)
+            XCTAssertEqual(productScores.rewards[i], parts.reduce(1, *), accuracy: 1e-12)
+            XCTAssertEqual(meanScores.info[i], productScores.info[i])
+        }
+        XCTAssertThrowsError(
+            try registry.make(
+                RewardConfiguration(name: "shapes_alignment", options: ["recogniser": folder.path, "combine": "sum"]))
+        ) { error in
+            XCTAssertTrue("\(error)".contains("combine"), "\(error)")
+            XCTAssertTrue("\(error)".contains("product, mean"), "\(error)")
+        }
+    }
 }

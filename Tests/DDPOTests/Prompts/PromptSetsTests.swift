@@ -15,8 +15,8 @@ final class PromptSetsTests: XCTestCase {
             Catalogue.tests().promptSets.names,
             [
                 "simple_animals", "imagenet_animals", "shapes", "shapes_held_out", "shapes_all",
-                "shapes_relations", "shapes_relations_held_out", "shapes_compositional", "nouns_activities",
-                "counting", "file", "fixed"
+                "shapes_relations", "shapes_relations_sample", "shapes_relations_held_out", "shapes_compositional",
+                "nouns_activities", "counting", "file", "fixed"
             ])
     }
 
