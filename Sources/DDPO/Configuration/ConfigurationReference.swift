@@ -73,7 +73,7 @@ public enum ConfigurationReference {
         Entry("use_lora", "train LoRA adapters (section lora) instead of the whole UNet"),
         Entry(
             "prompt",
-            "the prompt set: a name (simple_animals, imagenet_animals, nouns_activities, counting, file, fixed, shapes, shapes_held_out, shapes_all) or a mapping {name, file, prompts}"
+            "the prompt set: a name (simple_animals, imagenet_animals, nouns_activities, counting, file, fixed, shapes, shapes_held_out, shapes_all, shapes_relations, shapes_relations_sample, shapes_relations_held_out, shapes_compositional) or a mapping {name, file, prompts}"
         ),
         Entry(
             "prompt.file", "a text file, one prompt (for file) or one noun (for nouns_activities, counting) per line",
