@@ -41,8 +41,8 @@ struct PretrainCommand: ParsableCommand {
     @Option(
         help: """
             The world to pretrain on: 'shapes' (one to three shapes of one kind) or 'compositional' \
-            (also four shapes and two objects in a spatial relation; with --exclude-held-out the ten \
-            held-out object pairs are left out too, and the recogniser gets relation heads).
+            (also four shapes and two objects in a spatial relation, and a recogniser with relation \
+            heads; --exclude-held-out then also leaves out the ten held-out object pairs).
             """)
     var world: PretrainingWorld = .shapes
 
