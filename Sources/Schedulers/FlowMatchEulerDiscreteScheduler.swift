@@ -108,6 +108,15 @@ public struct FlowMatchEulerDiscreteScheduler: Sendable {
         switch c.timeShiftType {
         case .exponential:
             scale = Foundation.exp(mu)
+            // Past about ±709 exp overflows to infinity or underflows to 0, and the shift
+            // at sigma = 1 becomes inf/inf or 0/0: NaN noise levels.
+            guard scale.isFinite && scale > 0 else {
+                throw SchedulerConfigurationError(
+                    field: "mu",
+                    message:
+                        "exp(mu) must be a finite number > 0 with time_shift_type \"exponential\", got mu \(mu) "
+                        + "(check base_shift and max_shift)")
+            }
         case .linear:
             guard mu > 0 else {
                 throw SchedulerConfigurationError(

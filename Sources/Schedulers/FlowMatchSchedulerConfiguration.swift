@@ -134,8 +134,10 @@ public struct FlowMatchSchedulerConfiguration: Codable, Equatable, Sendable {
         guard (2...maximum).contains(numTrainTimesteps) else {
             throw fail(.numTrainTimesteps, "must be in 2...\(maximum), got \(numTrainTimesteps)")
         }
-        guard shift.isFinite && shift > 0 else {
-            throw fail(.shift, "must be a finite number > 0, got \(shift)")
+        // The training noise levels are computed in float32, as diffusers does: a shift that
+        // float32 rounds to infinity or to 0 makes the first of them inf/inf or 0/0.
+        guard shift.isFinite && shift > 0 && Float(shift).isNormal else {
+            throw fail(.shift, "must be a finite number > 0 within float32's range, got \(shift)")
         }
         if !useDynamicShifting, let equal = Self.firstEqualNeighbours(of: trainingSigmas) {
             throw fail(

@@ -180,4 +180,34 @@ final class ParserFuzzTests: XCTestCase {
             }
         }
     }
+
+    /// A flow-matching scheduler_config.json (SD3's, SD3.5's with dynamic shifting, a linear-shift one),
+    /// mutated, read and used for a few step counts: a schedule it gives must be finite, strictly falling
+    /// from at most 1 to exactly 0.
+    func testFlowMatchSchedulerConfiguration() {
+        let bodies = [
+            #"{"_class_name": "FlowMatchEulerDiscreteScheduler", "num_train_timesteps": 1000, "shift": 3.0}"#,
+            #"{"_class_name": "FlowMatchEulerDiscreteScheduler", "num_train_timesteps": 1000, "shift": 3.0, "#
+                + #""use_dynamic_shifting": true, "base_shift": 0.5, "max_shift": 1.15, "base_image_seq_len": 256, "#
+                + #""max_image_seq_len": 4096, "invert_sigmas": false, "shift_terminal": null}"#,
+            #"{"num_train_timesteps": 500, "shift": 1.0, "use_dynamic_shifting": true, "time_shift_type": "linear"}"#
+        ]
+        let corpus = bodies.map { ["scheduler_config.json": Array($0.utf8)] }
+        Fuzzer(target: "flow-match-scheduler").run(corpus: corpus) { folder in
+            let configuration = try FlowMatchSchedulerConfiguration.load(
+                from: folder.appendingPathComponent("scheduler_config.json"))
+            let scheduler = FlowMatchEulerDiscreteScheduler(configuration: configuration)
+            let mu = configuration.useDynamicShifting ? scheduler.mu(imageSequenceLength: 4096) : nil
+            for steps in [1, 2, 28, configuration.numTrainTimesteps] {
+                guard let schedule = try? scheduler.schedule(inferenceSteps: steps, mu: mu) else { continue }
+                let sigmas = schedule.sigmas
+                guard sigmas.count == steps + 1, sigmas.last == 0, sigmas.allSatisfy(\.isFinite),
+                    let first = sigmas.first, first <= 1,
+                    zip(sigmas, sigmas.dropFirst()).allSatisfy({ $0 > $1 })
+                else {
+                    throw Violation("\(steps) steps gave sigmas \(sigmas.prefix(4))... \(sigmas.suffix(2))")
+                }
+            }
+        }
+    }
 }

@@ -124,4 +124,26 @@ final class FlowMatchConfigurationTests: XCTestCase {
         }
         for i in 1..<10 { XCTAssertGreaterThan(shifted.sigmas[i], plain.sigmas[i], "step \(i)") }
     }
+
+    /// What the fuzz target found: shifts float32 rounds to 0 or infinity, and a mu whose
+    /// exponential overflows, gave NaN noise levels instead of an error.
+    func testShiftsOutsideFloat32AndAnOverflowingMuAreRefused() throws {
+        for shift in [1e-320, 1e-50, 1e39] {
+            assertRefused(["num_train_timesteps": 2, "shift": shift], field: "shift", "float32")
+        }
+        let dynamic = try decode([
+            "use_dynamic_shifting": true, "base_shift": 0.5, "max_shift": 1e6, "base_image_seq_len": 256,
+            "max_image_seq_len": 4096
+        ])
+        let scheduler = FlowMatchEulerDiscreteScheduler(configuration: dynamic)
+        let mu = scheduler.mu(imageSequenceLength: 4096)
+        XCTAssertThrowsError(try scheduler.schedule(inferenceSteps: 1, mu: mu)) { error in
+            assertError(error, field: "mu", "exp(mu)")
+        }
+        XCTAssertThrowsError(try scheduler.schedule(inferenceSteps: 4, mu: -1e4)) { error in
+            assertError(error, field: "mu", "exp(mu)")
+        }
+        let sigmas = try scheduler.schedule(inferenceSteps: 4, mu: 1.15).sigmas
+        XCTAssertTrue(sigmas.allSatisfy(\.isFinite), "\(sigmas)")
+    }
 }
