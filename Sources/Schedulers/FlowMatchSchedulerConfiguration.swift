@@ -69,9 +69,7 @@ public struct FlowMatchSchedulerConfiguration: Codable, Equatable, Sendable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
-            // JSON null means "default" in diffusers configs.
-            guard c.contains(key), try !c.decodeNil(forKey: key) else { return fallback }
-            return try c.decode(T.self, forKey: key)
+            try c.valueOrDefault(key, fallback)
         }
         func fail(_ key: CodingKeys, _ message: String) -> SchedulerConfigurationError {
             SchedulerConfigurationError(field: key.rawValue, message: message)

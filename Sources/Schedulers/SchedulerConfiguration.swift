@@ -79,9 +79,7 @@ public struct SchedulerConfiguration: Codable, Equatable, Sendable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
-            // JSON null means "default" in diffusers configs.
-            guard c.contains(key), try !c.decodeNil(forKey: key) else { return fallback }
-            return try c.decodeIfPresent(T.self, forKey: key) ?? fallback
+            try c.valueOrDefault(key, fallback)
         }
         numTrainTimesteps = try value(.numTrainTimesteps, 1000)
         betaStart = try value(.betaStart, 0.0001)

@@ -72,8 +72,6 @@ public struct RelationScene: Equatable, Sendable {
 
     /// The scene as a size×size image (coordinates scale with size / 64).
     public func render(size: Int = 64) -> RGBImage {
-        var pixels = [UInt8](repeating: 0, count: size * size * 3)
-        pixels.withUnsafeMutableBufferPointer { ShapeRasterizer.draw(self, size: size, into: $0) }
-        return RGBImage(width: size, height: size, pixels: pixels)
+        ShapeRasterizer.image(size: size) { ShapeRasterizer.draw(self, size: size, into: $0) }
     }
 }

@@ -1,9 +1,17 @@
 import Foundation
+import ImageCodecs
 
 /// Draws scenes into interleaved RGB bytes with plain loops: no anti-aliasing, so
 /// every pixel is exactly the background or the shape colour (the tests count
 /// shapes by connected components, and the recogniser sees clean colours).
 enum ShapeRasterizer {
+    /// A size×size image whose interleaved RGB bytes `draw` fills.
+    static func image(size: Int, _ draw: (UnsafeMutableBufferPointer<UInt8>) -> Void) -> RGBImage {
+        var pixels = [UInt8](repeating: 0, count: size * size * 3)
+        pixels.withUnsafeMutableBufferPointer { draw($0) }
+        return RGBImage(width: size, height: size, pixels: pixels)
+    }
+
     /// Fills `pixels` (size·size·3 bytes) with `scene`.
     static func draw(_ scene: ShapesScene, size: Int, into pixels: UnsafeMutableBufferPointer<UInt8>) {
         fill(scene.background, size: size, into: pixels)

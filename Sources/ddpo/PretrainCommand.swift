@@ -88,16 +88,17 @@ struct PretrainCommand: ParsableCommand {
             }
         }
         let folder = output.appendingPathComponent("recogniser")
-        switch world {
-        case .shapes:
-            let (_, accuracies) = try ShapesRecogniser.pretrain(
-                to: folder, steps: recogniserSteps, seed: seed, progress: progress)
-            print("recogniser accuracy on fresh scenes: \(accuracies)")
-        case .compositional:
-            let (_, accuracies) = try ShapesRecogniser.pretrainCompositional(
-                to: folder, steps: recogniserSteps, seed: seed, progress: progress)
-            print("recogniser accuracy on fresh scenes: \(accuracies)")
-        }
+        let accuracies: any CustomStringConvertible =
+            switch world {
+            case .shapes:
+                try ShapesRecogniser.pretrain(to: folder, steps: recogniserSteps, seed: seed, progress: progress)
+                    .accuracies
+            case .compositional:
+                try ShapesRecogniser.pretrainCompositional(
+                    to: folder, steps: recogniserSteps, seed: seed, progress: progress
+                ).accuracies
+            }
+        print("recogniser accuracy on fresh scenes: \(accuracies)")
     }
 
     /// Prints every 50th step with the phase's average speed so far.
